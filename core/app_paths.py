@@ -1,0 +1,52 @@
+"""Where the app finds its bundled resources and keeps the user's data.
+
+Resources live beside the code (or in PyInstaller's bundle folder when frozen). Settings, the
+default workspace and model versions live in the platform's user data folder (platformdirs),
+never inside the installed program folder. MANDIBLE_STUDIO_HOME overrides that folder
+(tests, portable installs).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "MandibleStudio"
+
+
+def resources_dir() -> Path:
+    bundle = getattr(sys, "_MEIPASS", None)
+    base = Path(bundle) if bundle else Path(__file__).resolve().parents[1]
+    return base / "resources"
+
+
+def sample_case_dir() -> Path:
+    """The bundled sample CT (OpenKBP case pt_224, RLE-compressed DICOM)."""
+    return resources_dir() / "samples" / "okbp_pt_224"
+
+
+def sample_label_path() -> Path:
+    """Clinical mandible contour of the bundled sample, as a NIfTI label volume."""
+    return resources_dir() / "samples" / "okbp_pt_224_label.nii.gz"
+
+
+def user_data_dir() -> Path:
+    override = os.environ.get("MANDIBLE_STUDIO_HOME")
+    path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_workspace_dir() -> Path:
+    return user_data_dir() / "workspace"
+
+
+def settings_path() -> Path:
+    return user_data_dir() / "settings.json"
+
+
+def bundled_models_dir() -> Path:
+    """Starter model files shipped with an installed build (never in git)."""
+    return resources_dir() / "models"

@@ -1,0 +1,62 @@
+"""Mandible Studio: start the desktop app (no arguments) or run a headless command.
+
+    python main.py                     the app, on the bundled sample case
+    python main.py [FILE_OR_FOLDER]    the app, opening that CT
+    python main.py convert ...         CT (+ labels) -> Labelme dataset
+    python main.py train|predict|evaluate|export ...
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# Each headless command lives in core/commands/<name>.py and exposes
+# add_arguments(parser) and run(args) -> int.
+COMMANDS = {
+    "convert": "Write a CT (and its labels) as PNG slices with Labelme JSON",
+    "train": "Train the residual-CBAM U-Net (two-stage transfer schedule)",
+    "predict": "Segment the mandible in a CT with a model file",
+    "evaluate": "Measure a model on labelled data; prints one JSON line",
+    "export": "Export the mandible as STL/PLY/OBJ mesh, NIfTI or DICOM SEG",
+}
+
+
+def _command_module(name: str):
+    return importlib.import_module(f"core.commands.{name}")
+
+
+def _run_command(argv: list[str]) -> int:
+    from core.errors import MandibleStudioError
+
+    parser = argparse.ArgumentParser(prog="mandible-studio")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in COMMANDS.items():
+        _command_module(name).add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    try:
+        return int(_command_module(args.command).run(args) or 0)
+    except MandibleStudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        return _run_command(argv)
+    if argv and argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    from gui.app import run_app
+
+    return run_app(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

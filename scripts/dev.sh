@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Linux machine with Python 3.11:
+#   scripts/dev.sh app [ARGS]   create/reuse .venv, install what is missing, start the app
+#   scripts/dev.sh test [ARGS]  the same set-up, then the whole test suite
+# Idempotent: the install step runs again only when pyproject.toml has changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.mandible-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  .venv/bin/python -m pip install -q -e ".[test]"
+  echo "$want" > "$stamp"
+fi
+cmd=${1:-app}; shift || true
+case "$cmd" in
+  app)  exec .venv/bin/python main.py "$@" ;;
+  test) exec .venv/bin/python -m pytest "$@" ;;
+  *)    echo "usage: scripts/dev.sh app|test [ARGS]" >&2; exit 2 ;;
+esac
