@@ -28,16 +28,17 @@ def _command_module(name: str):
 
 
 def _run_command(argv: list[str]) -> int:
+    """Run one headless command; only that command's module is imported."""
     from core.errors import MandibleStudioError
 
-    parser = argparse.ArgumentParser(prog="mandible-studio")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, help_text in COMMANDS.items():
-        _command_module(name).add_arguments(sub.add_parser(name, help=help_text, description=help_text))
-    args = parser.parse_args(argv)
+    name, rest = argv[0], argv[1:]
+    module = _command_module(name)
+    parser = argparse.ArgumentParser(prog=f"mandible-studio {name}", description=COMMANDS[name])
+    module.add_arguments(parser)
+    args = parser.parse_args(rest)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
     try:
-        return int(_command_module(args.command).run(args) or 0)
+        return int(module.run(args) or 0)
     except MandibleStudioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -46,12 +47,18 @@ def _run_command(argv: list[str]) -> int:
         return 130
 
 
+def _usage() -> str:
+    lines = [__doc__.strip(), "", "commands:"]
+    lines += [f"  {name:<10}{help_text}" for name, help_text in COMMANDS.items()]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
         return _run_command(argv)
     if argv and argv[0] in ("-h", "--help"):
-        print(__doc__)
+        print(_usage())
         return 0
     from gui.app import run_app
 

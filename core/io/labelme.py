@@ -1,0 +1,228 @@
+"""Labelme JSON files: read and write exactly the layout Labelme 5.x/6.x reads and writes.
+
+A file is one image's annotation:
+  {"version", "flags", "shapes": [{"label", "points", "group_id", "description",
+   "shape_type", "flags", "mask"}, ...], "imagePath", "imageData", "imageHeight", "imageWidth"}
+plus any other top-level keys (kept in LabelFile.extra) and any other per-shape keys
+(kept in Shape.extra), so a file written by Labelme or another tool survives our edits.
+
+Validation follows labelme/_label_file.py (read_label_file, _load_shape_json_obj): what
+Labelme refuses we refuse, with a LabelFileError naming the file and the problem.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path, PureWindowsPath
+from typing import Any
+
+import numpy as np
+import PIL.Image
+
+from core.errors import LabelFileError
+from core.io.atomic import atomic_write_text
+
+DEFAULT_VERSION = "5.5.0"
+TOP_LEVEL_KEYS = ("version", "flags", "shapes", "imagePath", "imageData", "imageHeight", "imageWidth")
+SHAPE_KEYS = ("label", "points", "group_id", "description", "shape_type", "flags", "mask")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One Labelme shape. points are (x, y) in pixels: x = column, y = row."""
+
+    label: str
+    points: tuple[tuple[float, float], ...]
+    shape_type: str = "polygon"
+    group_id: int | None = None
+    description: str = ""
+    flags: dict[str, bool] = field(default_factory=dict)
+    # For shape_type "mask": base64 PNG of the region between the two corner points, as stored.
+    mask: str | None = None
+    # Per-shape keys Labelme does not define, kept as read.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Accept lists or (N, 2) arrays; store immutable float pairs so shapes compare by value.
+        object.__setattr__(self, "points", tuple((float(x), float(y)) for x, y in self.points))
+
+    def mask_array(self) -> np.ndarray | None:
+        """The decoded "mask" bitmap (bool, rows x cols of the bounding box), or None."""
+        return None if self.mask is None else png_b64_to_array(self.mask) > 0
+
+
+@dataclass(frozen=True)
+class LabelFile:
+    """One Labelme JSON file. image_data is the raw encoded image (PNG bytes) or None."""
+
+    shapes: tuple[Shape, ...]
+    image_path: str
+    image_height: int
+    image_width: int
+    image_data: bytes | None = None
+    flags: dict[str, bool] = field(default_factory=dict)
+    version: str = DEFAULT_VERSION
+    # Top-level keys Labelme does not define (our provenance, other tools' data), kept as read.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def png_b64_to_array(data: str) -> np.ndarray:
+    """Decode a base64 PNG (Labelme's imageData / shape mask encoding) to an array."""
+    with PIL.Image.open(io.BytesIO(base64.b64decode(data, validate=False))) as image:
+        return np.asarray(image)
+
+
+def array_to_png_b64(array: np.ndarray) -> str:
+    """Encode a 2-D uint8/bool array as base64 PNG text (Labelme's shape mask encoding)."""
+    buffer = io.BytesIO()
+    PIL.Image.fromarray(np.asarray(array, dtype=np.uint8)).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def read_label_file(path: str | Path) -> LabelFile:
+    """Read a Labelme JSON file; raise LabelFileError saying which file and what is wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LabelFileError(f"cannot read Labelme file {path}: {exc}") from exc
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LabelFileError(f"{path} is not valid JSON ({exc}); fix or delete the file") from exc
+    try:
+        return _label_file_from_json(raw, path)
+    except (KeyError, TypeError, ValueError, OSError, binascii.Error, PIL.UnidentifiedImageError) as exc:
+        problem = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise LabelFileError(f"{path} is not a valid Labelme file: {problem}") from exc
+
+
+def write_label_file(path: str | Path, label_file: LabelFile) -> None:
+    """Write atomically in Labelme's own key order (indent 2, UTF-8, like Labelme's save)."""
+    path = Path(path)
+    try:
+        text = json.dumps(label_file_to_json(label_file), ensure_ascii=False, indent=2)
+        atomic_write_text(path, text + "\n")
+    except (OSError, TypeError, ValueError) as exc:
+        raise LabelFileError(f"cannot write Labelme file {path}: {exc}") from exc
+
+
+def label_file_to_json(label_file: LabelFile) -> dict[str, Any]:
+    clash = sorted(set(label_file.extra) & set(TOP_LEVEL_KEYS))
+    if clash:
+        raise ValueError(f"extra keys {clash} are reserved by Labelme")
+    image_data = None
+    if label_file.image_data is not None:
+        image_data = base64.b64encode(label_file.image_data).decode("ascii")
+    data: dict[str, Any] = {
+        "version": label_file.version,
+        "flags": dict(label_file.flags),
+        "shapes": [_shape_to_json(shape) for shape in label_file.shapes],
+        "imagePath": label_file.image_path,
+        "imageData": image_data,
+        "imageHeight": int(label_file.image_height),
+        "imageWidth": int(label_file.image_width),
+    }
+    data.update(label_file.extra)
+    return data
+
+
+def _shape_to_json(shape: Shape) -> dict[str, Any]:
+    clash = sorted(set(shape.extra) & set(SHAPE_KEYS))
+    if clash:
+        raise ValueError(f"shape extra keys {clash} are reserved by Labelme")
+    data: dict[str, Any] = {
+        "label": shape.label,
+        "points": [[float(x), float(y)] for x, y in shape.points],
+        "group_id": shape.group_id,
+        "description": shape.description,
+        "shape_type": shape.shape_type,
+        "flags": dict(shape.flags),
+        "mask": shape.mask,
+    }
+    data.update(shape.extra)
+    return data
+
+
+def _label_file_from_json(raw: Any, path: Path) -> LabelFile:
+    if not isinstance(raw, dict):
+        raise TypeError(f"top level must be a JSON object, not {type(raw).__name__}")
+    image_path = _typed(raw, "imagePath", str)
+    image_path = PureWindowsPath(image_path).as_posix() if "\\" in image_path else image_path
+    image_b64 = _typed(raw, "imageData", (str, type(None)))
+    image_data = None if image_b64 is None else base64.b64decode(image_b64)
+    shapes_raw = _typed(raw, "shapes", list)
+    shapes = tuple(_shape_from_json(item, number) for number, item in enumerate(shapes_raw))
+    flags = raw.get("flags") or {}
+    _check_flags(flags, "flags")
+    height, width = raw.get("imageHeight"), raw.get("imageWidth")
+    if height is None or width is None:
+        height, width = _image_size(image_data, path.parent / image_path)
+    for key, value in (("imageHeight", height), ("imageWidth", width)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise TypeError(f"{key} must be a positive integer, not {value!r}")
+    version = raw.get("version") or DEFAULT_VERSION
+    if not isinstance(version, str):
+        raise TypeError(f"version must be a string, not {version!r}")
+    extra = {key: value for key, value in raw.items() if key not in TOP_LEVEL_KEYS}
+    return LabelFile(shapes=shapes, image_path=image_path, image_height=height, image_width=width,
+                     image_data=image_data, flags=dict(flags), version=version, extra=extra)
+
+
+def _shape_from_json(raw: Any, number: int) -> Shape:
+    where = f"shape {number}"
+    if not isinstance(raw, dict):
+        raise TypeError(f"{where} must be a JSON object")
+    label = _typed(raw, "label", str, where)
+    points = _typed(raw, "points", list, where)
+    if not points:
+        raise ValueError(f"{where} ({label!r}) has no points")
+    if not all(isinstance(p, list) and len(p) == 2 and all(_is_number(v) for v in p) for p in points):
+        raise ValueError(f"{where} ({label!r}) points must be a list of [x, y] numbers")
+    shape_type = _typed(raw, "shape_type", str, where)
+    flags = raw.get("flags") or {}
+    _check_flags(flags, f"{where} flags")
+    description = raw.get("description") or ""
+    group_id = raw.get("group_id")
+    mask = raw.get("mask")
+    if not isinstance(description, str):
+        raise TypeError(f"{where} description must be a string")
+    if group_id is not None and (not isinstance(group_id, int) or isinstance(group_id, bool)):
+        raise TypeError(f"{where} group_id must be an integer or null, not {group_id!r}")
+    if mask is not None:
+        if not isinstance(mask, str):
+            raise TypeError(f"{where} mask must be a base64-encoded PNG")
+        png_b64_to_array(mask)  # Labelme decodes it on load: a broken one must fail here too
+    extra = {key: value for key, value in raw.items() if key not in SHAPE_KEYS}
+    return Shape(label=label, points=tuple((float(x), float(y)) for x, y in points), shape_type=shape_type,
+                 group_id=group_id, description=description, flags=dict(flags), mask=mask, extra=extra)
+
+
+def _typed(raw: dict, key: str, kind: type | tuple[type, ...], where: str = "") -> Any:
+    if key not in raw:
+        raise KeyError(f"{where} {key}".strip())
+    value = raw[key]
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise TypeError(f"{(where + ' ') if where else ''}{key} must be {names}, not {type(value).__name__}")
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_flags(flags: Any, where: str) -> None:
+    if not isinstance(flags, dict) or not all(isinstance(k, str) and isinstance(v, bool) for k, v in flags.items()):
+        raise TypeError(f"{where} must map names to true/false")
+
+
+def _image_size(image_data: bytes | None, image_file: Path) -> tuple[int, int]:
+    """(height, width) of the embedded image, else of the image file beside the JSON."""
+    source = io.BytesIO(image_data) if image_data is not None else image_file
+    with PIL.Image.open(source) as image:
+        width, height = image.size
+    return height, width

@@ -1,0 +1,157 @@
+"""One slice as PNG + Labelme JSON: opens in Labelme with the same mask, holes kept, no patient data."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pydicom
+import pytest
+
+from core.errors import LabelFileError
+from core.io.dicom import load_dicom_series
+from core.io.labelme import Shape, read_label_file, write_label_file
+from core.io.slice_export import PROVENANCE_KEY, export_slice, export_volume, read_slice_mask
+from core.io.volume import Volume
+from core.windowing import WINDOW_PRESETS, hu_to_display
+from tests.conftest import LABELME_CHECK, shared_path
+
+BONE = WINDOW_PRESETS["bone"]
+
+
+def run_labelme_check(json_dir: Path, masks_dir: Path) -> dict:
+    """Run ../shared/tools/labelme-check (Labelme 6.3.1's own reader); return its summary line."""
+    shared_path("tools", "labelme-check")
+    done = subprocess.run([str(LABELME_CHECK), "--masks", str(masks_dir), str(json_dir)],
+                          capture_output=True, text=True, timeout=600)
+    lines = done.stdout.strip().splitlines()
+    assert done.returncode == 0, f"labelme-check failed:\n{done.stdout}\n{done.stderr}"
+    summary = json.loads(lines[-1])
+    assert summary["failed"] == 0
+    return summary
+
+
+def save_mask_png(path: Path, mask: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    PIL.Image.fromarray((np.asarray(mask) > 0).astype(np.uint8) * 255).save(path)
+
+
+def _volume(slices: int = 3, rows: int = 48, cols: int = 64) -> Volume:
+    rng = np.random.default_rng(1)
+    hu = rng.integers(-1000, 2000, size=(slices, rows, cols)).astype(np.int16)
+    return Volume(hu=hu, spacing=(3.0, 0.5, 0.75), name="synthetic", series_uid="1.2.3.4",
+                  sop_uids=[f"1.2.3.4.{i}" for i in range(slices)])
+
+
+def _mandible_with_canal(rows: int = 48, cols: int = 64) -> np.ndarray:
+    yy, xx = np.mgrid[:rows, :cols]
+    mask = (np.abs(yy - 24) < 12) & (np.abs(xx - 30) < 22)
+    mask &= ~((np.hypot(yy - 24, xx - 20) < 5) | (np.hypot(yy - 24, xx - 40) < 3))  # marrow + canal
+    mask[23:26, 19:22] = True  # a bone island inside the marrow
+    mask[10:13, 50:55] = False  # a notch in the outline
+    return mask.astype(np.uint8)
+
+
+def test_export_writes_png_and_json_side_by_side(tmp_path):
+    volume, mask = _volume(), _mandible_with_canal()
+    json_path = export_slice(tmp_path, 2, volume, mask, BONE)
+    assert json_path == tmp_path / "0002.json"
+    png = np.asarray(PIL.Image.open(tmp_path / "0002.png"))
+    assert png.dtype == np.uint8 and png.shape == (48, 64)
+    np.testing.assert_array_equal(png, hu_to_display(volume.hu[2], BONE))
+    raw = json.loads(json_path.read_text())
+    assert raw["imagePath"] == "0002.png" and raw["imageData"] is None
+    assert (raw["imageHeight"], raw["imageWidth"]) == (48, 64)
+    provenance = raw[PROVENANCE_KEY]
+    assert provenance["series_uid"] == "1.2.3.4" and provenance["sop_instance_uid"] == "1.2.3.4.2"
+    assert provenance["slice_index"] == 2 and provenance["pixel_spacing_mm"] == [0.5, 0.75]
+    assert provenance["window"] == {"center": BONE.center, "width": BONE.width}
+    read_back, _ = read_slice_mask(json_path, 48, 64)
+    np.testing.assert_array_equal(read_back, mask)
+
+
+def test_embedded_image_and_size_check(tmp_path):
+    volume = _volume()
+    json_path = export_slice(tmp_path, 0, volume, _mandible_with_canal(), BONE, embed_image=True)
+    label_file = read_label_file(json_path)
+    assert label_file.image_data == (tmp_path / "0000.png").read_bytes()
+    with pytest.raises(LabelFileError, match="48x64 image, but the slice is 50x64"):
+        read_slice_mask(json_path, 50, 64)
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_labelme_opens_export_with_the_same_mask_and_holes(tmp_path):
+    volume, mask = _volume(), _mandible_with_canal()
+    out, masks = tmp_path / "out", tmp_path / "masks"
+    export_slice(out, 1, volume, mask, BONE)
+    filled = np.zeros_like(mask)
+    filled[5:40, 5:60] = 1
+    export_slice(out, 2, volume, filled, BONE, embed_image=True)
+    save_mask_png(masks / "0001.png", mask)
+    save_mask_png(masks / "0002.png", filled)
+    summary = run_labelme_check(out, masks)
+    assert summary["files"] == 2 and summary["min_iou"] == 1.0
+
+
+def test_reexport_keeps_keys_and_other_labels_added_in_labelme(tmp_path):
+    volume, mask = _volume(), _mandible_with_canal()
+    json_path = export_slice(tmp_path, 0, volume, mask, BONE)
+    edited = read_label_file(json_path)
+    tooth = Shape("tooth", ((1.0, 1.0), (6.0, 1.0), (6.0, 6.0)), extra={"score": 0.9})
+    write_label_file(json_path, type(edited)(
+        shapes=edited.shapes + (tooth,), image_path=edited.image_path, image_height=48, image_width=64,
+        flags={"reviewed": True}, extra={**edited.extra, "otherTool": [1, 2]}))
+    new_mask = np.zeros_like(mask)
+    new_mask[20:30, 20:30] = 1
+    export_slice(tmp_path, 0, volume, new_mask, BONE, extra={"status": "EDITED"})
+    again = read_label_file(json_path)
+    assert again.flags == {"reviewed": True}
+    assert again.extra["otherTool"] == [1, 2] and again.extra["status"] == "EDITED"
+    assert again.shapes[0] == tooth
+    np.testing.assert_array_equal(read_slice_mask(json_path)[0], new_mask)
+
+
+def test_export_volume_writes_json_only_for_labelled_slices(tmp_path):
+    volume = _volume(slices=4)
+    labels = np.zeros(volume.shape, np.uint8)
+    labels[1] = _mandible_with_canal()
+    steps = []
+    assert export_volume(tmp_path, volume, labels, BONE, progress=lambda i, n, m: steps.append(i)) == (4, 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0000.png", "0001.json", "0001.png", "0002.png",
+                                                          "0003.png"]
+    assert steps == [1, 2, 3, 4]
+    assert export_volume(tmp_path / "all", volume, labels, BONE, all_slices=True) == (4, 4)
+    assert read_label_file(tmp_path / "all" / "0003.json").shapes == ()
+
+
+@pytest.mark.shared
+def test_exported_files_contain_no_patient_identifiers(tmp_path):
+    """A DICOM with a real-looking name, ID and birth date: none of it reaches PNG or JSON."""
+    source = shared_path("data", "dicom", "okbp_pt_201")
+    headers = [(float(pydicom.dcmread(p, stop_before_pixels=True).ImagePositionPatient[2]), p)
+               for p in sorted(source.iterdir())]
+    series = tmp_path / "series"
+    series.mkdir()
+    for number, (_, path) in enumerate(sorted(headers)[60:63]):
+        ds = pydicom.dcmread(path)
+        ds.PatientName, ds.PatientID, ds.PatientBirthDate = "Kowalczyk^Agnieszka", "PID-8817342", "19580214"
+        ds.OtherPatientIDs = "ALT-551902"
+        ds.save_as(series / f"slice{number}")
+    volume = load_dicom_series(series)
+    out = tmp_path / "out"
+    masks = np.zeros(volume.shape, np.uint8)
+    masks[:, 40:60, 40:60] = 1
+    export_volume(out, volume, masks, BONE)
+    export_slice(out, 0, volume, masks[0], BONE, embed_image=True)
+    written = list(out.iterdir())
+    assert len(written) == 6
+    for path in written:
+        data = path.read_bytes()
+        for secret in (b"Kowalczyk", b"Agnieszka", b"PID-8817342", b"19580214", b"ALT-551902"):
+            assert secret not in data, f"{secret!r} leaked into {path.name}"
+    provenance = read_label_file(out / "0001.json").extra[PROVENANCE_KEY]
+    assert provenance["sop_instance_uid"] == volume.sop_uids[1]
+    assert provenance["series_uid"] == volume.series_uid
