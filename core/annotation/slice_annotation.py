@@ -1,0 +1,349 @@
+"""The editable mandible annotation of one CT slice: a mask that is the one truth, polygons derived from it.
+
+Every editing operation changes the mask, returns the MaskChange it applied (None when nothing
+changed) and notifies listeners with the changed region. The GUI wraps each returned change in a
+QUndoCommand whose undo()/redo() call `undo_change` / `redo_change`; changes must be undone in
+the reverse order they were made (a stack), as QUndoStack does.
+
+Polygons are derived lazily from the mask (core.annotation.polygons.mask_to_polygons) and cached
+until the next change. A vertex edit rasterizes the polygon set before and after the edit and
+writes only the pixels whose rasterization changed, so pixels far from the edited vertex keep
+their exact values and repeated edits cannot drift.
+
+Coordinates follow Labelme: x = column, y = row, pixel (row r, col c) has its centre at (c, r).
+Polygon vertices snap to pixel centres (integers), as the saved polygons do, so what a vertex
+edit rasterizes is what Labelme rasterizes from the saved file.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from core.annotation import morphology
+from core.annotation.edits import MaskChange, Region, make_change, union_region
+from core.annotation.polygons import Polygon, mask_to_polygons, polygons_to_mask
+
+SOURCES = ("none", "predicted", "edited")
+
+Listener = Callable[[Region], None]
+
+
+class SliceAnnotation:
+    """Mask (uint8 0/1), per-pixel human-edited flags and source of one slice.
+
+    Without `source`, it is "edited" when any pixel is flagged edited, "predicted" when the mask
+    has pixels, else "none".
+
+    `mask` and `edited` are exposed for reading and drawing; change them only through the
+    operations below so that undo, polygons and listeners stay in step.
+    """
+
+    def __init__(self, height: int, width: int, mask: np.ndarray | None = None,
+                 edited: np.ndarray | None = None, source: str | None = None):
+        self.mask = np.zeros((height, width), np.uint8) if mask is None else _as_mask(mask, (height, width))
+        self.edited = (np.zeros((height, width), bool) if edited is None
+                       else np.asarray(edited, bool).reshape(height, width).copy())
+        if source is None:
+            source = "edited" if self.edited.any() else ("predicted" if self.mask.any() else "none")
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+        self.source = source
+        self.revision = 0
+        self._polygons: list[Polygon] | None = None
+        self._listeners: list[Listener] = []
+        self._stroke: BrushStroke | None = None
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.mask.shape  # type: ignore[return-value]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.mask.any()
+
+    @property
+    def polygons(self) -> list[Polygon]:
+        """The mask's outlines (outer ring + holes per connected region), cached until the next change."""
+        if self._polygons is None:
+            self._polygons = mask_to_polygons(self.mask)
+        return self._polygons
+
+    def copy(self) -> "SliceAnnotation":
+        """An independent snapshot (no listeners), e.g. to save from a worker thread."""
+        return SliceAnnotation(self.shape[0], self.shape[1], self.mask, self.edited, self.source)
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(region)` after every change of the mask, including undo, redo and brush dabs."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    # -- undo / redo -------------------------------------------------------------------------
+    def undo_change(self, change: MaskChange) -> None:
+        """Put back the state before `change` (the most recent change not yet undone)."""
+        change.revert(self.mask, self.edited)
+        if change.old_source is not None:
+            self.source = change.old_source
+        self._changed(change.bbox)
+
+    def redo_change(self, change: MaskChange) -> None:
+        """Re-apply `change` after it was undone."""
+        change.apply(self.mask, self.edited)
+        if change.new_source is not None:
+            self.source = change.new_source
+        self._changed(change.bbox)
+
+    # -- brush / eraser ----------------------------------------------------------------------
+    def begin_stroke(self, radius: float, value: int, hu: np.ndarray | None = None,
+                     hu_min: float | None = None) -> "BrushStroke":
+        """Start a brush (value 1) or eraser (value 0) drag; feed points, then `finish()` for one change.
+
+        With `hu` (this slice's Hounsfield units) and `hu_min`, the brush paints only pixels with
+        hu >= hu_min, which follows bone. The eraser ignores the threshold.
+        """
+        if self._stroke is not None:
+            raise RuntimeError("a brush stroke is already in progress; finish it first")
+        self._stroke = BrushStroke(self, radius, value, hu, hu_min)
+        return self._stroke
+
+    @contextmanager
+    def stroke(self, radius: float, value: int, hu: np.ndarray | None = None,
+               hu_min: float | None = None) -> Iterator["BrushStroke"]:
+        """Context manager around begin_stroke/finish; the change is in `stroke.change` afterwards."""
+        stroke = self.begin_stroke(radius, value, hu, hu_min)
+        try:
+            yield stroke
+        finally:
+            stroke.finish()
+
+    def paint_disk(self, cx: float, cy: float, radius: float, value: int, hu: np.ndarray | None = None,
+                   hu_min: float | None = None) -> MaskChange | None:
+        """One round dab of the brush (value 1) or eraser (value 0) centred on (cx, cy)."""
+        with self.stroke(radius, value, hu, hu_min) as stroke:
+            stroke.add_point(cx, cy)
+        return stroke.change
+
+    # -- whole-mask operations ---------------------------------------------------------------
+    def set_mask(self, mask: np.ndarray) -> MaskChange | None:
+        """Replace the mask by a human edit; changed pixels become human-edited."""
+        return self._replace(_as_mask(mask, self.shape))
+
+    def clear(self) -> MaskChange | None:
+        """Erase the whole slice."""
+        return self._replace(np.zeros(self.shape, np.uint8))
+
+    def copy_from(self, other_mask: np.ndarray) -> MaskChange | None:
+        """Take another slice's mask (the previous or next slice) as this slice's annotation."""
+        return self._replace(_as_mask(other_mask, self.shape))
+
+    def fill_holes(self) -> MaskChange | None:
+        """Fill every hole enclosed by the mask."""
+        return self._replace(morphology.fill_holes(self.mask))
+
+    def remove_small_islands(self, min_pixels: int) -> MaskChange | None:
+        """Delete 8-connected islands smaller than `min_pixels` pixels."""
+        return self._replace(morphology.remove_small_islands(self.mask, min_pixels))
+
+    def set_predicted(self, mask: np.ndarray) -> MaskChange | None:
+        """Show a model's prediction: the mask is replaced, nothing is human-edited, source "predicted"."""
+        new_mask = _as_mask(mask, self.shape)
+        new_edited = np.zeros(self.shape, bool)
+        return self._commit(new_mask, new_edited, "predicted")
+
+    # -- polygon operations ------------------------------------------------------------------
+    def set_polygons(self, polygons: Sequence[Polygon]) -> MaskChange | None:
+        """Make the mask exactly the rasterization of `polygons` (Labelme's rule)."""
+        return self._replace(_raster(polygons, self.shape))
+
+    def add_polygon(self, points: np.ndarray | Sequence[Sequence[float]]) -> MaskChange | None:
+        """Add the area inside a clicked polygon (N x 2 (x, y) points, N >= 3) to the mask."""
+        outer = _points(points)
+        return self._replace(self.mask | _raster([Polygon(outer=outer, holes=[])], self.shape))
+
+    def delete_polygon(self, poly_idx: int) -> MaskChange | None:
+        """Remove polygon `poly_idx` (one connected region with its holes) from the mask."""
+        polygons = list(self.polygons)
+        self._check_index(polygons, poly_idx)
+        del polygons[poly_idx]
+        return self._edit_polygons(polygons)
+
+    def translate_polygon(self, poly_idx: int, dx: float, dy: float) -> MaskChange | None:
+        """Move a whole polygon (with its holes) by (dx, dy) pixels."""
+        polygons = list(self.polygons)
+        self._check_index(polygons, poly_idx)
+        old = polygons[poly_idx]
+        shift = np.array(_snap(dx, dy), float)
+        polygons[poly_idx] = Polygon(outer=np.asarray(old.outer, float) + shift,
+                                     holes=[np.asarray(h, float) + shift for h in old.holes])
+        return self._edit_polygons(polygons)
+
+    def move_vertex(self, poly_idx: int, vertex_idx: int, x: float, y: float, ring: int = 0) -> MaskChange | None:
+        """Drag one vertex. ring 0 is the polygon's outer boundary, ring k >= 1 its hole k-1."""
+        def edit(points: np.ndarray) -> np.ndarray:
+            _check_vertex(points, vertex_idx)
+            points[vertex_idx] = _snap(x, y)
+            return points
+        return self._edit_ring(poly_idx, ring, edit)
+
+    def insert_vertex(self, poly_idx: int, edge_idx: int, x: float, y: float, ring: int = 0) -> MaskChange | None:
+        """Insert a vertex at (x, y) on edge `edge_idx` (from vertex edge_idx to edge_idx + 1)."""
+        def edit(points: np.ndarray) -> np.ndarray:
+            _check_vertex(points, edge_idx)
+            return np.insert(points, edge_idx + 1, _snap(x, y), axis=0)
+        return self._edit_ring(poly_idx, ring, edit)
+
+    def delete_vertex(self, poly_idx: int, vertex_idx: int, ring: int = 0) -> MaskChange | None:
+        """Delete one vertex; deleting from a triangle removes the whole ring (region or hole)."""
+        polygons = list(self.polygons)
+        self._check_index(polygons, poly_idx)
+        poly = polygons[poly_idx]
+        rings = [np.asarray(poly.outer, float)] + [np.asarray(h, float) for h in poly.holes]
+        self._check_index(rings, ring, "ring")
+        _check_vertex(rings[ring], vertex_idx)
+        if len(rings[ring]) > 3:
+            return self._edit_ring(poly_idx, ring, lambda pts: np.delete(pts, vertex_idx, axis=0))
+        if ring == 0:
+            return self.delete_polygon(poly_idx)
+        polygons[poly_idx] = Polygon(outer=rings[0], holes=[h for k, h in enumerate(rings[1:], 1) if k != ring])
+        return self._edit_polygons(polygons)
+
+    # -- internals ---------------------------------------------------------------------------
+    def _edit_ring(self, poly_idx: int, ring: int, edit: Callable[[np.ndarray], np.ndarray]) -> MaskChange | None:
+        polygons = list(self.polygons)
+        self._check_index(polygons, poly_idx)
+        poly = polygons[poly_idx]
+        rings = [np.asarray(poly.outer, float).copy()] + [np.asarray(h, float).copy() for h in poly.holes]
+        self._check_index(rings, ring, "ring")
+        rings[ring] = edit(rings[ring])
+        polygons[poly_idx] = Polygon(outer=rings[0], holes=rings[1:])
+        return self._edit_polygons(polygons)
+
+    def _edit_polygons(self, new_polygons: list[Polygon]) -> MaskChange | None:
+        """Write only the pixels whose rasterization differs between the current and the edited polygon set."""
+        before = _raster(self.polygons, self.shape)
+        after = _raster(new_polygons, self.shape)
+        return self._replace(np.where(before != after, after, self.mask).astype(np.uint8))
+
+    def _replace(self, new_mask: np.ndarray) -> MaskChange | None:
+        """A human edit: changed pixels become human-edited and the source becomes "edited"."""
+        self._check_no_stroke()
+        changed = new_mask != self.mask
+        if not changed.any():
+            return None
+        return self._commit(new_mask, self.edited | changed, "edited")
+
+    def _commit(self, new_mask: np.ndarray, new_edited: np.ndarray, new_source: str) -> MaskChange | None:
+        self._check_no_stroke()
+        change = make_change(self.mask, new_mask, self.edited, new_edited, self.source, new_source)
+        if change is not None:
+            self.redo_change(change)
+        return change
+
+    def _changed(self, region: Region) -> None:
+        self.revision += 1
+        self._polygons = None
+        for listener in list(self._listeners):
+            listener(region)
+
+    def _check_no_stroke(self) -> None:
+        if self._stroke is not None:
+            raise RuntimeError("finish the brush stroke before another edit")
+
+    @staticmethod
+    def _check_index(items: Sequence, idx: int, what: str = "polygon") -> None:
+        if not 0 <= idx < len(items):
+            raise IndexError(f"{what} {idx} does not exist (there are {len(items)})")
+
+
+class BrushStroke:
+    """A brush or eraser drag in progress: each point paints a capsule from the previous point.
+
+    Painting happens live (listeners see every dab); `finish()` turns the whole drag into one
+    MaskChange, so the stroke is one undo step.
+    """
+
+    def __init__(self, annotation: SliceAnnotation, radius: float, value: int,
+                 hu: np.ndarray | None, hu_min: float | None):
+        if value not in (0, 1):
+            raise ValueError("value must be 1 (brush) or 0 (eraser)")
+        if (hu is None) != (hu_min is None) and value == 1:
+            raise ValueError("give both hu and hu_min for a threshold brush, or neither")
+        if hu is not None and np.shape(hu) != annotation.shape:
+            raise ValueError(f"hu has shape {np.shape(hu)}, the slice is {annotation.shape}")
+        self._annotation = annotation
+        self.radius, self.value = float(radius), int(value)
+        self._allowed = (np.asarray(hu) >= hu_min) if (value == 1 and hu is not None) else None
+        self._before_mask = annotation.mask.copy()
+        self._before_edited = annotation.edited.copy()
+        self._before_source = annotation.source
+        self._last: tuple[float, float] | None = None
+        self._touched: Region | None = None
+        self.change: MaskChange | None = None
+        self.finished = False
+
+    def add_point(self, x: float, y: float) -> Region | None:
+        """Paint from the previous point to (x, y); returns the region it touched (None if outside)."""
+        if self.finished:
+            raise RuntimeError("this stroke is finished")
+        x0, y0 = self._last if self._last is not None else (x, y)
+        self._last = (float(x), float(y))
+        found = morphology.segment_footprint(x0, y0, x, y, self.radius, self._annotation.shape)
+        if found is None:
+            return None
+        region, footprint = found
+        if self._allowed is not None:
+            footprint = footprint & self._allowed[region]
+        ann = self._annotation
+        target = ann.mask[region]
+        flips = footprint & (target != self.value)
+        if not flips.any():
+            return None
+        target[flips] = self.value
+        ann.edited[region] |= flips
+        ann.source = "edited"
+        self._touched = union_region(self._touched, region)
+        ann._changed(region)
+        return region
+
+    def finish(self) -> MaskChange | None:
+        """End the drag; the annotation keeps the paint and `change` holds it as one undo step."""
+        if self.finished:
+            return self.change
+        ann = self._annotation
+        self.finished = True
+        ann._stroke = None
+        if self._touched is not None:
+            self.change = make_change(self._before_mask, ann.mask, self._before_edited, ann.edited,
+                                      self._before_source, ann.source, within=self._touched)
+        return self.change
+
+
+def _as_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    mask = np.asarray(mask)
+    if mask.shape != tuple(shape):
+        raise ValueError(f"mask has shape {mask.shape}, the slice is {tuple(shape)}")
+    return (mask != 0).astype(np.uint8)
+
+
+def _raster(polygons: Sequence[Polygon], shape: tuple[int, int]) -> np.ndarray:
+    return polygons_to_mask(list(polygons), shape[0], shape[1]).astype(np.uint8)
+
+
+def _points(points: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+    outer = np.rint(np.asarray(points, float).reshape(-1, 2))
+    if len(outer) < 3:
+        raise ValueError("a polygon needs at least 3 points")
+    return outer
+
+
+def _snap(x: float, y: float) -> tuple[float, float]:
+    return float(np.rint(x)), float(np.rint(y))
+
+
+def _check_vertex(points: np.ndarray, idx: int) -> None:
+    if not 0 <= idx < len(points):
+        raise IndexError(f"vertex {idx} does not exist (the ring has {len(points)})")

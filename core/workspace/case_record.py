@@ -1,0 +1,118 @@
+"""What a workspace remembers about one case (case.json): where the CT came from and where the user was.
+
+No patient name, ID or birth date is ever stored: the display name is the source file or folder name.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import InputError
+from core.io.volume import Volume
+from core.workspace.slice_status import SliceStatus
+
+CASE_FORMAT = "mandible-studio-case"
+CASE_VERSION = 1
+
+
+@dataclass
+class CaseRecord:
+    """One case of a workspace. `statuses` lists only slices that are not EMPTY."""
+
+    case_id: str
+    display_name: str
+    source: str | None
+    kind: str
+    series_uid: str | None
+    num_slices: int
+    height: int
+    width: int
+    last_slice: int = 0
+    window: tuple[float, float] | None = None
+    statuses: dict[int, SliceStatus] = field(default_factory=dict)
+    created: str = field(default_factory=lambda: _now())
+    modified: str = field(default_factory=lambda: _now())
+
+    @property
+    def source_path(self) -> Path | None:
+        return Path(self.source) if self.source else None
+
+    def status(self, index: int) -> SliceStatus:
+        return self.statuses.get(index, SliceStatus.EMPTY)
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {"format": CASE_FORMAT, "version": CASE_VERSION, **asdict(self)}
+        data["statuses"] = {str(i): s.value for i, s in sorted(self.statuses.items())}
+        data["window"] = list(self.window) if self.window else None
+        return json.dumps(data, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str, path: Path) -> "CaseRecord":
+        """Parse case.json; raises InputError naming the file when it is not a case record."""
+        try:
+            data = json.loads(text)
+            if data.get("format") != CASE_FORMAT:
+                raise ValueError(f"format is {data.get('format')!r}, not {CASE_FORMAT!r}")
+            statuses = {int(i): SliceStatus(s) for i, s in data.get("statuses", {}).items()}
+            window = data.get("window")
+            return cls(case_id=str(data["case_id"]), display_name=str(data["display_name"]),
+                       source=data.get("source"), kind=str(data.get("kind", "unknown")),
+                       series_uid=data.get("series_uid"), num_slices=int(data["num_slices"]),
+                       height=int(data["height"]), width=int(data["width"]),
+                       last_slice=int(data.get("last_slice", 0)),
+                       window=(float(window[0]), float(window[1])) if window else None,
+                       statuses={i: s for i, s in statuses.items() if s is not SliceStatus.EMPTY},
+                       created=str(data.get("created", _now())), modified=str(data.get("modified", _now())))
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            raise InputError(f"{path} is not a readable Mandible Studio case file ({exc}); "
+                             f"move the case folder aside and open the CT again") from exc
+
+    def touch(self) -> None:
+        self.modified = _now()
+
+
+def case_key(volume: Volume, source: str | Path | None) -> str:
+    """12 hex digits that identify the CT: the same CT opened again (same series UID, or same file) gets the same key.
+
+    DICOM series are identified by their Series Instance UID (wherever the folder is), other
+    sources by their resolved path, and a volume with neither by a hash of its voxels.
+    """
+    if volume.series_uid:
+        key = "series:" + volume.series_uid
+    elif source is not None:
+        key = "path:" + str(Path(source).expanduser().resolve())
+    else:
+        key = "voxels:" + hashlib.sha1(np.ascontiguousarray(volume.hu).tobytes()).hexdigest()
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
+
+def case_id_for(volume: Volume, source: str | Path | None) -> str:
+    """A readable, folder-safe id for a new case: `<source name>-<case_key>`; cases are found by the key."""
+    return f"{_slug(display_name_for(volume, source))}-{case_key(volume, source)}"
+
+
+def display_name_for(volume: Volume, source: str | Path | None) -> str:
+    """The source's file or folder name (never a DICOM patient name); the volume name when there is no source."""
+    if source is not None:
+        name = Path(source).name
+        for suffix in (".nii.gz", ".nii", ".json"):
+            if name.lower().endswith(suffix):
+                return name[: -len(suffix)] or name
+        return name
+    return volume.name or "case"
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")
+    return (slug or "case")[:40]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,180 @@
+"""A workspace: a folder of cases, the recent-cases list and (issue 5) model versions.
+
+  <root>/workspace.json         format tag, recent case ids (most recent first)
+  <root>/cases/<case_id>/       one CaseStore each (case.json, annotations/, autosave/)
+  <root>/models/                reserved for model versions
+
+Opening the same CT again (same DICOM series UID, or same file) finds its case, so annotations,
+statuses and the last slice come back (docs/decisions/030-workspace-layout.md).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from core.errors import InputError
+from core.io.atomic import atomic_write_text
+from core.io.loader import describe_input
+from core.io.volume import Volume
+from core.workspace.case_record import CaseRecord, case_id_for, case_key, display_name_for
+from core.workspace.case_store import CASE_FILE, CaseStore, SaveError, disk_write_message
+
+log = logging.getLogger(__name__)
+
+WORKSPACE_FILE = "workspace.json"
+WORKSPACE_FORMAT = "mandible-studio-workspace"
+MAX_RECENT = 20
+
+
+@dataclass(frozen=True)
+class TrainingItem:
+    """One training slice: the CT it comes from and its saved Labelme annotation."""
+
+    case_id: str
+    source: Path | None
+    series_uid: str | None
+    index: int
+    json_path: Path
+
+    @property
+    def png_path(self) -> Path:
+        return self.json_path.with_suffix(".png")
+
+
+class Workspace:
+    """Open with Workspace.open / create / open_or_create."""
+
+    def __init__(self, root: Path, recent: list[str]):
+        self.root = root
+        self._recent = recent
+        self._stores: dict[str, CaseStore] = {}
+
+    @classmethod
+    def create(cls, root: str | Path) -> "Workspace":
+        """Make an empty workspace in `root` (created if missing); an existing one is opened instead."""
+        root = Path(root)
+        if (root / WORKSPACE_FILE).exists():
+            return cls.open(root)
+        workspace = cls(root, [])
+        workspace._write()
+        (root / "cases").mkdir(exist_ok=True)
+        (root / "models").mkdir(exist_ok=True)
+        return workspace
+
+    @classmethod
+    def open(cls, root: str | Path) -> "Workspace":
+        """Open an existing workspace; InputError when `root` holds none."""
+        root = Path(root)
+        path = root / WORKSPACE_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != WORKSPACE_FORMAT:
+                raise ValueError(f"format is {data.get('format')!r}")
+            recent = [str(case_id) for case_id in data.get("recent", [])]
+        except FileNotFoundError as exc:
+            raise InputError(f"{root} is not a Mandible Studio workspace (no {WORKSPACE_FILE}); "
+                             f"choose another folder or create a new workspace") from exc
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise InputError(f"{path} cannot be read ({exc}); choose another workspace folder") from exc
+        return cls(root, recent)
+
+    @property
+    def cases_dir(self) -> Path:
+        return self.root / "cases"
+
+    @property
+    def models_dir(self) -> Path:
+        """Reserved for model versions (issue 5)."""
+        return self.root / "models"
+
+    # -- cases -------------------------------------------------------------------------------
+    def cases(self) -> list[CaseRecord]:
+        """Every readable case, by display name; unreadable case folders are skipped with a warning."""
+        records = []
+        for case_dir in sorted(p for p in self.cases_dir.glob("*") if (p / CASE_FILE).exists()):
+            try:
+                records.append(self.case(case_dir.name).record)
+            except InputError as exc:
+                log.warning("skipping case folder: %s", exc)
+        return sorted(records, key=lambda r: (r.display_name.lower(), r.case_id))
+
+    def case(self, case_id: str) -> CaseStore:
+        """The store of one case (the same object on every call)."""
+        if case_id not in self._stores:
+            self._stores[case_id] = CaseStore(self.cases_dir / case_id)
+        return self._stores[case_id]
+
+    def add_case(self, volume: Volume, source_path: str | Path | None = None, kind: str | None = None) -> CaseStore:
+        """The case for this CT: the existing one when it was opened before (reopening restores), else a new one.
+
+        Also moves the case to the top of the recent list. `kind` defaults to what
+        core.io.loader.describe_input says about `source_path`.
+        """
+        source = source_path if source_path is not None else volume.source
+        existing = sorted(self.cases_dir.glob(f"*-{case_key(volume, source)}/{CASE_FILE}"))
+        if existing:
+            case_id = existing[0].parent.name
+            store = self.case(case_id)
+            self._check_same_grid(store.record, volume)
+            if source is not None and Path(source).exists():
+                store.relocate(source)
+                store.flush()
+        else:
+            if kind is None:
+                kind = describe_input(source) if source is not None and Path(source).exists() else "memory"
+            case_id = case_id_for(volume, source)
+            record = CaseRecord(case_id=case_id, display_name=display_name_for(volume, source),
+                                source=str(Path(source).resolve()) if source is not None else None, kind=kind,
+                                series_uid=volume.series_uid, num_slices=volume.shape[0],
+                                height=volume.shape[1], width=volume.shape[2])
+            store = self._stores[case_id] = CaseStore.create(self.cases_dir / case_id, record)
+        self.mark_recent(case_id)
+        return store
+
+    def case_for_source(self, source_path: str | Path) -> CaseRecord | None:
+        """The case made from this file or folder, if any (matched on the resolved path)."""
+        wanted = str(Path(source_path).expanduser().resolve())
+        return next((r for r in self.cases() if r.source == wanted), None)
+
+    @staticmethod
+    def _check_same_grid(record: CaseRecord, volume: Volume) -> None:
+        shape = (record.num_slices, record.height, record.width)
+        if volume.shape != shape:
+            raise InputError(f"case {record.display_name} was annotated on a {shape} volume but this CT loads as "
+                             f"{volume.shape}; some slices may be missing from the folder")
+
+    # -- recent cases --------------------------------------------------------------------------
+    def recent_cases(self) -> list[CaseRecord]:
+        """Recently opened cases, most recent first (cases deleted from disk are left out)."""
+        records = []
+        for case_id in self._recent:
+            try:
+                records.append(self.case(case_id).record)
+            except InputError:
+                continue
+        return records
+
+    def mark_recent(self, case_id: str) -> None:
+        """Put a case at the top of the recent list and write workspace.json."""
+        self._recent = [case_id] + [c for c in self._recent if c != case_id][: MAX_RECENT - 1]
+        self._write()
+
+    def _write(self) -> None:
+        path = self.root / WORKSPACE_FILE
+        try:
+            atomic_write_text(path, json.dumps({"format": WORKSPACE_FORMAT, "version": 1,
+                                                "recent": self._recent}, indent=1))
+        except OSError as exc:
+            raise SaveError(disk_write_message(path, exc)) from exc
+
+    # -- training data -------------------------------------------------------------------------
+    def training_items(self) -> Iterator[TrainingItem]:
+        """Every saved EDITED or REVIEWED slice of every case, for retraining (unsaved edits are not included)."""
+        for record in self.cases():
+            store = self.case(record.case_id)
+            for index in store.training_slices():
+                yield TrainingItem(record.case_id, record.source_path, record.series_uid, index,
+                                   store.annotation_path(index))
