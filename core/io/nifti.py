@@ -1,0 +1,129 @@
+"""NIfTI volumes and label maps in and out, always in the canonical orientation of core.io.volume.
+
+NIfTI affines are RAS (x to the patient's left is negative); Volume uses DICOM LPS. Any input
+orientation is reoriented with nibabel's orientation tools (io_orientation / ornt_transform),
+which permute and flip axes only: an oblique scan keeps its oblique direction matrix.
+
+`volume_affine_ras(volume)` maps the index (i, j, k) of the array as NIfTI stores it, that is the
+canonical array transposed to [col, row, slice] (x = column, y = row, z = slice), to RAS mm.
+For the OpenKBP cases this gives back the original affine and axis codes ('L', 'P', 'I').
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+from nibabel import orientations
+
+from core.errors import InputError
+from core.io.atomic import atomic_path
+from core.io.volume import Volume
+
+log = logging.getLogger(__name__)
+
+# (world axis, sign) for canonical [slice, row, col] in LPS world coordinates:
+# slices go inferior (-z), rows posterior (+y), columns to the patient's left (+x).
+CANONICAL_ORNT_LPS = np.array([[2, -1], [1, 1], [0, 1]])
+LPS_FROM_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+# Index permutation between canonical [slice, row, col] and NIfTI storage [col, row, slice].
+_SWAP_SLICE_COL = np.array([[0, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1]], float)
+
+
+def canonicalize(array: np.ndarray, affine_lps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Permute and flip a 3-D array so that it is canonical; return (array, affine_lps, ornt).
+
+    `ornt[k] = (output axis, flip)` tells where input axis k went (nibabel's convention).
+    """
+    start = orientations.io_orientation(affine_lps)
+    transform = orientations.ornt_transform(start, CANONICAL_ORNT_LPS)
+    moved = orientations.apply_orientation(array, transform)
+    affine = affine_lps @ orientations.inv_ornt_aff(transform, array.shape)
+    return np.ascontiguousarray(moved), affine, transform
+
+
+def volume_geometry(affine_lps: np.ndarray) -> dict:
+    """Spacing, direction and origin of a Volume from a 4x4 index->LPS affine."""
+    columns = np.asarray(affine_lps, float)[:3, :3]
+    spacing = np.linalg.norm(columns, axis=0)
+    return {
+        "spacing": tuple(float(s) for s in spacing),
+        "direction": columns / spacing[None, :],
+        "origin": tuple(float(v) for v in affine_lps[:3, 3]),
+    }
+
+
+def volume_affine_ras(volume: Volume) -> np.ndarray:
+    """4x4 RAS affine of the canonical array stored NIfTI-style, i.e. `volume.hu.transpose(2, 1, 0)`."""
+    return LPS_FROM_RAS @ volume.affine_lps() @ _SWAP_SLICE_COL
+
+
+def _read_image(path: Path) -> nib.Nifti1Image:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"NIfTI file {path} does not exist; choose a .nii or .nii.gz file.")
+    try:
+        image = nib.load(str(path))
+    except Exception as exc:  # nibabel raises many types for damaged files
+        raise InputError(f"{path} is not a readable NIfTI file ({exc}).") from exc
+    shape = image.shape
+    if len(shape) == 4 and shape[3] == 1:
+        image = image.slicer[..., 0]
+    elif len(shape) != 3:
+        raise InputError(f"{path} has shape {shape}; a 3-D volume is needed (one CT, not a time series).")
+    return image
+
+
+def _voxels(image: nib.Nifti1Image, path: Path) -> np.ndarray:
+    """The stored values, keeping integer types when the file has no scaling."""
+    proxy = image.dataobj
+    slope, inter = getattr(proxy, "slope", 1.0), getattr(proxy, "inter", 0.0)
+    try:
+        if slope == 1.0 and inter == 0.0:
+            return np.asarray(proxy)
+        return image.get_fdata(dtype=np.float32)
+    except Exception as exc:
+        raise InputError(f"{path} is damaged: its voxels cannot be read ({exc}).") from exc
+
+
+def load_nifti_volume(path: str | Path) -> Volume:
+    """A CT volume from a .nii/.nii.gz file, reoriented to canonical; values kept as stored (HU)."""
+    path = Path(path)
+    image = _read_image(path)
+    data = _voxels(image, path)
+    if data.dtype.kind == "f":
+        data = data.astype(np.float32, copy=False)
+    hu, affine, _ = canonicalize(data, LPS_FROM_RAS @ image.affine)
+    name = path.name.removesuffix(".gz").removesuffix(".nii")
+    return Volume(hu=hu, name=name.removesuffix("_0000"), source=path, **volume_geometry(affine))
+
+
+def load_nifti_labels(path: str | Path, volume: Volume | None = None) -> np.ndarray:
+    """A uint8 label map [slice, row, col] in canonical orientation; checked against `volume`'s shape."""
+    path = Path(path)
+    image = _read_image(path)
+    data = _voxels(image, path)
+    if data.size and (data.min() < 0 or data.max() > 255 or (data.dtype.kind == "f" and np.any(data % 1))):
+        raise InputError(f"{path} is not a label map: values must be whole numbers 0..255.")
+    labels, affine, _ = canonicalize(data.astype(np.uint8), LPS_FROM_RAS @ image.affine)
+    if volume is not None:
+        if labels.shape != volume.shape:
+            raise InputError(f"Labels {path.name} have shape {labels.shape} but the CT has {volume.shape}; "
+                             "choose the label file made for this CT.")
+        if not np.allclose(affine, volume.affine_lps(), atol=1e-2):
+            log.warning("labels %s: affine differs from the CT's; using them voxel for voxel", path)
+    return labels
+
+
+def save_nifti_labels(path: str | Path, labels: np.ndarray, volume: Volume) -> None:
+    """Write a uint8 label map of `volume` as NIfTI (atomic), readable by any NIfTI viewer."""
+    labels = np.asarray(labels)
+    if labels.shape != volume.shape:
+        raise InputError(f"Labels have shape {labels.shape} but the CT has {volume.shape}.")
+    image = nib.Nifti1Image(np.ascontiguousarray(labels.astype(np.uint8).transpose(2, 1, 0)),
+                            volume_affine_ras(volume))
+    image.set_qform(image.affine, code=1)
+    image.set_sform(image.affine, code=1)
+    with atomic_path(path) as tmp:
+        nib.save(image, str(tmp))
