@@ -23,7 +23,7 @@ from pydicom.pixels import get_decoder
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from core.errors import Cancelled, DicomSeriesError, InputError
-from core.io.dicom_geometry import order_slices
+from core.io.dicom_geometry import NO_PIXEL_SPACING, NO_SLICE_SPACING, order_slices
 from core.io.nifti import canonicalize, volume_geometry
 from core.io.volume import Volume
 
@@ -408,6 +408,7 @@ def load_series_from_scan(scan: DicomScan, series_uid: str | None = None, progre
         series_uid=first.series_uid, study_uid=first.study_uid, frame_of_reference_uid=first.frame_of_reference_uid,
         sop_uids=sop_uids, warnings=_skip_warnings(scan) + warnings + geometry_warnings,
         units="HU" if first.modality == "CT" else "display", **volume_geometry(affine),
+        spacing_known=not {NO_SLICE_SPACING, NO_PIXEL_SPACING} & set(geometry_warnings),
     )
 
 

@@ -21,6 +21,11 @@ _AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 _SAME_POSITION_MM = 1e-3
 
 
+# Warnings that mean the voxel size is a guess (Volume.spacing_known is False then).
+NO_SLICE_SPACING = "No slice spacing in the headers: 1 mm is assumed."
+NO_PIXEL_SPACING = "PixelSpacing missing: 1 mm pixels are assumed."
+
+
 def _orientation(headers: list["SliceHeader"], warnings: list[str]) -> np.ndarray:
     given = [h.orientation for h in headers if h.orientation is not None]
     if not given:
@@ -70,7 +75,7 @@ def _slice_step(ordered, proj, warnings) -> float:
         if value:
             return abs(float(value))
     if len(ordered) > 1:
-        warnings.append("No slice spacing in the headers: 1 mm is assumed.")
+        warnings.append(NO_SLICE_SPACING)
     return 1.0
 
 
@@ -85,7 +90,7 @@ def order_slices(headers: list["SliceHeader"]) -> tuple[list["SliceHeader"], np.
     first = ordered[0]
     row_spacing, col_spacing = first.pixel_spacing or (1.0, 1.0)
     if first.pixel_spacing is None:
-        warnings.append("PixelSpacing missing: 1 mm pixels are assumed.")
+        warnings.append(NO_PIXEL_SPACING)
     # Without positions, InstanceNumber order is taken as head to feet (slice 0 stays first).
     slice_vector = normal * step if proj is not None else -normal * step
     if proj is not None and len(ordered) > 1:

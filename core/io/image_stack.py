@@ -63,4 +63,5 @@ def load_image_stack(folder: str | Path) -> Volume:
     dtype = np.uint16 if any(s.dtype == np.uint16 for s in slices) else np.uint8
     stack = np.stack([s.astype(dtype, copy=False) for s in slices])
     return Volume(hu=stack, spacing=(1.0, 1.0, 1.0), name=folder.name, source=folder, units="display",
+                  spacing_known=False,
                   warnings=["Image stack: no pixel spacing is known, 1 mm is assumed."])

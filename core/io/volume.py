@@ -39,6 +39,9 @@ class Volume:
     warnings: list[str] = field(default_factory=list)
     # "HU" for CT; "display" for 8/16-bit image stacks whose values are not Hounsfield units.
     units: str = "HU"
+    # False when no file recorded the voxel size and 1 mm was assumed (image stacks, bare DICOM):
+    # millimetre outputs (meshes, label volumes) refuse such a volume.
+    spacing_known: bool = True
 
     @property
     def shape(self) -> tuple[int, int, int]:
