@@ -1,0 +1,166 @@
+"""Desktop-app responsiveness, measured on the real main window (offscreen unless a display is set).
+
+  slice switch   SliceController.show_slice on a synthetic 512x512 case with a mask on every slice
+                 (window/level LUT, overlay composition, pixmaps, a forced repaint of the view)
+                 vs the bare render path (LUT + QImage + QPixmap, no overlay, no repaint), same run
+  open           a synthetic 300-slice 512x512 DICOM series: time to the first displayed slice, and the
+                 GUI thread's worst stall while it loads (a 10 ms QTimer measuring gaps), vs the timer's
+                 worst gap while idle, same run
+  save           the worst stall while Ctrl+S writes 40 edited slices as Labelme JSON + PNG
+
+    .venv/bin/python benchmarks/bench_gui.py [--slices 300] [--size 512] [--switches 200]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtGui import QPixmap  # noqa: E402
+
+from benchmarks.bench_io import write_synthetic_series  # noqa: E402
+from core.windowing import WINDOW_PRESETS, hu_to_display  # noqa: E402
+from gui.app import make_application  # noqa: E402
+from gui.overlay import gray_to_qimage  # noqa: E402
+
+
+class StallMeter:
+    """Gaps between 10 ms timer ticks on the GUI thread; the worst gap is the worst stall."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+        self._last: float | None = None
+        self.timer = QTimer(interval=10)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            self.gaps.append(now - self._last)
+        self._last = now
+
+    def start(self) -> None:
+        self.gaps.clear()
+        self._last = None
+        self.timer.start()
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return max(self.gaps) * 1000 if self.gaps else float("nan")
+
+
+def wait_for(app, signal, timeout_s: float = 300.0):
+    """Run the event loop until `signal` fires; returns its arguments."""
+    box: list = []
+    signal.connect(lambda *args: box.append(args))
+    deadline = time.perf_counter() + timeout_s
+    while not box:
+        app.processEvents()
+        time.sleep(0.001)
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"no signal within {timeout_s} s")
+    return box[0]
+
+
+def idle(app, seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def p95(values: list[float]) -> float:
+    return float(np.percentile(values, 95))
+
+
+def bench_open(app, window, folder: Path) -> None:
+    meter = StallMeter()
+    meter.start()
+    idle(app, 1.0)
+    idle_worst = meter.stop()
+    meter.start()
+    start = time.perf_counter()
+    window.open_path(folder)
+    wait_for(app, window.case_opened)
+    first_slice = time.perf_counter() - start
+    worst = meter.stop()
+    print(f"open {window.session.num_slices}x{window.session.volume.shape[1]}^2: first slice shown after "
+          f"{first_slice:.2f} s; GUI worst stall {worst:.0f} ms (idle timer worst gap {idle_worst:.0f} ms, "
+          f"ratio {worst / idle_worst:.1f}x)")
+
+
+def bench_switch(app, window, switches: int) -> None:
+    session, controller, view = window.session, window.controller, window.view
+    rows, cols = session.volume.shape[1:]
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    ring = ((xx - cols / 2) ** 2 / (cols / 3) ** 2 + (yy - rows / 2) ** 2 / (rows / 4) ** 2)
+    mask = ((ring < 1.0) & (ring > 0.7)).astype(np.uint8)
+    count = min(session.num_slices, 64)
+    for index in range(count):
+        session.annotation(index).set_predicted(np.roll(mask, index, axis=1))
+    window.resize(1400, 900)
+    idle(app, 0.3)
+    window_bone = WINDOW_PRESETS["bone"]
+    bare, full = [], []
+    for step in range(switches):
+        index = step % count
+        t0 = time.perf_counter()
+        QPixmap.fromImage(gray_to_qimage(hu_to_display(session.volume.hu[index], window_bone)))
+        bare.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        controller.show_slice(index)
+        view.viewport().repaint()
+        full.append((time.perf_counter() - t0) * 1000)
+    print(f"slice switch {rows}x{cols} with overlay + repaint: p95 {p95(full):.1f} ms, median "
+          f"{np.median(full):.1f} ms; bare render path p95 {p95(bare):.1f} ms; ratio {p95(full) / p95(bare):.1f}x")
+
+
+def bench_save(app, window, slices: int) -> None:
+    session = window.session
+    for index in range(slices):
+        session.set_current(index)
+        session.add_polygon([(40, 40), (200, 60), (180, 220), (50, 200)])
+    meter = StallMeter()
+    meter.start()
+    start = time.perf_counter()
+    window.save_case()
+    wait_for(app, window.saved)
+    took = time.perf_counter() - start
+    print(f"save {slices} slices: {took:.2f} s; GUI worst stall {meter.stop():.0f} ms")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--slices", type=int, default=300)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--switches", type=int, default=200)
+    args = parser.parse_args()
+    app = make_application([])
+    from gui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "series"
+        folder.mkdir()
+        print(f"writing a synthetic {args.slices}-slice {args.size}x{args.size} series…", flush=True)
+        write_synthetic_series(folder, args.slices, args.size)
+        window = MainWindow(Path(tmp) / "workspace", autosave_ms=60_000)
+        window.show()
+        bench_open(app, window, folder)
+        bench_switch(app, window, args.switches)
+        bench_save(app, window, min(40, args.slices))
+        window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,395 @@
+"""The main window: cases and slices on the left, the slice view in the centre, tools and overlay
+settings on the right, a status bar below. It opens cases (in a worker, with a progress bar), saves
+them, autosaves a few seconds after an edit and asks before closing with unsaved edits.
+Menus and shortcuts live in gui/actions.py; what happens on the slice lives in gui/slice_controller.py.
+"""
+from __future__ import annotations
+
+import logging
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QUndoGroup
+from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QProgressBar, QScrollArea, QSlider,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from core.annotation.label_volume import assemble_label_volume
+from core.errors import MandibleStudioError
+from core.windowing import WINDOW_PRESETS
+from core.workspace import SaveError, Workspace
+from gui.actions import Actions
+from gui.case_loading import LoadedCase, SeriesChoice, load_case, load_label_volume
+from gui.case_session import CaseSession
+from gui import dialogs
+from gui.panels.case_list import CaseList
+from gui.panels.overlay_panel import OverlayPanel
+from gui.panels.slice_list import SliceList
+from gui.panels.tool_panel import ToolPanel
+from gui.slice_controller import SliceController
+from gui.slice_view import SliceView
+from gui.workers import BackgroundTask
+
+log = logging.getLogger(__name__)
+
+AUTOSAVE_MS = 3000
+DEFAULT_SIZE = (1440, 900)
+
+
+class MainWindow(QMainWindow):
+    case_opened = Signal(str)  # case id
+    open_failed = Signal(str)
+    saved = Signal(list)  # slice indexes written
+    save_failed = Signal(str)
+    labels_imported = Signal(int)  # number of slices
+
+    def __init__(self, workspace: Workspace | str | Path, autosave_ms: int = AUTOSAVE_MS) -> None:
+        super().__init__()
+        self.setWindowTitle("Mandible Studio")
+        self.resize(*DEFAULT_SIZE)
+        self.setAcceptDrops(True)
+        self.workspace = workspace if isinstance(workspace, Workspace) else Workspace.create(workspace)
+        self.session: CaseSession | None = None
+        self.task: BackgroundTask | None = None
+        self.undo_group = QUndoGroup(self)
+        self._build_central()
+        self.controller = SliceController(self.view, self.slice_list, self.slider, self.status_labels,
+                                          self.undo_group, self)
+        self.actions = Actions(self, targets=(self, self.controller))
+        self.actions.build_menus()
+        self.actions.build_toolbar()
+        self._build_docks()
+        self._build_status_bar()
+        self._bind_undo_actions()
+        self.autosave_timer = QTimer(self, singleShot=True, interval=autosave_ms)
+        self.autosave_timer.timeout.connect(self.autosave_now)
+        self.actions.toggle_overlay.setChecked(True)
+        self.actions.tool_polygon.setChecked(True)
+        self._set_case_actions_enabled(False)
+        self.refresh_cases()
+
+    # --- layout -----------------------------------------------------------------------------------
+    def _build_central(self) -> None:
+        self.view = SliceView()
+        self.slider = QSlider(Qt.Orientation.Horizontal, objectName="sliceSlider")
+        self.slider.setToolTip("Slice (mouse wheel, A / D)")
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.slider)
+        self.setCentralWidget(central)
+        self.slice_list = SliceList()
+        self.case_list = CaseList()
+        self.case_list.case_activated.connect(self.open_path)
+        self.status_labels = {key: QLabel() for key in ("slice", "hu", "zoom", "window")}
+
+    def _build_docks(self) -> None:
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(_titled("Cases", self.case_list))
+        left.addWidget(_titled("Slices", self.slice_list))
+        left.setSizes([180, 600])
+        self._add_dock("Case", left, Qt.DockWidgetArea.LeftDockWidgetArea, 230)
+        self.tool_panel = ToolPanel(self.actions)
+        self.overlay_panel = OverlayPanel(self.actions, self.controller.style, WINDOW_PRESETS)
+        right = QWidget()
+        layout = QVBoxLayout(right)
+        layout.addWidget(self.tool_panel)
+        layout.addWidget(self.overlay_panel)
+        layout.addStretch(1)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(right)
+        self._add_dock("Tools", scroll, Qt.DockWidgetArea.RightDockWidgetArea, 270)
+        self.tool_panel.brush_radius_changed.connect(self._on_radius_from_panel)
+        self.tool_panel.threshold_changed.connect(lambda hu: self._session_set("threshold_hu", hu))
+        self.tool_panel.min_island_changed.connect(lambda n: self._session_set("min_island", n))
+        self.overlay_panel.style_changed.connect(self.controller.restyle_overlay)
+        self.overlay_panel.preset_chosen.connect(self.controller.apply_preset)
+        self.overlay_panel.window_changed.connect(self.controller.set_center_width)
+        self.controller.window_changed.connect(self.overlay_panel.show_window)
+
+    def _add_dock(self, title: str, widget: QWidget, area, width: int) -> None:
+        dock = QDockWidget(title, self, objectName=f"dock{title}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        dock.setTitleBarWidget(QWidget())
+        widget.setMinimumWidth(width)
+        self.addDockWidget(area, dock)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.progress = QProgressBar(maximumWidth=220, textVisible=True)
+        self.progress.hide()
+        bar.addPermanentWidget(self.progress)
+        for key in ("slice", "hu", "zoom", "window"):
+            self.status_labels[key].setObjectName(f"status_{key}")
+            bar.addPermanentWidget(self.status_labels[key])
+
+    def _bind_undo_actions(self) -> None:
+        self.undo_group.canUndoChanged.connect(self.actions.undo.setEnabled)
+        self.undo_group.canRedoChanged.connect(self.actions.redo.setEnabled)
+        self.actions.undo.setEnabled(False)
+        self.actions.redo.setEnabled(False)
+
+    def _set_case_actions_enabled(self, enabled: bool) -> None:
+        for key in ("save", "import_labels", "export_3d", "fill_holes", "remove_islands", "copy_prev", "copy_next", "clear_slice",
+                    "mark_reviewed"):
+            self.actions[key].setEnabled(enabled)
+
+    def _session_set(self, name: str, value) -> None:
+        if self.session is not None:
+            setattr(self.session, name, value)
+
+    def _on_radius_from_panel(self, radius: int) -> None:
+        if self.session is not None:
+            self.session.set_brush_radius(radius)
+
+    # --- opening ----------------------------------------------------------------------------------
+    def open_folder_dialog(self) -> None:
+        paths = dialogs.choose_files(self, "Open a DICOM, image or Labelme folder", folder=True)
+        if paths:
+            self.open_path(paths[0])
+
+    def open_file_dialog(self) -> None:
+        paths = dialogs.choose_files(self, "Open a CT", filters="CT files (*.nii *.nii.gz *.dcm);;All files (*)")
+        if paths:
+            self.open_path(paths[0])
+
+    def open_path(self, path, series_uid: str | None = None) -> bool:
+        """Open a CT in the background; False when another job is still running."""
+        if self.task is not None and self.task.is_running:
+            self.statusBar().showMessage("Still busy; wait for the current job to finish.", 4000)
+            return False
+        self.autosave_now()
+        self.remember_view_state()
+        path = Path(path)
+        job = partial(load_case, self.workspace, path, series_uid)
+        self._start_task(job, f"Opening {path.name}", self._on_case_loaded, self._on_open_failed)
+        return True
+
+    def _start_task(self, job, title: str, on_result, on_failed) -> None:
+        self.task = task = BackgroundTask(job, title, self)
+        task.finished.connect(lambda: self._forget_task(task))
+        self.task.progress.connect(self._on_progress)
+        for signal in (self.task.result, self.task.failed, self.task.cancelled):
+            signal.connect(self.progress.hide)  # before the handlers, which may show dialogs
+        self.task.result.connect(on_result)
+        self.task.failed.connect(on_failed)
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(title)
+        self.progress.show()
+        self.statusBar().showMessage(title + "…")
+        self.task.start()
+
+    def _forget_task(self, task: BackgroundTask) -> None:
+        if self.task is task:
+            self.task = None
+        task.deleteLater()
+
+    def _on_progress(self, step: int, total: int, message: str) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(step)
+        self.statusBar().showMessage(message)
+
+    def _on_open_failed(self, message: str) -> None:
+        self.statusBar().showMessage("Could not open the case.", 5000)
+        dialogs.show_error(self, "Cannot open", message)
+        self.open_failed.emit(message)
+
+    def _on_case_loaded(self, loaded) -> None:
+        if isinstance(loaded, SeriesChoice):
+            uid = dialogs.choose_series(self, loaded.series)
+            if uid is not None:
+                QTimer.singleShot(0, lambda: self.open_path(loaded.path, uid))
+            else:
+                self.open_failed.emit("no series chosen")
+            return
+        self._install_case(loaded)
+
+    def _install_case(self, loaded: LoadedCase) -> None:
+        old = self.session
+        self.undo_group.setActiveStack(None)
+        if old is not None:
+            old.undo.clear()
+            old.deleteLater()
+        session = CaseSession(loaded.volume, loaded.store, loaded.annotations, self.undo_group, self)
+        session.set_brush_radius(self.tool_panel.radius.value())
+        session.threshold_enabled = self.actions.hu_threshold.isChecked()
+        session.threshold_hu = self.tool_panel.threshold.value()
+        session.min_island = self.tool_panel.min_island.value()
+        session.brush_radius_changed.connect(self.tool_panel.set_radius)
+        session.edited.connect(self._schedule_autosave)
+        self.session = session
+        self.controller.set_session(session)
+        self._set_case_actions_enabled(True)
+        self.setWindowTitle(f"{loaded.store.record.display_name} — Mandible Studio")
+        self.statusBar().showMessage(f"Opened {loaded.store.record.display_name}", 5000)
+        self.refresh_cases()
+        if session.pending_autosave:
+            self._schedule_autosave()
+        if loaded.warnings:
+            dialogs.show_warnings(self, "Opened with warnings", loaded.warnings)
+        self.case_opened.emit(loaded.store.case_id)
+
+    def refresh_cases(self) -> None:
+        current = self.session.store.record.source if self.session is not None else None
+        records = self.workspace.recent_cases()
+        seen = {r.case_id for r in records}
+        records += [r for r in self.workspace.cases() if r.case_id not in seen]
+        rows = []
+        for record in records:
+            done = sum(1 for s in record.statuses.values() if s.is_training_data)
+            rows.append((record.display_name, record.source or "", f"{record.num_slices} slices, {done} done"))
+        self.case_list.set_cases(rows, current)
+        menu = self.actions.recent_menu
+        if menu is not None:
+            menu.clear()
+            for record in self.workspace.recent_cases()[:10]:
+                if record.source:
+                    menu.addAction(record.display_name, partial(self.open_path, record.source))
+            menu.setEnabled(not menu.isEmpty())
+
+    # --- labels -----------------------------------------------------------------------------------
+    def import_labels_dialog(self) -> None:
+        paths = dialogs.choose_files(self, "Import labels (NIfTI label volume)",
+                             filters="Label volumes (*.nii *.nii.gz);;All files (*)")
+        if paths:
+            self.import_labels(paths[0])
+
+    def import_labels(self, path) -> bool:
+        if self.session is None or (self.task is not None and self.task.is_running):
+            return False
+        job = partial(load_label_volume, Path(path), self.session.volume)
+        self._start_task(job, f"Importing {Path(path).name}", self._on_labels_loaded, self._on_import_failed)
+        return True
+
+    def _on_labels_loaded(self, labels) -> None:
+        try:
+            imported = self.session.store.import_labels(labels)
+        except MandibleStudioError as exc:
+            self._on_import_failed(str(exc))
+            return
+        self.session.replace_annotations(imported)
+        self.controller.render_overlay()
+        self.statusBar().showMessage(f"Imported labels on {len(imported)} slices (unsaved)", 5000)
+        self.labels_imported.emit(len(imported))
+
+    def _on_import_failed(self, message: str) -> None:
+        dialogs.show_error(self, "Cannot import labels", message)
+
+    def export_3d(self) -> None:
+        """Open the 3-D export dialog (gui/export_dialog.py) on every annotated slice of the case."""
+        if self.session is None:
+            return
+        from gui.export_dialog import ExportDialog
+
+        session = self.session
+        masks = {i: a.mask for i, a in session.annotations.items() if not a.is_empty}
+        try:
+            labels = assemble_label_volume(session.volume, masks).labels
+        except MandibleStudioError as exc:
+            dialogs.show_error(self, "Cannot export", str(exc))
+            return
+        self.export_dialog = ExportDialog(session.volume, labels, self, output_dir=session.store.case_dir)
+        self.export_dialog.open()
+
+    # --- saving -----------------------------------------------------------------------------------
+    def _schedule_autosave(self) -> None:
+        if not self.autosave_timer.isActive():
+            self.autosave_timer.start()
+
+    def autosave_now(self) -> bool:
+        """Write crash-recovery snapshots of the slices changed since the last autosave."""
+        self.autosave_timer.stop()
+        if self.session is None or not self.session.pending_autosave:
+            return True
+        try:
+            written = self.session.autosave()
+        except SaveError as exc:
+            self.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
+            return False
+        self.statusBar().showMessage(f"Autosaved {len(written)} slice(s)", 2000)
+        return True
+
+    def remember_view_state(self) -> None:
+        """Write the case's last slice and window so that reopening comes back to them."""
+        if self.session is None:
+            return
+        try:
+            self.session.store.flush()
+        except SaveError as exc:
+            log.warning("could not remember the last slice: %s", exc)
+
+    def save_case(self) -> bool:
+        """Ctrl+S: write Labelme JSON + PNG for every unsaved slice, in the background."""
+        if self.session is None or (self.task is not None and self.task.is_running):
+            return False
+        self.autosave_now()
+        session = self.session
+        snapshots = session.snapshots()
+        window = self.controller.window
+
+        def job(progress, cancel):
+            return session.store.save(session.volume, snapshots, indexes=sorted(snapshots), window=window,
+                                      progress=progress, cancel=cancel)
+
+        self._start_task(job, "Saving", self._on_saved, self._on_save_failed)
+        return True
+
+    def save_now(self) -> bool:
+        """Save in the GUI thread (used when closing); True on success."""
+        session = self.session
+        try:
+            session.store.save(session.volume, session.snapshots(), window=self.controller.window)
+        except MandibleStudioError as exc:
+            self._on_save_failed(str(exc))
+            return False
+        self.controller.refresh_statuses()
+        return True
+
+    def _on_saved(self, result) -> None:
+        self.controller.refresh_statuses()
+        self.statusBar().showMessage(f"Saved {len(result.saved)} slice(s) to {self.session.store.annotations_dir}", 6000)
+        self.saved.emit(list(result.saved))
+
+    def _on_save_failed(self, message: str) -> None:
+        self.controller.refresh_statuses()
+        dialogs.show_error(self, "Save failed", message)
+        self.save_failed.emit(message)
+
+    # --- closing, drag and drop -------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        if self.task is not None:  # its thread may still be winding down after delivering its result
+            self.task.cancel()
+            self.task.wait(5000)
+        if self.session is not None and self.session.store.dirty_indexes():
+            answer = dialogs.ask_save_changes(self, len(self.session.store.dirty_indexes()))
+            if answer == "cancel" or (answer == "save" and not self.save_now()):
+                event.ignore()
+                return
+            if answer == "keep":
+                self.autosave_now()  # a draft: restored on reopening, not written as Labelme
+        self.remember_view_state()
+        event.accept()
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            event.acceptProposedAction()
+            self.open_path(urls[0])
+
+
+def _titled(title: str, widget: QWidget) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(6, 6, 6, 0)
+    label = QLabel(title, objectName="panelTitle")
+    layout.addWidget(label)
+    layout.addWidget(widget)
+    return box

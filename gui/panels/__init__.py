@@ -1,0 +1,1 @@
+"""Side panels of the main window: cases and slices on the left, tools and overlay on the right."""

@@ -1,0 +1,100 @@
+"""Right panel, bottom: overlay visibility, opacity, outline and colours; window/level presets."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSlider, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from gui.overlay import OverlayStyle
+
+
+def swatch(rgb: tuple[int, int, int], text: str) -> QWidget:
+    widget = QWidget()
+    row = QHBoxLayout(widget)
+    row.setContentsMargins(0, 0, 0, 0)
+    chip = QLabel()
+    chip.setFixedSize(14, 14)
+    chip.setStyleSheet(f"background: {QColor(*rgb).name()}; border-radius: 3px;")
+    row.addWidget(chip)
+    row.addWidget(QLabel(text))
+    row.addStretch(1)
+    return widget
+
+
+class OverlayPanel(QWidget):
+    style_changed = Signal()
+    window_changed = Signal(float, float)  # centre, width
+    preset_chosen = Signal(str)
+
+    def __init__(self, actions, style: OverlayStyle, presets: dict, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("overlayPanel")
+        self.style = style
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._overlay_box(actions))
+        layout.addWidget(self._window_box(presets))
+
+    def _overlay_box(self, actions) -> QGroupBox:
+        box = QGroupBox("Overlay")
+        form = QFormLayout(box)
+        self.visible = QCheckBox("Show (O, hold Q to peek)")
+        self.visible.setChecked(actions.toggle_overlay.isChecked())
+        self.visible.toggled.connect(actions.toggle_overlay.setChecked)
+        actions.toggle_overlay.toggled.connect(self.visible.setChecked)
+        form.addRow(self.visible)
+        self.opacity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=int(self.style.opacity * 100))
+        self.opacity.setToolTip("Fill opacity of the mask (the outline stays opaque)")
+        self.opacity.valueChanged.connect(self._on_opacity)
+        form.addRow("Opacity", self.opacity)
+        self.outline = QCheckBox("Outline")
+        self.outline.setChecked(self.style.outline)
+        self.outline.toggled.connect(self._on_outline)
+        form.addRow(self.outline)
+        form.addRow(swatch(self.style.edited_rgb, "Edited by you"))
+        form.addRow(swatch(self.style.predicted_rgb, "Predicted by the model"))
+        return box
+
+    def _window_box(self, presets: dict) -> QGroupBox:
+        box = QGroupBox("Window / level")
+        form = QFormLayout(box)
+        self.preset = QComboBox()
+        self.preset.addItem("Custom", None)
+        for key in presets:
+            self.preset.addItem(key.capitalize(), key)
+        self.preset.activated.connect(self._on_preset)
+        form.addRow("Preset", self.preset)
+        self.center = QSpinBox(minimum=-2000, maximum=5000, suffix=" HU")
+        self.width = QSpinBox(minimum=1, maximum=8000, suffix=" HU")
+        for spin in (self.center, self.width):
+            spin.setKeyboardTracking(False)
+            spin.valueChanged.connect(self._on_window_spin)
+        form.addRow("Level", self.center)
+        form.addRow("Width", self.width)
+        form.addRow(QLabel("Right-drag on the image adjusts it."))
+        return box
+
+    def show_window(self, center: float, width: float, preset: str | None) -> None:
+        for spin, value in ((self.center, center), (self.width, width)):
+            spin.blockSignals(True)
+            spin.setValue(int(round(value)))
+            spin.blockSignals(False)
+        index = self.preset.findData(preset) if preset else 0
+        self.preset.setCurrentIndex(max(index, 0))
+
+    def _on_opacity(self, value: int) -> None:
+        self.style.opacity = value / 100.0
+        self.style_changed.emit()
+
+    def _on_outline(self, checked: bool) -> None:
+        self.style.outline = checked
+        self.style_changed.emit()
+
+    def _on_preset(self, index: int) -> None:
+        key = self.preset.itemData(index)
+        if key:
+            self.preset_chosen.emit(key)
+
+    def _on_window_spin(self) -> None:
+        self.window_changed.emit(float(self.center.value()), float(self.width.value()))

@@ -1,0 +1,94 @@
+"""Right panel, top: the editing tools and their options (brush size, HU threshold, island size)."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QGroupBox, QSizePolicy, QSpinBox, QToolButton,
+                               QVBoxLayout, QWidget)
+
+DEFAULT_THRESHOLD_HU = 250
+DEFAULT_MIN_ISLAND = 20
+# Short labels for the narrow panel; menus keep the full action text.
+BUTTON_TEXT = {"remove_islands": "Islands", "copy_prev": "From Prev", "copy_next": "From Next",
+               "mark_reviewed": "Reviewed", "clear_slice": "Clear", "fill_holes": "Fill Holes",
+               "tool_polygon": "Polygon", "tool_edit": "Vertices", "tool_brush": "Brush", "tool_eraser": "Eraser"}
+
+
+class PanelButton(QToolButton):
+    """A button for a QAction that keeps a short label (the action's text is for menus)."""
+
+    def __init__(self, action, text: str | None = None) -> None:
+        super().__init__()
+        self._text = text
+        self.setDefaultAction(action)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._apply_text()
+
+    def actionEvent(self, event) -> None:
+        super().actionEvent(event)  # Qt copies the action's text back on every change
+        self._apply_text()
+
+    def _apply_text(self) -> None:
+        if self._text:
+            self.setText(self._text)
+
+
+def action_button(action, text: str | None = None) -> PanelButton:
+    return PanelButton(action, text)
+
+
+class ToolPanel(QWidget):
+    brush_radius_changed = Signal(int)
+    threshold_changed = Signal(int)
+    min_island_changed = Signal(int)
+
+    def __init__(self, actions, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("toolPanel")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._tools_box(actions))
+        layout.addWidget(self._options_box(actions))
+        layout.addWidget(self._slice_box(actions))
+
+    def _tools_box(self, actions) -> QGroupBox:
+        box = QGroupBox("Tools")
+        grid = QGridLayout(box)
+        for i, key in enumerate(("tool_polygon", "tool_edit", "tool_brush", "tool_eraser")):
+            grid.addWidget(action_button(actions[key], BUTTON_TEXT.get(key)), i // 2, i % 2)
+        return box
+
+    def _options_box(self, actions) -> QGroupBox:
+        box = QGroupBox("Brush")
+        form = QFormLayout(box)
+        self.radius = QSpinBox(minimum=1, maximum=100, value=6, suffix=" px")
+        self.radius.setToolTip("Brush and eraser radius in image pixels ([ and ])")
+        self.radius.valueChanged.connect(self.brush_radius_changed)
+        form.addRow("Radius", self.radius)
+        self.threshold_check = QCheckBox("Only above")
+        self.threshold_check.setToolTip(actions.hu_threshold.toolTip())
+        self.threshold_check.toggled.connect(actions.hu_threshold.setChecked)
+        actions.hu_threshold.toggled.connect(self.threshold_check.setChecked)
+        self.threshold = QSpinBox(minimum=-1024, maximum=4000, value=DEFAULT_THRESHOLD_HU, suffix=" HU")
+        self.threshold.valueChanged.connect(self.threshold_changed)
+        form.addRow(self.threshold_check, self.threshold)
+        return box
+
+    def _slice_box(self, actions) -> QGroupBox:
+        box = QGroupBox("This slice")
+        grid = QGridLayout(box)
+        for i, key in enumerate(("fill_holes", "remove_islands", "copy_prev", "copy_next", "mark_reviewed",
+                                 "clear_slice")):
+            grid.addWidget(action_button(actions[key], BUTTON_TEXT.get(key)), i // 2, i % 2)
+        self.min_island = QSpinBox(minimum=1, maximum=100000, value=DEFAULT_MIN_ISLAND, suffix=" px")
+        self.min_island.setToolTip("Remove Small Islands deletes islands smaller than this")
+        self.min_island.valueChanged.connect(self.min_island_changed)
+        form = QFormLayout()
+        form.addRow("Smallest island", self.min_island)
+        grid.addLayout(form, 3, 0, 1, 2)
+        return box
+
+    def set_radius(self, radius: int) -> None:
+        self.radius.blockSignals(True)
+        self.radius.setValue(radius)
+        self.radius.blockSignals(False)

@@ -1,0 +1,201 @@
+"""The slice view: a QGraphicsView showing one CT slice with the mask overlay on top.
+
+Navigation belongs to the view: wheel = next/previous slice, Ctrl+wheel = zoom at the cursor,
+middle-drag or Space+left-drag = pan, right-drag = window/level. Everything else from the mouse goes to
+the active editing tool (gui/tools). Zoom and pan live in the view transform, so switching slices (which
+only swaps pixmaps) keeps them.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPixmap, QWheelEvent
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
+
+MIN_ZOOM, MAX_ZOOM = 0.05, 64.0
+WHEEL_ZOOM_STEP = 1.25
+
+
+class SliceView(QGraphicsView):
+    slice_step = Signal(int)  # +1 = next slice (toward the feet), -1 = previous
+    cursor_moved = Signal(float, float)  # scene coordinates (x = column, y = row); (-1, -1) when outside
+    zoom_changed = Signal(float)
+    window_drag = Signal(float, float)  # mouse movement (dx, dy) in view pixels during a right-drag
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sliceView")
+        self.setScene(QGraphicsScene(self))
+        self.setBackgroundBrush(QColor(12, 12, 14))
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAcceptDrops(False)  # drops go to the main window
+        self.image_item = QGraphicsPixmapItem()
+        self.image_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
+        self.overlay_item = QGraphicsPixmapItem()
+        self.overlay_item.setZValue(1)
+        self.scene().addItem(self.image_item)
+        self.scene().addItem(self.overlay_item)
+        self.tool = None
+        self._image_size: tuple[int, int] | None = None
+        self._fit_mode = True
+        self._space_held = False
+        self._drag: str | None = None  # "pan" | "window" | None
+        self._last_pos = QPoint()
+
+    # --- content ---------------------------------------------------------------------------------
+    def set_image(self, image: QImage) -> None:
+        size = (image.width(), image.height())
+        self.image_item.setPixmap(QPixmap.fromImage(image))
+        if size != self._image_size:
+            self._image_size = size
+            w, h = size
+            # A margin around the image lets the user pan it anywhere, even zoomed out.
+            self.scene().setSceneRect(QRectF(-w, -h, 3 * w, 3 * h))
+            self.fit_to_window()
+
+    def set_overlay(self, image: QImage) -> None:
+        self.overlay_item.setPixmap(QPixmap.fromImage(image))
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        self.overlay_item.setVisible(visible)
+
+    def image_rect(self) -> QRectF:
+        return self.image_item.boundingRect()
+
+    # --- zoom and pan ----------------------------------------------------------------------------
+    def zoom(self) -> float:
+        return float(self.transform().m11())
+
+    def fit_to_window(self) -> None:
+        if self._image_size is None:
+            return
+        self.fitInView(self.image_rect(), Qt.AspectRatioMode.KeepAspectRatio)
+        self._fit_mode = True
+        self.zoom_changed.emit(self.zoom())
+
+    def one_to_one(self) -> None:
+        self.zoom_at(1.0 / max(self.zoom(), 1e-9), self.viewport().rect().center())
+
+    def zoom_at(self, factor: float, view_pos: QPoint) -> None:
+        """Scale by ``factor`` keeping the scene point under ``view_pos`` fixed."""
+        target = min(max(self.zoom() * factor, MIN_ZOOM), MAX_ZOOM)
+        factor = target / self.zoom()
+        anchor = self.mapToScene(view_pos)
+        self.scale(factor, factor)
+        moved = self.mapFromScene(anchor) - view_pos
+        self.pan_by(-moved.x(), -moved.y())
+        self._fit_mode = False
+        self.zoom_changed.emit(self.zoom())
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        """Move the content by (dx, dy) view pixels."""
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        h.setValue(h.value() - int(round(dx)))
+        v.setValue(v.value() - int(round(dy)))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fit_mode:
+            self.fit_to_window()
+
+    # --- tool plumbing ---------------------------------------------------------------------------
+    def set_tool(self, tool) -> None:
+        if self.tool is not None:
+            self.tool.deactivate()
+        self.tool = tool
+        if tool is not None:
+            tool.activate(self)
+            self.viewport().setCursor(tool.cursor())
+
+    # --- events ----------------------------------------------------------------------------------
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta().y()
+        if delta == 0:
+            return
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            factor = WHEEL_ZOOM_STEP if delta > 0 else 1 / WHEEL_ZOOM_STEP
+            self.zoom_at(factor, event.position().toPoint())
+        else:
+            self.slice_step.emit(-1 if delta > 0 else 1)
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        button = event.button()
+        self._last_pos = event.position().toPoint()
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space_held):
+            self._drag = "pan"
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+        elif button == Qt.MouseButton.RightButton and not self._tool_wants_right_button(event):
+            self._drag = "window"
+        elif self.tool is not None:
+            self.tool.press(self.mapToScene(self._last_pos), event)
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
+        delta = pos - self._last_pos
+        self._last_pos = pos
+        scene_pos = self.mapToScene(pos)
+        self._emit_cursor(scene_pos)
+        if self._drag == "pan":
+            self.pan_by(delta.x(), delta.y())
+            self._fit_mode = False
+        elif self._drag == "window":
+            self.window_drag.emit(float(delta.x()), float(delta.y()))
+        elif self.tool is not None:
+            self.tool.move(scene_pos, event)
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._drag is not None:
+            self._drag = None
+            self.viewport().setCursor(self.tool.cursor() if self.tool else Qt.CursorShape.ArrowCursor)
+        elif self.tool is not None:
+            self.tool.release(self.mapToScene(event.position().toPoint()), event)
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.tool is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.tool.double_click(self.mapToScene(event.position().toPoint()), event)
+        event.accept()
+
+    def leaveEvent(self, event) -> None:
+        self.cursor_moved.emit(-1.0, -1.0)
+        if self.tool is not None:
+            self.tool.leave()
+        super().leaveEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self._space_held = True
+                self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        if self.tool is not None and self.tool.key_press(event):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = False
+            self.viewport().setCursor(self.tool.cursor() if self.tool else Qt.CursorShape.ArrowCursor)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def _tool_wants_right_button(self, event: QMouseEvent) -> bool:
+        return self.tool is not None and self.tool.wants_right_button(self.mapToScene(event.position().toPoint()))
+
+    def _emit_cursor(self, scene_pos: QPointF) -> None:
+        if self._image_size and self.image_rect().contains(scene_pos):
+            self.cursor_moved.emit(scene_pos.x(), scene_pos.y())
+        else:
+            self.cursor_moved.emit(-1.0, -1.0)

@@ -1,0 +1,60 @@
+"""Unlimited undo/redo per slice: one QUndoStack per slice, each command wraps one core MaskChange.
+
+The edit has already been applied by core when the command is pushed, so the first redo() that
+QUndoStack.push calls is skipped. A QUndoGroup makes the current slice's stack the active one, so
+Ctrl+Z always acts on the slice on screen.
+"""
+from __future__ import annotations
+
+from PySide6.QtGui import QUndoCommand, QUndoGroup, QUndoStack
+
+from core.annotation.edits import MaskChange
+from core.annotation.slice_annotation import SliceAnnotation
+
+
+class MaskChangeCommand(QUndoCommand):
+    def __init__(self, annotation: SliceAnnotation, change: MaskChange, text: str) -> None:
+        super().__init__(text)
+        self.annotation = annotation
+        self.change = change
+        self._applied = True  # core applied it before the push
+
+    def redo(self) -> None:
+        if self._applied:
+            self._applied = False
+            return
+        self.annotation.redo_change(self.change)
+
+    def undo(self) -> None:
+        self.annotation.undo_change(self.change)
+
+
+class SliceUndoStacks:
+    """The per-slice stacks of one open case, grouped so the active one follows the current slice."""
+
+    def __init__(self, group: QUndoGroup) -> None:
+        self.group = group
+        self._stacks: dict[int, QUndoStack] = {}
+
+    def stack(self, index: int) -> QUndoStack:
+        if index not in self._stacks:
+            stack = QUndoStack(self.group)
+            self.group.addStack(stack)
+            self._stacks[index] = stack
+        return self._stacks[index]
+
+    def activate(self, index: int) -> None:
+        self.group.setActiveStack(self.stack(index))
+
+    def push(self, index: int, annotation: SliceAnnotation, change: MaskChange | None, text: str) -> bool:
+        """Record an applied change as one undo step; False when the edit changed nothing."""
+        if change is None:
+            return False
+        self.stack(index).push(MaskChangeCommand(annotation, change, text))
+        return True
+
+    def clear(self) -> None:
+        for stack in self._stacks.values():
+            self.group.removeStack(stack)
+            stack.deleteLater()
+        self._stacks.clear()

@@ -1,0 +1,109 @@
+"""GUI test set-up: a main window on a temporary workspace, real mouse/key/wheel events at image
+coordinates, and dialogs replaced by recorders so no modal window ever blocks a test."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from gui import dialogs
+from gui.main_window import MainWindow
+
+OPEN_TIMEOUT_MS = 120_000
+
+
+@dataclass
+class Dialogs:
+    """What the app asked or said; answers for the next questions."""
+
+    messages: list[tuple[str, str]] = field(default_factory=list)
+    series_shown: list[list] = field(default_factory=list)
+    series_answer: int | None = None  # index of the series to choose; None = cancel
+    close_answer: str = "cancel"
+
+
+@pytest.fixture
+def recorded_dialogs(monkeypatch) -> Dialogs:
+    record = Dialogs()
+    monkeypatch.setattr(dialogs.QMessageBox, "warning",
+                        lambda parent, title, text, *a: record.messages.append((title, text)))
+
+    def get_item(parent, title, label, items, current, editable):
+        record.series_shown.append(list(items))
+        if record.series_answer is None:
+            return "", False
+        return items[record.series_answer], True
+
+    monkeypatch.setattr(dialogs.QInputDialog, "getItem", get_item)
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, count: record.close_answer)
+    return record
+
+
+@pytest.fixture
+def workspace_dir(tmp_path) -> Path:
+    return tmp_path / "workspace"
+
+
+@pytest.fixture
+def make_window(qtbot, workspace_dir, recorded_dialogs):
+    """Build a shown MainWindow on the test workspace (call again to 'restart' the app)."""
+
+    def make(autosave_ms: int = 200, register: bool = True) -> MainWindow:
+        window = MainWindow(workspace_dir, autosave_ms=autosave_ms)
+        if register:
+            qtbot.addWidget(window)
+        window.resize(1200, 800)
+        window.show()
+        qtbot.waitExposed(window)
+        return window
+
+    return make
+
+
+def open_case(qtbot, window: MainWindow, path, timeout: int = OPEN_TIMEOUT_MS) -> None:
+    with qtbot.waitSignal(window.case_opened, timeout=timeout):
+        assert window.open_path(path)
+    window.view.setFocus()
+
+
+def view_point(window: MainWindow, x: float, y: float) -> QPoint:
+    """The viewport point over the centre of image pixel (column x, row y)."""
+    return window.view.mapFromScene(QPointF(x + 0.5, y + 0.5))
+
+
+def click(qtbot, window, x, y, button=Qt.MouseButton.LeftButton):
+    qtbot.mouseClick(window.view.viewport(), button, pos=view_point(window, x, y))
+
+
+def drag(qtbot, window, start, end, button=Qt.MouseButton.LeftButton):
+    viewport = window.view.viewport()
+    qtbot.mouseMove(viewport, view_point(window, *start))
+    qtbot.mousePress(viewport, button, pos=view_point(window, *start))
+    qtbot.mouseMove(viewport, view_point(window, *end))
+    qtbot.mouseRelease(viewport, button, pos=view_point(window, *end))
+
+
+def key(qtbot, window, key_name: Qt.Key, modifiers=Qt.KeyboardModifier.NoModifier):
+    qtbot.keyClick(window.view, key_name, modifiers)
+
+
+def wheel(window: MainWindow, notches: int, modifiers=Qt.KeyboardModifier.NoModifier, at: QPoint | None = None):
+    """Turn the mouse wheel over the view; positive = toward the user (next slice)."""
+    viewport = window.view.viewport()
+    pos = QPointF(at if at is not None else viewport.rect().center())
+    step = -120 if notches > 0 else 120
+    for _ in range(abs(notches)):
+        event = QWheelEvent(pos, QPointF(viewport.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, step),
+                            Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(viewport, event)
+
+
+def current_mask(window: MainWindow) -> np.ndarray:
+    session = window.session
+    annotation = session.annotations.get(session.current)
+    return np.zeros(session.volume.shape[1:], np.uint8) if annotation is None else annotation.mask.copy()
