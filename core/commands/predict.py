@@ -1,0 +1,55 @@
+"""`python main.py predict --model MODEL INPUT --out DIR`: segment the mandible in a CT.
+
+Writes DIR/<index:04d>.png + DIR/<index:04d>.json (Labelme; no shapes where no mandible was found)
+for every slice, and DIR/mandible_mask.nii.gz with the whole mask on the CT's grid.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from core.errors import InputError
+from core.inference.segmenter import Segmenter
+from core.io.loader import load_volume
+from core.io.nifti import save_nifti_labels
+from core.io.slice_export import export_volume
+from core.model.runtime import PRECISIONS
+from core.windowing import WINDOW_PRESETS
+
+log = logging.getLogger(__name__)
+
+MASK_NAME = "mandible_mask.nii.gz"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", type=Path, help="DICOM folder, NIfTI file or folder of images")
+    parser.add_argument("--model", type=Path, required=True, help="model file (.msmodel)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="auto: bf16 where the CPU/GPU has it, else fp32")
+    parser.add_argument("--batch", type=int, help="slices per batch (default: 1 on CPU, 8 on CUDA)")
+    parser.add_argument("--no-postprocess", action="store_true", help="keep small islands and holes")
+    parser.add_argument("--window", choices=sorted(WINDOW_PRESETS), default="bone", help="window of the PNGs")
+    parser.add_argument("--series-uid", help="which series to use when the DICOM folder holds several")
+
+
+def _log_progress(step: int, total: int, message: str) -> None:
+    if step == total or step % 32 == 0:
+        log.info(message)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError(f"--out {args.out} is a file; give a folder")
+    segmenter = Segmenter.from_file(args.model, args.device, args.precision, args.batch)
+    volume = load_volume(args.input, series_uid=args.series_uid)
+    mask = segmenter.predict_volume(volume, progress=_log_progress, postprocess=not args.no_postprocess)
+    args.out.mkdir(parents=True, exist_ok=True)
+    pngs, jsons = export_volume(args.out, volume, mask, WINDOW_PRESETS[args.window], all_slices=True)
+    save_nifti_labels(args.out / MASK_NAME, mask, volume)
+    with_mandible = int(mask.reshape(len(mask), -1).any(axis=1).sum())
+    print(f"segmented {pngs} slices of {volume.name}: mandible on {with_mandible} "
+          f"({jsons} Labelme JSON + PNG in {args.out}, mask {args.out / MASK_NAME})")
+    return 0

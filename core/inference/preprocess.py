@@ -1,0 +1,123 @@
+"""CT slice -> network input, and network output -> mask on the slice's own grid.
+
+Scale handling (docs/decisions/021): each slice is resampled to the model's fixed millimetres per
+pixel, then centre padded (air) or cropped to the square input: the aspect ratio is kept and a
+0.3 mm dental scan and a 4 mm OpenKBP grid show the mandible at the same size in pixels.
+When the pixel spacing is unknown (a plain image), the slice is scaled to fit the input instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from core.model.config import ModelConfig
+
+AIR_HU = -1024.0
+
+
+@dataclass(frozen=True)
+class SliceGeometry:
+    """Where an original H x W slice lies on the model's S x S canvas."""
+
+    height: int
+    width: int
+    resized_height: int
+    resized_width: int
+    size: int
+
+    @classmethod
+    def for_slice(cls, height: int, width: int, spacing_rc: tuple[float, float] | None,
+                  config: ModelConfig) -> "SliceGeometry":
+        size = config.input_size
+        if spacing_rc is None or min(spacing_rc) <= 0:
+            scale = size / max(height, width)
+            scale_r = scale_c = scale
+        else:
+            scale_r = spacing_rc[0] / config.mm_per_pixel
+            scale_c = spacing_rc[1] / config.mm_per_pixel
+        return cls(height, width, max(1, round(height * scale_r)), max(1, round(width * scale_c)), size)
+
+    @property
+    def offset(self) -> tuple[int, int]:
+        """Top-left corner of the resized slice on the canvas (negative = cropped)."""
+        return (self.size - self.resized_height) // 2, (self.size - self.resized_width) // 2
+
+    def _regions(self) -> tuple[tuple[slice, slice], tuple[slice, slice]]:
+        """(canvas region, resized-slice region) that overlap."""
+        top, left = self.offset
+        r0, c0 = max(0, top), max(0, left)
+        r1, c1 = min(self.size, top + self.resized_height), min(self.size, left + self.resized_width)
+        return (slice(r0, r1), slice(c0, c1)), (slice(r0 - top, r1 - top), slice(c0 - left, c1 - left))
+
+    def to_model(self, image: np.ndarray, fill: float) -> np.ndarray:
+        """float32 S x S canvas holding `image` resampled, the rest `fill`."""
+        image = np.asarray(image, dtype=np.float32)
+        shrinking = self.resized_height * self.resized_width < self.height * self.width
+        resized = cv2.resize(image, (self.resized_width, self.resized_height),
+                             interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+        canvas = np.full((self.size, self.size), fill, dtype=np.float32)
+        canvas_region, image_region = self._regions()
+        canvas[canvas_region] = resized[image_region]
+        return canvas
+
+    def to_original(self, probability: np.ndarray) -> np.ndarray:
+        """Foreground probability on the canvas -> the original H x W grid (outside the canvas: 0)."""
+        resized = np.zeros((self.resized_height, self.resized_width), dtype=np.float32)
+        canvas_region, image_region = self._regions()
+        resized[image_region] = probability[canvas_region]
+        return cv2.resize(resized, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
+
+
+def display_to_hu(values: np.ndarray, window: tuple[float, float], maximum: float = 255.0) -> np.ndarray:
+    """Approximate HU of display values (0..maximum) shown through window (center, width)."""
+    center, width = window
+    return (center - width / 2.0) + np.asarray(values, np.float32) * (width / maximum)
+
+
+def windowed_channels(hu: torch.Tensor, config: ModelConfig,
+                      windows: torch.Tensor | None = None) -> torch.Tensor:
+    """[N, S, S] HU -> [N, 3, S, S] network input: three windows, normalised like ImageNet.
+
+    `windows` ([N, 3, 2] center/width) overrides the model's windows per sample (window jitter).
+    """
+    if windows is None:
+        windows = torch.tensor([[c, w] for _, c, w in config.windows], dtype=hu.dtype, device=hu.device)
+        windows = windows.expand(hu.shape[0], 3, 2)
+    center = windows[..., 0].reshape(-1, 3, 1, 1)
+    width = windows[..., 1].reshape(-1, 3, 1, 1)
+    scaled = ((hu.unsqueeze(1) - (center - width / 2)) / width).clamp_(0.0, 1.0)
+    mean = torch.tensor(config.mean, dtype=hu.dtype, device=hu.device).reshape(1, 3, 1, 1)
+    std = torch.tensor(config.std, dtype=hu.dtype, device=hu.device).reshape(1, 3, 1, 1)
+    return (scaled - mean) / std
+
+
+def slice_spacing(volume) -> tuple[float, float] | None:
+    """In-plane (row, col) spacing in mm, or None when the volume does not know it."""
+    row, col = float(volume.spacing[1]), float(volume.spacing[2])
+    return (row, col) if row > 0 and col > 0 else None
+
+
+def hu_slices(volume, indices, config: ModelConfig) -> tuple[np.ndarray, SliceGeometry]:
+    """The chosen slices of `volume` on the model canvas, in HU: float32 [n, S, S].
+
+    Image stacks ("display" units) have no HU: their display range is taken to be the model's
+    first (bone) window, the way such images are usually exported from a CT.
+    """
+    height, width = volume.shape[1], volume.shape[2]
+    geometry = SliceGeometry.for_slice(height, width, slice_spacing(volume), config)
+    out = np.empty((len(indices), config.input_size, config.input_size), dtype=np.float32)
+    display = None
+    if volume.units != "HU":
+        from core.windowing import display_window_for
+
+        display = display_window_for(volume)
+    for n, index in enumerate(indices):
+        values = volume.hu[index]
+        if display is not None:
+            shifted = np.asarray(values, np.float32) - display.low
+            values = display_to_hu(shifted, tuple(config.windows[0][1:]), maximum=display.width)
+        out[n] = geometry.to_model(values, fill=AIR_HU)
+    return out, geometry

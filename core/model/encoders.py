@@ -1,0 +1,70 @@
+"""Encoders returning five feature maps at strides 2, 4, 8, 16 and 32.
+
+`ResNet50Encoder` has exactly torchvision's resnet50 module names (conv1, bn1, relu, maxpool,
+layer1..layer4 with `downsample`), so a torchvision state dict loads with no key renaming;
+only `fc.*` is left over. `PlainEncoder` is the VGG-like encoder of the original U-Net,
+for the paper's ablation (Table 3).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from core.model.blocks import ConvBlock, ConvBNReLU, IdentityBlock
+
+# (bottleneck width, number of blocks, stride) of resnet50's four stages.
+RESNET50_STAGES = ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2))
+
+
+def _resnet_stage(in_channels: int, width: int, blocks: int, stride: int) -> nn.Sequential:
+    first = ConvBlock(in_channels, width, stride)
+    channels = width * ConvBlock.expansion
+    return nn.Sequential(first, *(IdentityBlock(channels) for _ in range(blocks - 1)))
+
+
+class ResNet50Encoder(nn.Module):
+    out_channels = (64, 256, 512, 1024, 2048)
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        in_channels = 64
+        for index, (width, blocks, stride) in enumerate(RESNET50_STAGES, start=1):
+            self.add_module(f"layer{index}", _resnet_stage(in_channels, width, blocks, stride))
+            in_channels = width * ConvBlock.expansion
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        stem = self.relu(self.bn1(self.conv1(x)))
+        c2 = self.layer1(self.maxpool(stem))
+        c3 = self.layer2(c2)
+        c4 = self.layer3(c3)
+        c5 = self.layer4(c4)
+        return [stem, c2, c3, c4, c5]
+
+
+class DoubleConv(nn.Sequential):
+    """Two 3x3 conv+BN+ReLU; the first may be strided."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
+        super().__init__(ConvBNReLU(in_channels, out_channels, stride=stride), ConvBNReLU(out_channels, out_channels))
+
+
+class PlainEncoder(nn.Module):
+    out_channels = (64, 128, 256, 512, 1024)
+
+    def __init__(self):
+        super().__init__()
+        channels = self.out_channels
+        self.stage1 = DoubleConv(3, channels[0], stride=2)
+        self.stages = nn.ModuleList(
+            nn.Sequential(nn.MaxPool2d(2), DoubleConv(channels[i], channels[i + 1])) for i in range(4)
+        )
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        features = [self.stage1(x)]
+        for stage in self.stages:
+            features.append(stage(features[-1]))
+        return features

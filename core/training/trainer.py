@@ -1,0 +1,182 @@
+"""The training run: a generator of TrainingProgress events, resumable after every epoch.
+
+    for event in run_training(config, cancel):   # or train(config, progress, cancel)
+        ...
+
+Cancel is checked before every step; the run then stops with Cancelled and the checkpoint of
+the last finished epoch stays on disk, so the same call resumes it (stage included).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import torch
+
+from core.errors import TrainingError
+from core.model.encoder_init import initialise_network
+from core.model.model_file import save_model
+from core.model.runtime import Runtime
+from core.model.unet import MandibleUNet
+from core.training.checkpoint import Checkpoint, checkpoint_path
+from core.training.config import TrainingConfig
+from core.training.data import discover_cases, split_cases
+from core.training.epoch import EpochRunner
+from core.training.slices import SliceSet, iter_prepare_slices, steps_per_epoch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingProgress:
+    event: str  # "prepare", "step", "epoch" or "done"
+    stage: str = ""
+    epoch: int = 0  # 0-based
+    epochs: int = 0
+    step: int = 0  # 1-based within the epoch (or cases read, for "prepare")
+    steps: int = 0
+    loss: float = float("nan")
+    metrics: dict = field(default_factory=dict)
+    eta_s: float | None = None
+    message: str = ""
+
+
+@dataclass
+class _RunState:
+    """What a checkpoint carries besides tensors."""
+
+    init: dict
+    history: list = field(default_factory=list)
+    best_epoch: int = -1
+    best_dice: float = -1.0
+    best_metrics: dict | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _prepare(config: TrainingConfig, cancel) -> Iterator[TrainingProgress]:
+    refs = discover_cases(config.data)
+    train_refs, val_refs = split_cases(refs, config.val_fraction, config.seed)
+    log.info("%d cases: %d for training, %d for validation (split by case)", len(refs), len(train_refs), len(val_refs))
+    sets = []
+    for label, group in (("training", train_refs), ("validation", val_refs)):
+        if not group:
+            sets.append(None)
+            continue
+        reader = iter_prepare_slices(group, config.model_config(), config.sampling, cancel)
+        while True:
+            try:
+                step, total, message = next(reader)
+            except StopIteration as finished:
+                sets.append(finished.value)
+                break
+            yield TrainingProgress("prepare", step=step, steps=total, message=f"{label}: {message}")
+    return sets[0], sets[1], [r.name for r in train_refs], [r.name for r in val_refs]
+
+
+def _start(config: TrainingConfig, network: MandibleUNet, fingerprint: str) -> tuple[_RunState, Checkpoint | None]:
+    path = checkpoint_path(config.out)
+    if path.exists() and not config.restart:
+        checkpoint = Checkpoint.load(path)
+        if checkpoint.fingerprint != fingerprint:
+            raise TrainingError(f"{path} is from a run with other settings or data; run with the same settings "
+                                "to resume it, or restart (--restart) to discard it")
+        network.load_state_dict(checkpoint.model)
+        log.info("resuming from %s at epoch %d", path, checkpoint.next_epoch + 1)
+        return _RunState(**checkpoint.state), checkpoint
+    return _RunState(init=initialise_network(network, config.init)), None
+
+
+def run_training(config: TrainingConfig, cancel: threading.Event | None = None) -> Iterator[TrainingProgress]:
+    runtime = Runtime.select(config.device, config.precision)
+    schedule = config.schedule()
+    train_set, val_set, train_names, val_names = yield from _prepare(config, cancel)
+    torch.manual_seed(config.seed)  # the random initialisation of what no weights file covers
+    network = MandibleUNet(config.model_config())
+    fingerprint = config.fingerprint(train_names, val_names)
+    state, checkpoint = _start(config, network, fingerprint)
+    runner = EpochRunner(network, runtime, config, schedule)
+    first = checkpoint.next_epoch if checkpoint else 0
+    runner.enter_stage(schedule.stage(first), checkpoint.optimizer if checkpoint else None)
+    best_model = checkpoint.best_model if checkpoint else None
+    steps = steps_per_epoch(len(train_set), config.batch_size)
+    log.info("training on %s: %d slices, %d steps per epoch, epochs %d-%d", runtime.describe(), len(train_set),
+             steps, first + 1, schedule.epochs)
+    session_start, session_steps = time.monotonic(), 0
+    for epoch in range(first, schedule.epochs):
+        stage = schedule.stage(epoch)
+        if stage != runner.stage:
+            runner.enter_stage(stage, None)
+        epoch_start, losses = time.monotonic(), []
+        for step, loss in enumerate(runner.train_epoch(train_set, epoch, cancel), start=1):
+            losses.append(loss)
+            session_steps += 1
+            per_step = (time.monotonic() - session_start) / session_steps
+            eta = per_step * ((schedule.epochs - epoch - 1) * steps + steps - step)
+            yield TrainingProgress("step", stage, epoch, schedule.epochs, step, steps, loss, eta_s=eta,
+                                   message=f"epoch {epoch + 1}/{schedule.epochs} ({stage}) step {step}/{steps} "
+                                           f"loss {loss:.4f}, about {eta / 60:.1f} min left")
+        metrics = runner.validate(val_set) if val_set is not None else {}
+        record = {"epoch": epoch, "stage": stage, "loss": sum(losses) / len(losses), **metrics}
+        state.history.append(record)
+        state.seconds += time.monotonic() - epoch_start
+        if val_set is None or metrics["dice"] > state.best_dice:
+            state.best_epoch, state.best_dice = epoch, metrics.get("dice", -1.0)
+            state.best_metrics = metrics or None
+            best_model = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
+        Checkpoint(fingerprint, epoch + 1, network.state_dict(), runner.optimizer.state_dict(),
+                   best_model, state.to_dict()).save(checkpoint_path(config.out))
+        yield TrainingProgress("epoch", stage, epoch, schedule.epochs, steps, steps, record["loss"], metrics,
+                               message=_epoch_message(record, schedule.epochs))
+    yield _finish(config, network, best_model, state, runtime, train_set, val_set)
+
+
+def _epoch_message(record: dict, epochs: int) -> str:
+    text = f"epoch {record['epoch'] + 1}/{epochs} ({record['stage']}): loss {record['loss']:.4f}"
+    if "dice" in record:
+        text += f", validation Dice {record['dice']:.4f}, MIoU {record['miou']:.4f}"
+    log.info(text)
+    return text
+
+
+def _finish(config: TrainingConfig, network: MandibleUNet, best_model: dict, state: _RunState, runtime: Runtime,
+            train_set: SliceSet, val_set: SliceSet | None) -> TrainingProgress:
+    network.load_state_dict(best_model)
+    schedule = config.schedule()
+    info = {
+        "encoder_init": state.init,
+        "training": {"cases": len(train_set.cases), "slices": len(train_set),
+                     "validation_cases": len(val_set.cases) if val_set else 0,
+                     "validation_slices": len(val_set) if val_set else 0,
+                     "sampling": config.sampling.__dict__, "augment": config.augment,
+                     "loss": f"focal gamma 2 + {config.dice_weight} x Dice"},
+        "schedule": {"epochs": schedule.epochs, "freeze_epochs": schedule.freeze_epochs, "lr": schedule.lr_frozen,
+                     "lr_unfrozen": schedule.lr_unfrozen, "batch_size": config.batch_size, "optimizer": "Adam"},
+        "best_epoch": state.best_epoch + 1,
+        "validation": state.best_metrics,
+        "history": state.history,
+        "device": runtime.describe(),
+        "training_seconds": round(state.seconds, 1),
+    }
+    sha = save_model(config.out, network, info)
+    checkpoint_path(config.out).unlink(missing_ok=True)
+    message = f"model saved to {config.out} (best epoch {state.best_epoch + 1})"
+    log.info(message)
+    return TrainingProgress("done", epoch=schedule.epochs - 1, epochs=schedule.epochs,
+                            metrics={**(state.best_metrics or {}), "weights_sha256": sha}, message=message)
+
+
+def train(config: TrainingConfig, progress: Callable[[int, int, str], None] | None = None,
+          cancel: threading.Event | None = None) -> TrainingProgress:
+    """Run to the end; `progress(step, total, message)` counts steps over the whole schedule."""
+    last = None
+    for event in run_training(config, cancel):
+        last = event
+        if progress is not None and event.event in ("step", "epoch"):
+            progress(event.epoch * event.steps + event.step, event.epochs * event.steps, event.message)
+    return last

@@ -1,0 +1,94 @@
+"""Preprocessing keeps the aspect ratio and the millimetre scale; masks come back on the slice grid."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from core.errors import Cancelled
+from core.inference.postprocess import clean_mask
+from core.inference.preprocess import SliceGeometry, hu_slices
+from core.inference.segmenter import Segmenter
+from core.io.volume import Volume
+from core.model.config import ModelConfig
+from core.model.model_file import LoadedModel
+from core.model.unet import MandibleUNet
+from core.training.metrics import confusion, dice
+
+CONFIG = ModelConfig(input_size=128, mm_per_pixel=2.0)
+
+
+def test_a_wide_slice_is_padded_not_stretched():
+    geometry = SliceGeometry.for_slice(100, 200, (1.0, 1.0), CONFIG)
+    assert (geometry.resized_height, geometry.resized_width) == (50, 100)
+    image = np.zeros((100, 200), np.float32)
+    image[40:60, 90:110] = 1000.0  # a 20 x 20 mm square
+    canvas = geometry.to_model(image, fill=-1024.0)
+    rows, cols = np.nonzero(canvas > 500)
+    assert np.ptp(rows) + 1 == pytest.approx(10, abs=1) and np.ptp(cols) + 1 == pytest.approx(10, abs=1)
+    assert canvas[0, 0] == -1024.0 and canvas[64, 64] == 1000.0
+
+
+def test_the_same_anatomy_has_the_same_size_at_any_pixel_spacing():
+    dental = SliceGeometry.for_slice(512, 512, (0.3, 0.3), CONFIG)  # 154 mm field of view
+    openkbp = SliceGeometry.for_slice(128, 128, (3.9, 3.9), CONFIG)  # 500 mm field of view
+    assert dental.resized_height == round(512 * 0.3 / 2.0)
+    assert openkbp.resized_height == round(128 * 3.9 / 2.0)  # larger than 128: cropped around the centre
+    assert openkbp.offset[0] < 0
+
+
+@pytest.mark.parametrize("spacing", [(0.3, 0.3), (3.9, 3.9), (1.0, 0.5), None])
+def test_a_mask_survives_the_round_trip_to_the_canvas_and_back(spacing):
+    geometry = SliceGeometry.for_slice(120, 160, spacing, CONFIG)
+    mask = np.zeros((120, 160), np.float32)
+    mask[40:80, 55:105] = 1.0  # central: a 3.9 mm grid is cropped to the 256 mm field of view
+    back = geometry.to_original(geometry.to_model(mask, fill=0.0)) > 0.5
+    assert dice(confusion(back, mask)) > 0.95
+
+
+def test_image_stacks_without_hu_are_read_through_the_bone_window():
+    values = np.zeros((1, 64, 64), np.uint8)
+    values[0, :, 32:] = 255
+    volume = Volume(hu=values, spacing=(1.0, 0.0, 0.0), name="png", units="display")  # no pixel spacing: fit
+    canvas, _ = hu_slices(volume, [0], CONFIG)
+    _, center, width = CONFIG.windows[0]
+    assert canvas[0, 64, 0] == pytest.approx(center - width / 2)
+    assert canvas[0, 64, -1] == pytest.approx(center + width / 2)
+
+
+def test_postprocessing_drops_islands_and_fills_holes():
+    mask = np.zeros((3, 40, 40), np.uint8)
+    mask[:, 5:30, 5:30] = 1
+    mask[1, 15:18, 15:18] = 0  # hole
+    mask[2, 36, 36] = 1  # island
+    cleaned = clean_mask(mask)
+    assert cleaned[1, 16, 16] == 1 and cleaned[2, 36, 36] == 0 and cleaned[:, 5:30, 5:30].all()
+
+
+def _segmenter() -> Segmenter:
+    torch.manual_seed(0)
+    network = MandibleUNet(ModelConfig(input_size=64, mm_per_pixel=8.0))
+    return Segmenter(LoadedModel(network, network.config), device="cpu", batch_size=3)
+
+
+def test_volume_prediction_reports_progress_keeps_the_grid_and_can_be_cancelled():
+    volume = Volume(hu=np.full((7, 50, 70), -1000, np.int16), spacing=(3.0, 4.0, 4.0), name="air")
+    segmenter = _segmenter()
+    steps = []
+    mask = segmenter.predict_volume(volume, progress=lambda s, t, m: steps.append((s, t)))
+    assert mask.shape == (7, 50, 70) and mask.dtype == np.uint8
+    assert steps == [(3, 7), (6, 7), (7, 7)]
+    cancel = threading.Event()
+    with pytest.raises(Cancelled):
+        segmenter.predict_volume(volume, progress=lambda s, t, m: cancel.set(), cancel=cancel)
+
+
+def test_bf16_and_fp32_give_the_same_probabilities_within_tolerance():
+    torch.manual_seed(0)
+    network = MandibleUNet(ModelConfig(input_size=64, mm_per_pixel=8.0))
+    hu = np.random.default_rng(0).normal(0, 500, (2, 64, 64)).astype(np.float32)
+    fp32 = Segmenter(LoadedModel(network, network.config), "cpu", "fp32").probabilities(hu)
+    bf16 = Segmenter(LoadedModel(network, network.config), "cpu", "bf16").probabilities(hu)
+    assert np.abs(fp32 - bf16).max() < 0.05
