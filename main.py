@@ -2,6 +2,7 @@
 
     python main.py                     the app, on the bundled sample case
     python main.py [FILE_OR_FOLDER]    the app, opening that CT
+    python main.py --smoke-test        open the sample offscreen, predict, write one Labelme JSON, exit
     python main.py convert ...         CT (+ labels) -> Labelme dataset
     python main.py train|predict|evaluate|export ...
 """
@@ -57,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
         return _run_command(argv)
+    if argv and argv[0] == "--smoke-test":
+        from gui.smoke_test import run_smoke_test
+
+        return run_smoke_test()
     if argv and argv[0] in ("-h", "--help"):
         print(_usage())
         return 0

@@ -43,11 +43,14 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the paper's schedule at 512 px")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--epochs", type=int)
-    parser.add_argument("--init")
+    parser.add_argument("--init", help="imagenet, none, a torchvision state dict, or one of our model files")
+    parser.add_argument("--lr", type=float, help="learning rate while the encoder is frozen")
+    parser.add_argument("--lr-unfrozen", type=float, help="learning rate after unfreezing")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     settings = dict(FULL if args.full else REDUCED)
-    settings.update({k: v for k, v in (("epochs", args.epochs), ("init", args.init)) if v is not None})
+    overrides = {"epochs": args.epochs, "init": args.init, "lr": args.lr, "lr_unfrozen": args.lr_unfrozen}
+    settings.update({k: v for k, v in overrides.items() if v is not None})
     config = TrainingConfig(data=[str(OPENKBP / "train")], out=args.out, device=args.device, **settings)
     start = time.monotonic()
     for _event in run_training(config):  # the trainer logs each epoch and the result

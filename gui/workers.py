@@ -14,7 +14,7 @@ import logging
 import threading
 from typing import Any, Callable, Iterator
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.errors import Cancelled, MandibleStudioError
 
@@ -111,6 +111,9 @@ class BackgroundTask(QObject):
         self._worker.result.connect(self._on_result)
         self._worker.failed.connect(self._on_failed)
         self._worker.cancelled.connect(self._on_cancelled)
+        # quit() is thread-safe: ending the thread's loop from the worker thread itself means
+        # wait() returns even while the GUI thread is blocked and cannot run queued slots.
+        self._worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self._worker.finished.connect(self._on_worker_finished)
         self._thread.started.connect(self._worker.run)
         self._running = False
@@ -148,7 +151,6 @@ class BackgroundTask(QObject):
 
     @Slot()
     def _on_worker_finished(self) -> None:
-        self._thread.quit()
         self._thread.wait()
         self._running = False
         self.finished.emit()
