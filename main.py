@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import multiprocessing
 import sys
 
 # Each headless command lives in core/commands/<name>.py and exposes
@@ -55,6 +56,9 @@ def _usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Training runs in a child process (gui/ai/training_process.py); in an installed (frozen)
+    # build the child is this same program, and freeze_support lets it act as the child.
+    multiprocessing.freeze_support()
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
         return _run_command(argv)

@@ -19,6 +19,7 @@ from core.errors import MandibleStudioError
 from core.windowing import WINDOW_PRESETS
 from core.workspace import SaveError, Workspace
 from gui.actions import Actions
+from gui.ai import install_ai
 from gui.case_loading import LoadedCase, SeriesChoice, load_case, load_label_volume
 from gui.case_session import CaseSession
 from gui import dialogs
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.actions.tool_polygon.setChecked(True)
         self._set_case_actions_enabled(False)
         self.refresh_cases()
+        self.ai = install_ai(self)  # AI menu, Training/Models docks, segmentation (gui/ai, issue 5)
 
     # --- layout -----------------------------------------------------------------------------------
     def _build_central(self) -> None:

@@ -19,7 +19,7 @@ if ($Variant -eq "cpu") {
 }
 & "$venv\Scripts\pip.exe" install -q "$Root[installer]"
 
-# 2. Optional starter model.
+# 2. Optional starter model, staged in resources\models for the build only (removed at the end).
 Remove-Item -Recurse -Force "$Root\resources\models" -ErrorAction SilentlyContinue
 if ($Model) { New-Item -ItemType Directory "$Root\resources\models" | Out-Null; Copy-Item $Model "$Root\resources\models\" }
 
@@ -37,5 +37,6 @@ Pop-Location
 
 # 6. Installer.
 iscc /DAppDir="$app" /DVariant=$Variant /O"$Out" "$Root\installer\windows\mandible_studio.iss"
+Remove-Item -Recurse -Force "$Root\resources\models" -ErrorAction SilentlyContinue
 $secs = [int]((Get-Date) - $start).TotalSeconds
 Write-Host "built $app and the installer in $Out in $secs s"

@@ -32,8 +32,9 @@ if [ "$variant" = cpu ]; then
 fi
 "$venv/bin/pip" install -q "$ROOT[installer]"
 
-# 2. Optional starter model.
+# 2. Optional starter model, staged in resources/models/ for the build only.
 rm -rf "$ROOT/resources/models"
+trap 'rm -rf "$ROOT/resources/models"' EXIT
 if [ -n "$model" ]; then mkdir -p "$ROOT/resources/models" && cp "$model" "$ROOT/resources/models/"; fi
 
 # 3. PyInstaller one-folder build.

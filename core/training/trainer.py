@@ -102,7 +102,10 @@ def run_training(config: TrainingConfig, cancel: threading.Event | None = None) 
     state, checkpoint = _start(config, network, fingerprint)
     runner = EpochRunner(network, runtime, config, schedule)
     first = checkpoint.next_epoch if checkpoint else 0
-    runner.enter_stage(schedule.stage(first), checkpoint.optimizer if checkpoint else None)
+    # The saved optimizer belongs to the stage of the last finished epoch; resuming on the epoch
+    # that unfreezes starts the new stage's optimizer afresh, as an uninterrupted run does.
+    same_stage = checkpoint is not None and first > 0 and schedule.stage(first - 1) == schedule.stage(first)
+    runner.enter_stage(schedule.stage(first), checkpoint.optimizer if same_stage else None)
     best_model = checkpoint.best_model if checkpoint else None
     steps = steps_per_epoch(len(train_set), config.batch_size)
     log.info("training on %s: %d slices, %d steps per epoch, epochs %d-%d", runtime.describe(), len(train_set),

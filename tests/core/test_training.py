@@ -57,7 +57,8 @@ def test_tiny_run_lowers_the_loss_and_writes_a_complete_model_file(tmp_path):
 
 @pytest.mark.shared
 @pytest.mark.slow
-def test_cancelled_after_the_first_epoch_the_run_resumes_the_same_schedule(tmp_path):
+@pytest.mark.parametrize("finished_epochs", [1, 2], ids=["within-frozen-stage", "at-the-unfreezing-epoch"])
+def test_a_cancelled_run_resumes_the_same_schedule(tmp_path, finished_epochs):
     data = nnunet_folder(tmp_path / "data")
     straight = tiny_config(data, tmp_path / "straight.msmodel")
     train(straight)
@@ -65,12 +66,13 @@ def test_cancelled_after_the_first_epoch_the_run_resumes_the_same_schedule(tmp_p
     cancel = threading.Event()
     with pytest.raises(Cancelled):
         for event in run_training(config, cancel):
-            if event.event == "epoch":
+            if event.event == "epoch" and event.epoch + 1 == finished_epochs:
                 cancel.set()
-            assert event.event != "step" or event.epoch == 0  # stops within one step
+            assert event.event != "step" or event.epoch < finished_epochs  # stops within one step
     assert checkpoint_path(config.out).exists()
     resumed = [e for e in run_training(config) if e.event == "epoch"]
-    assert [(e.epoch, e.stage) for e in resumed] == [(1, "frozen"), (2, "unfrozen"), (3, "unfrozen")]
+    stages = [(0, "frozen"), (1, "frozen"), (2, "unfrozen"), (3, "unfrozen")]
+    assert [(e.epoch, e.stage) for e in resumed] == stages[finished_epochs:]
     history = load_model(config.out).info["history"]
     assert [h["epoch"] for h in history] == [0, 1, 2, 3]
     expected = load_model(straight.out).network.state_dict()

@@ -1,0 +1,175 @@
+"""The workspace as training data: every saved EDITED or REVIEWED slice of every case, split by case.
+
+    data = gather_workspace_data(workspace, staging_dir, val_fraction=0.2, seed=0, progress=..., cancel=...)
+    config = data.training_config(out="model.msmodel", epochs=..., ...)   # -> core.training.trainer
+
+The engine's trainer reads folders (core.training.data.discover_cases), so the human-checked slices
+are staged as an nnU-Net folder (docs/decisions/070): per case, imagesTr/<case>_0000.nii.gz holds only
+the training slices of the CT, exact HU read from the case's source, and labelsTr/<case>.nii.gz the
+saved Labelme masks of those slices. Every staged slice was checked by a human, so an empty one is a
+true negative. The split is the engine's own `split_cases` on the staged cases with the same fraction
+and seed, so `val_refs` are exactly the validation cases the trainer will use, and a new model can be
+compared with the active one on the same validation slices.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import shutil
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import nibabel as nib
+import numpy as np
+
+from core.errors import Cancelled, InputError, LabelFileError, MandibleStudioError, TrainingError
+from core.inference.preprocess import display_to_hu
+from core.io.atomic import atomic_path, atomic_write_text
+from core.io.loader import load_volume
+from core.io.nifti import save_nifti_labels, volume_affine_ras
+from core.io.slice_export import read_slice_mask
+from core.io.volume import Volume
+from core.model.config import DEFAULT_WINDOWS
+from core.training.config import TrainingConfig
+from core.training.data import CaseRef, discover_cases, split_cases
+from core.windowing import display_window_for
+from core.workspace.workspace import TrainingItem, Workspace
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+STAGED_FILE = "staged.json"
+
+
+@dataclass
+class WorkspaceTrainingData:
+    """Staged training data of a workspace and its split by case."""
+
+    folder: Path
+    slices: dict[str, list[int]]  # case id -> staged slice indexes (of the original CT)
+    train_refs: list[CaseRef]
+    val_refs: list[CaseRef]
+    val_fraction: float
+    seed: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def num_cases(self) -> int:
+        return len(self.slices)
+
+    @property
+    def num_slices(self) -> int:
+        return sum(len(v) for v in self.slices.values())
+
+    def summary(self) -> dict:
+        """The data a model saw, for its version record: cases and slices, split by case."""
+        def part(refs: list[CaseRef]) -> dict:
+            return {ref.name: self.slices[ref.name] for ref in refs}
+
+        return {"cases": self.num_cases, "slices": self.num_slices,
+                "train": part(self.train_refs), "validation": part(self.val_refs)}
+
+    def training_config(self, out: str | Path, **settings) -> TrainingConfig:
+        """A TrainingConfig on the staged folder with this split's fraction and seed (other settings as given)."""
+        return TrainingConfig(data=[str(self.folder)], out=str(out), val_fraction=self.val_fraction,
+                              seed=self.seed, **settings)
+
+
+def count_training_slices(workspace: Workspace) -> dict[str, int]:
+    """Cheap count for the retrain dialog: case id -> saved EDITED/REVIEWED slices (nothing is read)."""
+    counts: dict[str, int] = defaultdict(int)
+    for item in workspace.training_items():
+        counts[item.case_id] += 1
+    return dict(counts)
+
+
+def gather_workspace_data(workspace: Workspace, folder: str | Path, val_fraction: float = 0.2, seed: int = 0,
+                          progress: Progress | None = None,
+                          cancel: threading.Event | None = None) -> WorkspaceTrainingData:
+    """Stage every saved EDITED/REVIEWED slice of `workspace` in `folder` (emptied first) and split by case.
+
+    Raises TrainingError when no case can be used; cases whose CT cannot be read are left out and
+    described in `warnings`.
+    """
+    by_case: dict[str, list[TrainingItem]] = defaultdict(list)
+    for item in workspace.training_items():
+        by_case[item.case_id].append(item)
+    if not by_case:
+        raise TrainingError("no training data yet: correct some slices (or mark good predictions reviewed with R) "
+                            "and save (Ctrl+S); only edited or reviewed slices are used for training")
+    folder = Path(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "imagesTr").mkdir(parents=True)
+    (folder / "labelsTr").mkdir()
+    staged, warnings = {}, []
+    for number, (case_id, items) in enumerate(sorted(by_case.items())):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("training cancelled while gathering the workspace's slices")
+        try:
+            staged[case_id] = _stage_case(folder, case_id, items)
+        except MandibleStudioError as exc:
+            warnings.append(f"case {case_id} left out: {exc}")
+            log.warning("case %s left out of training: %s", case_id, exc)
+        if progress is not None:
+            progress(number + 1, len(by_case), f"gathered {len(items)} slices of {case_id}")
+    if not staged:
+        raise TrainingError("none of the workspace's cases could be read for training:\n" + "\n".join(warnings))
+    atomic_write_text(folder / STAGED_FILE, json.dumps({"slices": staged, "warnings": warnings}, indent=1))
+    return load_staged(folder, val_fraction, seed)
+
+
+def load_staged(folder: str | Path, val_fraction: float = 0.2, seed: int = 0) -> WorkspaceTrainingData:
+    """Data staged earlier by gather_workspace_data (to resume a run on exactly the same slices)."""
+    folder = Path(folder)
+    try:
+        record = json.loads((folder / STAGED_FILE).read_text(encoding="utf-8"))
+        slices = {str(case): [int(i) for i in indexes] for case, indexes in record["slices"].items()}
+    except (OSError, ValueError, KeyError, AttributeError) as exc:
+        raise TrainingError(f"the staged training data in {folder} is gone or damaged ({exc}); "
+                            "start a new training run") from exc
+    train, val = split_cases(discover_cases([folder]), val_fraction, seed)
+    return WorkspaceTrainingData(folder, slices, train, val, val_fraction, seed, list(record.get("warnings", [])))
+
+
+def _stage_case(folder: Path, case_id: str, items: list[TrainingItem]) -> list[int]:
+    source = items[0].source
+    if source is None or not source.exists():
+        raise InputError(f"its CT is no longer at {source}; open it again from its new place")
+    volume = load_volume(source, series_uid=items[0].series_uid)
+    indexes = sorted(item.index for item in items)
+    height, width = volume.shape[1:]
+    labels = np.zeros((len(indexes), height, width), np.uint8)
+    for row, item in enumerate(sorted(items, key=lambda i: i.index)):
+        try:
+            mask, _ = read_slice_mask(item.json_path, height, width)
+        except LabelFileError as exc:
+            raise InputError(f"slice {item.index + 1}: {exc}") from exc
+        labels[row] = mask > 0
+    part = dataclasses.replace(volume, hu=_hu_of(volume, indexes), units="HU", sop_uids=None, warnings=[])
+    _save_nifti_image(folder / "imagesTr" / f"{case_id}_0000.nii.gz", part)
+    save_nifti_labels(folder / "labelsTr" / f"{case_id}.nii.gz", labels, part)
+    return indexes
+
+
+def _hu_of(volume: Volume, indexes: list[int]) -> np.ndarray:
+    """The chosen slices in HU; image stacks (display units) are mapped through the model's bone window,
+    as core.inference.preprocess does for them."""
+    values = volume.hu[indexes]
+    if volume.units == "HU":
+        return np.clip(np.rint(values), -32768, 32767).astype(np.int16)
+    display = display_window_for(volume)
+    _, center, width = DEFAULT_WINDOWS[0]
+    hu = display_to_hu(np.asarray(values, np.float32) - display.low, (center, width), maximum=display.width)
+    return np.rint(hu).astype(np.int16)
+
+
+def _save_nifti_image(path: Path, volume: Volume) -> None:
+    image = nib.Nifti1Image(np.ascontiguousarray(volume.hu.transpose(2, 1, 0)), volume_affine_ras(volume))
+    image.set_qform(image.affine, code=1)
+    image.set_sform(image.affine, code=1)
+    with atomic_path(path) as tmp:
+        nib.save(image, str(tmp))

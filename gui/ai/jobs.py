@@ -1,0 +1,50 @@
+"""AI jobs on gui.workers.BackgroundTask: per-item results (a slice's mask, a training event) as signals,
+torch kept to a few threads so the GUI thread always gets the CPU and the GIL back quickly.
+
+`ItemRelay.item` is emitted from the worker thread and delivered, queued, to slots of QObjects living
+in the GUI thread (bound methods), so masks and epochs appear while the job runs.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Callable
+
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
+
+from gui.workers import BackgroundTask
+
+# The GUI thread needs one core: torch's intra-op pool in the worker gets the others (at least one).
+WORKER_TORCH_THREADS = max(1, (os.cpu_count() or 2) - 1)
+
+
+class ItemRelay(QObject):
+    """Thread-safe per-item channel from a job to the GUI thread."""
+
+    item = Signal(object)
+
+
+def make_ai_task(job: Callable[[Callable, threading.Event], Any], name: str,
+                  parent: QObject, limit_torch: bool = True) -> BackgroundTask:
+    """A BackgroundTask (not started yet) running `job(progress, cancel)` with torch limited to the worker's share."""
+
+    def limited(progress, cancel):
+        if limit_torch:
+            import torch
+
+            torch.set_num_threads(WORKER_TORCH_THREADS)
+        return job(progress, cancel)
+
+    task = BackgroundTask(limited, name, parent)
+    return task
+
+
+def wait_for(task: BackgroundTask, timeout_ms: int) -> bool:
+    """Wait, with the GUI's events still processed, until `task` has finished; False on timeout."""
+    if not task.is_running:
+        return True
+    loop = QEventLoop()
+    task.finished.connect(loop.quit)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+    return not task.is_running

@@ -1,0 +1,84 @@
+"""The workspace as training data: only saved edited/reviewed slices, exact HU, split by case."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.errors import TrainingError
+from core.io.nifti import load_nifti_labels, load_nifti_volume
+from core.training.data import discover_cases, load_case, split_cases
+from core.training.workspace_data import count_training_slices, gather_workspace_data, load_staged
+from core.workspace import SliceStatus, Workspace
+from tests.conftest import shared_path
+
+CASES = ("okbp_pt_201", "okbp_pt_202")
+
+
+def _add_labelled_case(workspace: Workspace, name: str, keep: int):
+    root = shared_path("data", "openkbp", "validation")
+    image = root / "imagesTr" / f"{name}_0000.nii.gz"
+    volume = load_nifti_volume(image)
+    labels = load_nifti_labels(root / "labelsTr" / f"{name}.nii.gz", volume)
+    store = workspace.add_case(volume, image)
+    annotations = store.import_labels(labels)
+    chosen = sorted(annotations)[:keep]
+    store.set_status(chosen[0], SliceStatus.REVIEWED)
+    store.save(volume, annotations, indexes=chosen)
+    return store, volume, labels, chosen
+
+
+@pytest.fixture
+def labelled_workspace(tmp_path):
+    workspace = Workspace.create(tmp_path / "ws")
+    cases = {name: _add_labelled_case(workspace, name, keep=4) for name in CASES}
+    return workspace, cases
+
+
+def test_only_saved_human_slices_are_staged_with_exact_hu(labelled_workspace, tmp_path):
+    workspace, cases = labelled_workspace
+    store, volume, labels, chosen = cases["okbp_pt_201"]
+    predicted = max(chosen) + 1  # a saved prediction is not training data
+    store.set_status(predicted, SliceStatus.PREDICTED)
+    from core.annotation.slice_annotation import SliceAnnotation
+    store.save(volume, {predicted: SliceAnnotation(*volume.shape[1:], labels[predicted], source="predicted")},
+               indexes=[predicted])
+    assert store.annotation_path(predicted).exists()
+
+    data = gather_workspace_data(workspace, tmp_path / "staged", val_fraction=0.5, seed=0)
+
+    assert data.num_cases == 2 and data.num_slices == 8
+    assert data.slices[store.case_id] == chosen
+    case = load_case(next(r for r in data.train_refs + data.val_refs if r.name == store.case_id))
+    assert np.array_equal(case.volume.hu, volume.hu[chosen].astype(np.int16))
+    assert np.array_equal(case.labels, (labels[chosen] > 0).astype(np.uint8))
+    assert count_training_slices(workspace) == {cid: 4 for cid in data.slices}
+    again = load_staged(data.folder, 0.5, 0)  # resuming uses exactly the same slices and split
+    assert again.slices == data.slices and [r.name for r in again.val_refs] == [r.name for r in data.val_refs]
+
+
+def test_split_is_by_case_and_is_the_trainers_split(labelled_workspace, tmp_path):
+    workspace, _ = labelled_workspace
+    data = gather_workspace_data(workspace, tmp_path / "staged", val_fraction=0.5, seed=3)
+    assert len(data.train_refs) == 1 and len(data.val_refs) == 1
+    assert {r.name for r in data.train_refs}.isdisjoint({r.name for r in data.val_refs})
+    config = data.training_config(tmp_path / "m.msmodel", epochs=2, freeze_epochs=1)
+    train, val = split_cases(discover_cases(config.data), config.val_fraction, config.seed)
+    assert [r.name for r in val] == [r.name for r in data.val_refs]
+    summary = data.summary()
+    assert summary["slices"] == 8 and list(summary["validation"]) == [data.val_refs[0].name]
+
+
+def test_no_training_data_says_what_to_do(tmp_path):
+    workspace = Workspace.create(tmp_path / "ws")
+    with pytest.raises(TrainingError, match="edited or reviewed"):
+        gather_workspace_data(workspace, tmp_path / "staged")
+
+
+def test_case_whose_ct_moved_is_left_out_with_a_warning(labelled_workspace, tmp_path):
+    workspace, cases = labelled_workspace
+    store = cases["okbp_pt_202"][0]
+    store.relocate(tmp_path / "gone.nii.gz")
+    store.flush()
+    data = gather_workspace_data(workspace, tmp_path / "staged")
+    assert list(data.slices) == [cases["okbp_pt_201"][0].case_id]
+    assert len(data.warnings) == 1 and "no longer" in data.warnings[0]

@@ -1,0 +1,79 @@
+"""Shared pieces of the AI GUI tests: tiny model files, a local resnet50 weights file, a GUI stall meter."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from PySide6.QtCore import QTimer
+
+from core.model.config import ModelConfig
+from core.model.model_file import save_model
+from core.model.unet import MandibleUNet
+
+TINY = ModelConfig(input_size=64, mm_per_pixel=8.0)
+
+
+def write_biased_model(path: Path, foreground: bool, seed: int = 0) -> Path:
+    """A tiny model whose head is biased to say 'mandible' (or 'background') everywhere: its masks are known."""
+    torch.manual_seed(seed)
+    network = MandibleUNet(TINY)
+    with torch.no_grad():
+        network.head.weight.zero_()
+        network.head.bias.copy_(torch.tensor([-5.0, 5.0] if foreground else [5.0, -5.0]))
+    save_model(path, network, {"encoder_init": {"kind": "none", "source": "test"}})
+    return path
+
+
+@pytest.fixture(scope="session")
+def biased_models(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("biased")
+    return {"foreground": write_biased_model(folder / "all-mandible.msmodel", True),
+            "background": write_biased_model(folder / "no-mandible.msmodel", False)}
+
+
+@pytest.fixture(scope="session")
+def resnet50_weights(tmp_path_factory) -> Path:
+    """An untrained torchvision resnet50 state dict: a local weights file (ImageNet cannot be downloaded here)."""
+    import torchvision
+
+    path = tmp_path_factory.mktemp("weights") / "resnet50-untrained.pth"
+    torch.manual_seed(0)
+    torch.save(torchvision.models.resnet50().state_dict(), path)
+    return path
+
+
+class StallMeter:
+    """A 10 ms QTimer in the GUI thread; `worst_ms` is the longest gap between two ticks beyond the interval."""
+
+    def __init__(self, interval_ms: int = 10) -> None:
+        self.interval_ms = interval_ms
+        self.worst_ms = 0.0
+        self.ticks = 0
+        self._last = None
+        self.timer = QTimer(interval=interval_ms)
+        self.timer.timeout.connect(self._tick)
+
+    def start(self) -> "StallMeter":
+        self._last = time.perf_counter()
+        self.timer.start()
+        return self
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return self.worst_ms
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst_ms = max(self.worst_ms, (now - self._last) * 1000 - self.interval_ms)
+        self._last = now
+        self.ticks += 1
+
+
+@pytest.fixture(autouse=True)
+def no_bundled_starter(monkeypatch, tmp_path):
+    """AI tests choose their models: an installed starter model (resources/models) is not registered."""
+    from core.workspace import model_versions
+
+    monkeypatch.setattr(model_versions, "bundled_models_dir", lambda: tmp_path / "no-bundled-models")

@@ -1,0 +1,205 @@
+"""Segment this slice / whole case in the app: masks fill the overlay, human slices stay untouched, failures
+show a message, a model change updates the predictions shown, and the GUI thread never stalls."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.inference.postprocess import clean_mask
+from core.inference.segmenter import Segmenter
+from core.workspace import SliceStatus
+from gui.ai import ai_controller, install_ai
+from tests.gui.ai_fixtures import StallMeter, biased_models, no_bundled_starter  # noqa: F401 (fixtures)
+from tests.gui.conftest import current_mask, open_case, wheel
+
+JOB_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def ai_window(make_window, qtbot, sample_dir):
+    window = make_window()
+    ai = install_ai(window)
+    open_case(qtbot, window, sample_dir)
+    return window, ai
+
+
+def _use_model(ai, path):
+    version = ai.versions.import_model(path)
+    assert ai.activate(version.version_id)
+    return version
+
+
+def _segment_case(qtbot, ai, **kwargs):
+    with qtbot.waitSignal(ai.predict.finished, timeout=JOB_TIMEOUT_MS):
+        assert ai.segment_case(**kwargs)
+
+
+def test_segment_whole_case_fills_every_slice_and_keeps_human_slices(ai_window, qtbot, biased_models):
+    window, ai = ai_window
+    session = window.session
+    _use_model(ai, biased_models["foreground"])
+    reviewed, edited = 40, 60
+    for index in (reviewed, edited):
+        session.annotation(index).set_mask(np.eye(*session.volume.shape[1:], dtype=np.uint8))
+    session.set_current(reviewed)
+    session.toggle_reviewed()
+    before = {i: session.annotations[i].mask.copy() for i in (reviewed, edited)}
+    shown = []
+    ai.predict.slice_predicted.connect(shown.append)
+    meter = StallMeter().start()
+    _segment_case(qtbot, ai)
+    worst = meter.stop()
+
+    expected = Segmenter.from_file(biased_models["foreground"]).predict_slices(session.volume,
+                                                                             range(session.num_slices))
+    for index in range(session.num_slices):
+        if index in before:
+            assert np.array_equal(session.annotations[index].mask, before[index]), f"slice {index} was overwritten"
+            continue
+        assert np.array_equal(session.annotations[index].mask, clean_mask(expected[index])), index
+        assert session.annotations[index].mask.mean() > 0.5
+        assert session.status(index) is SliceStatus.PREDICTED
+    assert session.status(reviewed) is SliceStatus.REVIEWED and session.status(edited) is SliceStatus.EDITED
+    assert len(shown) == session.num_slices - 2 and meter.ticks > 10
+    print(f"worst GUI stall while segmenting a case: {worst:.1f} ms")
+    assert worst <= 100
+    window.controller.show_slice(5)  # the overlay on screen is the prediction
+    assert np.array_equal(current_mask(window), session.annotations[5].mask)
+    window.undo_group.undo()  # one undo step per predicted slice
+    assert not session.annotations[5].mask.any()
+
+
+def test_replacing_edited_slices_only_when_asked(ai_window, qtbot, biased_models, monkeypatch):
+    window, ai = ai_window
+    session = window.session
+    _use_model(ai, biased_models["foreground"])
+    session.annotation(7).paint_disk(20, 20, 3, 1)
+    assert session.status(7) is SliceStatus.EDITED
+    monkeypatch.setattr(ai_controller, "ask_replace_edited", lambda parent, count: False)
+    assert not ai.segment_case(overwrite=True)
+    monkeypatch.setattr(ai_controller, "ask_replace_edited", lambda parent, count: True)
+    _segment_case(qtbot, ai, overwrite=True)
+    assert session.status(7) is SliceStatus.PREDICTED and session.annotations[7].mask.mean() > 0.5
+
+
+def test_segment_this_slice_and_model_change_updates_predictions(ai_window, qtbot, biased_models):
+    window, ai = ai_window
+    session = window.session
+    first = _use_model(ai, biased_models["foreground"])
+    window.controller.show_slice(30)
+    with qtbot.waitSignal(ai.predict.finished, timeout=JOB_TIMEOUT_MS):
+        assert ai.segment_slice()
+    assert current_mask(window).mean() > 0.5 and session.status(30) is SliceStatus.PREDICTED
+    assert 31 not in session.annotations  # only this slice
+    second = ai.versions.import_model(biased_models["background"])
+    ai.refresh_versions()
+    with qtbot.waitSignal(ai.predict.finished, timeout=JOB_TIMEOUT_MS):
+        ai.versions_panel.select(second.version_id)
+        ai.versions_panel.activate_button.click()
+    assert ai.versions.active_id == second.version_id
+    assert not current_mask(window).any()  # the prediction shown now comes from the new model
+    with qtbot.waitSignal(ai.predict.finished, timeout=JOB_TIMEOUT_MS):  # a slice predicted empty is re-run too
+        ai.versions_panel.rollback_button.click()
+    assert ai.versions.active_id == first.version_id
+    assert ai.versions_panel.table.rowCount() == 2
+
+
+def test_no_model_explains_how_to_get_one(ai_window, recorded_dialogs):
+    window, ai = ai_window
+    assert ai.versions_panel.hint.isVisible()
+    assert not ai.segment_case()
+    title, text = recorded_dialogs.messages[-1]
+    assert title == "No model yet" and "Import model" in text and "Retrain" in text
+    assert not window.session.annotations or not any(a.mask.any() for a in window.session.annotations.values())
+
+
+def test_model_that_fails_to_load_shows_a_message_and_app_stays_usable(ai_window, qtbot, biased_models,
+                                                                      recorded_dialogs):
+    window, ai = ai_window
+    version = _use_model(ai, biased_models["foreground"])
+    data = bytearray(version.model_path.read_bytes())
+    data[-100] ^= 0xFF  # damaged on disk after it was activated
+    version.model_path.write_bytes(bytes(data))
+    with qtbot.waitSignal(ai.predict.finished, timeout=JOB_TIMEOUT_MS):
+        assert ai.segment_slice()
+    title, text = recorded_dialogs.messages[-1]
+    assert title == "Segmentation failed" and "modified" in text
+    assert not ai.job_bar.isVisible() and not ai.predict.is_running
+    wheel(window, 3)  # still usable: scroll, and segment with a good model
+    assert window.session.current == window.session.store.last_slice
+    _use_model(ai, biased_models["background"])
+    with qtbot.waitSignal(ai.predict.finished, timeout=JOB_TIMEOUT_MS):
+        assert ai.segment_slice()
+    assert len(recorded_dialogs.messages) == 1
+
+
+def test_forced_exception_in_the_worker_shows_a_message(ai_window, qtbot, biased_models, recorded_dialogs,
+                                                        monkeypatch):
+    window, ai = ai_window
+    _use_model(ai, biased_models["foreground"])
+
+    def broken(self, volume, indices):
+        raise RuntimeError("forced failure")
+
+    monkeypatch.setattr(Segmenter, "predict_slices", broken)
+    with qtbot.waitSignal(ai.predict.finished, timeout=JOB_TIMEOUT_MS):
+        assert ai.segment_case()
+    title, text = recorded_dialogs.messages[-1]
+    assert title == "Segmentation failed" and "forced failure" in text
+    assert window.isVisible() and ai.actions["segment_case"].isEnabled()
+
+
+def test_import_refuses_a_tampered_file_and_export_round_trips(ai_window, qtbot, biased_models, recorded_dialogs,
+                                                              monkeypatch, tmp_path):
+    window, ai = ai_window
+    tampered = tmp_path / "tampered.msmodel"
+    data = bytearray(biased_models["foreground"].read_bytes())
+    data[-50] ^= 0xFF
+    tampered.write_bytes(bytes(data))
+    monkeypatch.setattr(ai_controller, "ask_model_file", lambda parent: str(tampered))
+    assert ai.import_model()
+    qtbot.waitUntil(lambda: not ai.import_task.is_running, timeout=JOB_TIMEOUT_MS)
+    assert recorded_dialogs.messages[-1][0] == "Cannot import" and ai.versions.versions() == []
+    monkeypatch.setattr(ai_controller, "ask_model_file", lambda parent: str(biased_models["foreground"]))
+    with qtbot.waitSignal(ai.version_activated, timeout=JOB_TIMEOUT_MS):
+        assert ai.import_model()
+    out = tmp_path / "exported.msmodel"
+    monkeypatch.setattr(ai_controller, "ask_export_path", lambda parent, name: str(out))
+    assert ai.export_model()
+    assert out.read_bytes() == biased_models["foreground"].read_bytes()
+
+
+def test_closing_while_segmenting_asks_and_cancels_cleanly(make_window, qtbot, sample_dir, biased_models,
+                                                           monkeypatch, recorded_dialogs):
+    window = make_window(register=False)
+    ai = install_ai(window)
+    open_case(qtbot, window, sample_dir)
+    _use_model(ai, biased_models["foreground"])
+    answers = []
+    monkeypatch.setattr(ai_controller, "ask_cancel_jobs", lambda parent, what: answers.append(what) or len(answers) > 1)
+    recorded_dialogs.close_answer = "keep"
+    assert ai.segment_case()
+    assert not window.close() and window.isVisible() and ai.predict.is_running  # "No": keeps running
+    assert window.close()  # "Yes": cancelled, thread ended, window closed
+    assert answers == ["A segmentation", "A segmentation"]
+    assert not ai.predict.is_running and not ai.predict.task._thread.isRunning()
+    window.deleteLater()
+
+
+def test_app_starts_with_the_installed_starter_model(make_window, qtbot, sample_dir, biased_models, monkeypatch,
+                                                     tmp_path):
+    from core.workspace import model_versions
+
+    installed = tmp_path / "installed-models"
+    installed.mkdir()
+    (installed / "starter.msmodel").write_bytes(biased_models["foreground"].read_bytes())
+    monkeypatch.setattr(model_versions, "bundled_models_dir", lambda: installed)
+    window = make_window()
+    active = window.ai.versions.active()
+    assert active.origin == "starter" and not window.ai.versions_panel.hint.isVisible()
+    open_case(qtbot, window, sample_dir)
+    with qtbot.waitSignal(window.ai.predict.finished, timeout=JOB_TIMEOUT_MS):
+        assert window.ai.segment_slice()
+    assert current_mask(window).mean() > 0.5
+    restarted = make_window()  # the active version persists; the starter is not registered twice
+    assert restarted.ai.versions.active_id == active.version_id and len(restarted.ai.versions.versions()) == 1

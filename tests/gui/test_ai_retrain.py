@@ -1,0 +1,172 @@
+"""One-click retraining in the app: labelled, reviewed slices of two shared validation cases train a new model
+version in a worker; it appears with metrics, activating it changes the predictions shown; Cancel stops within
+2 s and Resume finishes the run; the GUI thread never stalls more than 100 ms."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+
+from core.io.nifti import load_nifti_labels, load_nifti_volume
+from core.workspace import SliceStatus, Workspace
+from gui.ai import ai_controller, install_ai
+from gui.ai.retrain_dialog import RetrainDialog
+from tests.conftest import shared_path
+from tests.gui.ai_fixtures import StallMeter, biased_models, no_bundled_starter, resnet50_weights  # noqa: F401
+from tests.gui.conftest import key, open_case
+
+CASES = ("okbp_pt_201", "okbp_pt_202")
+TRAIN_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture(autouse=True)
+def close_cancels_training(monkeypatch):
+    """Closing the window at the end of a test (even a failed one) cancels a run instead of asking."""
+    monkeypatch.setattr(ai_controller, "ask_cancel_jobs", lambda parent, what: True)
+
+
+def _validation(name: str, part: str):
+    folder = shared_path("data", "openkbp", "validation")
+    return folder / ("imagesTr" if part == "image" else "labelsTr") / (
+        f"{name}_0000.nii.gz" if part == "image" else f"{name}.nii.gz")
+
+
+def _tiny_dialog(monkeypatch, weights, epochs: int, seen: list, max_slices: int = 8, frozen: int = 1):
+    """The real dialog, filled in by 'the user': a tiny schedule in Advanced, starting from a local weights file."""
+
+    def exec_(dialog: RetrainDialog) -> int:
+        seen.append((dialog.summary.text(), dialog.device_label.text(), dialog.schedule_label.text()))
+        dialog.advanced.setChecked(True)
+        dialog.epochs.setValue(epochs)
+        dialog.freeze_epochs.setValue(frozen)
+        dialog.size.setValue(64)
+        dialog.batch.setValue(4)
+        dialog.max_slices.setValue(max_slices)
+        dialog.init_file.setText(str(weights))
+        dialog.init.setCurrentIndex(dialog.init.findData("file"))
+        assert dialog.train_button.isEnabled()
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(RetrainDialog, "exec", exec_)
+
+
+def _idle(window) -> bool:
+    return window.task is None or not window.task.is_running
+
+
+def _import_and_review(qtbot, window, name: str) -> int:
+    open_case(qtbot, window, _validation(name, "image"))
+    qtbot.waitUntil(lambda: _idle(window), timeout=10_000)
+    with qtbot.waitSignal(window.labels_imported, timeout=60_000):
+        assert window.import_labels(_validation(name, "label"))
+    qtbot.waitUntil(lambda: _idle(window), timeout=10_000)
+    session = window.session
+    labelled = sorted(i for i, a in session.annotations.items() if a.mask.any())
+    for index in labelled:
+        window.controller.show_slice(index)
+        key(qtbot, window, Qt.Key.Key_R)
+    assert all(session.status(i) is SliceStatus.REVIEWED for i in labelled)
+    with qtbot.waitSignal(window.saved, timeout=60_000):
+        assert window.save_case()
+    qtbot.waitUntil(lambda: _idle(window), timeout=10_000)
+    return len(labelled)
+
+
+def test_retrain_adds_a_version_with_metrics_and_activating_it_changes_predictions(
+        make_window, qtbot, monkeypatch, resnet50_weights, biased_models):
+    window = make_window()
+    ai = install_ai(window)
+    reviewed = sum(_import_and_review(qtbot, window, name) for name in CASES)
+    baseline = ai.versions.import_model(biased_models["background"])
+    assert ai.activate(baseline.version_id)
+    with qtbot.waitSignal(ai.predict.finished, timeout=60_000):
+        assert ai.segment_case()
+    before = {i: a.mask.copy() for i, a in window.session.annotations.items()
+              if window.session.status(i) is SliceStatus.PREDICTED}
+    seen = []
+    _tiny_dialog(monkeypatch, resnet50_weights, epochs=2, seen=seen)
+    meter = StallMeter().start()
+    with qtbot.waitSignal(ai.train.finished, timeout=TRAIN_TIMEOUT_MS):
+        assert ai.retrain()
+    worst = meter.stop()
+    summary, device, schedule = seen[0]
+    assert f"{reviewed} slice(s)" in summary and "2 case(s)" in summary
+    assert device.startswith("Device: CPU — this will take about") and "25 epochs with the encoder frozen" in schedule
+
+    versions = ai.versions.versions()
+    new = versions[-1]
+    assert new.origin == "trained" and len(versions) == 2 and ai.versions.active_id == baseline.version_id
+    assert set(new.metrics) >= {"dice", "miou", "acc", "precision", "recall"}
+    assert new.comparison["baseline"] is not None and new.comparison["baseline_version"] == baseline.version_id
+    assert new.comparison["slices"] == new.data["slices"] - sum(len(v) for v in new.data["train"].values())
+    table = ai.versions_panel.table
+    assert table.rowCount() == 2 and table.item(0, 5).text() == f"{new.metrics['dice']:.4f}"
+    assert ai.training_panel.table.rowCount() == 2 and len(ai.training_panel.chart.losses) >= 2
+    print(f"worst GUI stall while training: {worst:.1f} ms over {meter.ticks} ticks")
+    assert worst <= 100
+
+    with qtbot.waitSignal(ai.predict.finished, timeout=60_000):
+        ai.versions_panel.select(new.version_id)
+        ai.versions_panel.activate_button.click()
+    assert ai.versions.active_id == new.version_id
+    after = {i: window.session.annotations[i].mask for i in before}
+    assert any(not np.array_equal(before[i], after[i]) for i in before), "the predictions shown did not change"
+
+
+def _workspace_with_reviewed_cases(root) -> None:
+    workspace = Workspace.create(root)
+    for name in CASES:
+        volume = load_nifti_volume(_validation(name, "image"))
+        labels = load_nifti_labels(_validation(name, "label"), volume)
+        store = workspace.add_case(volume, _validation(name, "image"))
+        annotations = store.import_labels(labels)
+        for index in annotations:
+            store.set_status(index, SliceStatus.REVIEWED)
+        store.save(volume, annotations)
+
+
+def test_cancel_stops_within_two_seconds_and_resume_finishes(make_window, qtbot, monkeypatch, workspace_dir,
+                                                              resnet50_weights, sample_dir, recorded_dialogs):
+    _workspace_with_reviewed_cases(workspace_dir)
+    window = make_window()
+    ai = install_ai(window)
+    open_case(qtbot, window, sample_dir)
+    # 4 steps per epoch; cancelled in epoch 2, still frozen (resuming across the stage boundary is an engine bug)
+    _tiny_dialog(monkeypatch, resnet50_weights, epochs=4, seen=[], max_slices=16, frozen=2)
+    epochs = []
+    ai.train.event.connect(lambda e: epochs.append(e.epoch) if e.event == "epoch" else None)
+    meter = StallMeter().start()
+    assert ai.retrain()
+    qtbot.waitUntil(lambda: len(epochs) == 1, timeout=TRAIN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: ai.training_panel.epoch.text().startswith("Epoch 2 / 4, step 1"),
+                    timeout=TRAIN_TIMEOUT_MS)  # mid-epoch: the trainer checks the flag before every step
+    requested = time.perf_counter()
+    stopped = []
+    ai.train.cancelled.connect(lambda: stopped.append(time.perf_counter()))
+    with qtbot.waitSignals([ai.train.cancelled, ai.train.finished], timeout=10_000):
+        ai.training_panel.cancel_button.click()
+    stopped_s = stopped[0] - requested
+    print(f"training stopped {stopped_s * 1000:.0f} ms after Cancel")
+    assert stopped_s <= 2.0
+    assert "1 finished epoch(s) kept" in ai.training_panel.state.text()
+    assert ai.training_panel.resume_button.isEnabled() and ai.versions.versions() == []
+
+    window.controller.show_slice(60)  # the app stays usable: scroll and edit
+    assert window.session.annotation().paint_disk(50, 50, 4, 1) is not None
+    assert window.session.status(60) is SliceStatus.EDITED
+
+    with qtbot.waitSignal(ai.train.finished, timeout=TRAIN_TIMEOUT_MS):
+        ai.training_panel.resume_button.click()
+    worst = meter.stop()
+    assert recorded_dialogs.messages == []
+    version = ai.versions.active()  # no model was active: the first one is activated
+    assert version is not None and version.origin == "trained"
+    assert [h["epoch"] for h in version.model_info["history"]] == [0, 1, 2, 3]
+    assert [h["stage"] for h in version.model_info["history"]] == ["frozen", "frozen", "unfrozen", "unfrozen"]
+    assert epochs == [0, 1, 2, 3]  # epoch 1 was not repeated: the run continued from its checkpoint
+    assert not ai.training_panel.resume_button.isEnabled()
+    print(f"worst GUI stall during training, cancel and resume: {worst:.1f} ms")
+    assert worst <= 100
