@@ -1,5 +1,7 @@
-"""Take docs/screenshot.png from the real app: the bundled sample open, its clinical label imported as the
-overlay, a slice through the mandible, part of it shown as a model prediction.
+"""Take docs/screenshot.png from the real app: the bundled sample open, a slice through the mandible,
+its overlay made the way a user makes it. With a model installed (resources/models/ or the
+workspace's active version), the whole case is segmented by it (orange) and a brush correction
+is painted on the slice (blue); without one, the sample's clinical contour is imported (blue).
 
     xvfb-run -s '-screen 0 1600x1000x24' .venv/bin/python -m gui.screenshot docs/screenshot.png
 """
@@ -10,7 +12,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtTest import QTest
 
 from core.app_paths import sample_case_dir, sample_label_path
 from gui.app import make_application
@@ -36,21 +39,46 @@ def take(out: Path) -> int:
         print(f"wrote {out} ({pixmap.width()}x{pixmap.height()})")
         app.exit(0)
 
-    def show_labels(_count: int) -> None:
+    def show_slice(*_args) -> None:
         session = window.session
         window.controller.show_slice(SLICE)
-        # Show the patient's left half as a model prediction (orange) beside human-edited bone (blue).
-        annotation = session.annotation(SLICE)
-        mask = annotation.mask.copy()
-        middle = int(np.nonzero(mask)[1].mean())
-        half = np.zeros_like(mask)
-        half[:, middle:] = mask[:, middle:]
-        annotation.set_predicted(half)
-        annotation.set_mask(mask)
-        QTimer.singleShot(400, grab)
+        if window.ai.versions.active() is not None:
+            QTimer.singleShot(200, lambda: brush_correction(session.annotation(SLICE).mask))
+        QTimer.singleShot(600, grab)
 
-    window.labels_imported.connect(show_labels)
-    window.case_opened.connect(lambda _id: window.import_labels(sample_label_path()))
+    def brush_correction(mask: np.ndarray) -> None:
+        """Drag the real brush, bone-only (HU threshold), over bone in front of the prediction that
+        the model missed, as a user correcting it would."""
+        hu = window.session.volume.hu[SLICE]
+        rows, cols = np.nonzero(mask)
+        if not rows.size:
+            return
+        missed = (hu >= 300) & ~mask.astype(bool)
+        missed[rows.max() + 1:] = False
+        missed[:, :cols.min()] = missed[:, cols.max() + 1:] = False
+        ys, xs = np.nonzero(missed)
+        if not ys.size:
+            return
+        order = np.argsort(xs)[:: max(1, ys.size // 12)]
+        points = [QPointF(xs[i] + 0.5, ys[i] + 0.5) for i in order]
+        window.actions.tool_brush.trigger()
+        window.actions.hu_threshold.setChecked(True)
+        window.tool_panel.radius.setValue(2)
+        viewport = window.view.viewport()
+        QTest.mousePress(viewport, Qt.LeftButton, Qt.NoModifier, window.view.mapFromScene(points[0]))
+        for point in points[1:]:
+            QTest.mouseMove(viewport, window.view.mapFromScene(point))
+        QTest.mouseRelease(viewport, Qt.LeftButton, Qt.NoModifier, window.view.mapFromScene(points[-1]))
+
+    def fill_overlay(_case_id: str) -> None:
+        if window.ai.versions.active() is not None:
+            window.ai.predict.finished.connect(show_slice)
+            window.ai.segment_case()
+        else:
+            window.labels_imported.connect(show_slice)
+            window.import_labels(sample_label_path())
+
+    window.case_opened.connect(fill_overlay)
     window.open_failed.connect(lambda message: (print(message, file=sys.stderr), app.exit(1)))
     window.open_path(sample_case_dir())
     return app.exec()

@@ -126,8 +126,14 @@ class AiController(QObject):
         self.versions_panel = VersionsPanel()
         self.training_dock = self._dock("Training", self.training_panel)
         self.models_dock = self._dock("Models", self.versions_panel)
-        self.window.tabifyDockWidget(self.training_dock, self.models_dock)
-        self.models_dock.raise_()
+        # Tabbed with the editing tools, so the tools keep the whole right column's height;
+        # the Training and Models tabs come forward when a run starts or a version is added.
+        tools_dock = self.window.findChild(QDockWidget, "dockTools")
+        first = tools_dock or self.training_dock
+        for dock in (self.training_dock, self.models_dock):
+            if dock is not first:
+                self.window.tabifyDockWidget(first, dock)
+        first.raise_()
 
     def _dock(self, title: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self.window, objectName=f"dock{title}")
