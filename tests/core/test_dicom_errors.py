@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pydicom
@@ -13,26 +12,7 @@ from core.errors import DicomSeriesError, InputError
 from core.io.dicom import MultipleSeriesError, load_dicom_series, scan_dicom_folder
 from core.io.loader import describe_input, load_volume
 from tests.conftest import SAMPLE_DIR
-
-SAMPLE_FILES = sorted(SAMPLE_DIR.glob("IM*.dcm"))
-
-
-def _copy_series(dest: Path, count: int = 12) -> list[Path]:
-    """The first `count` slices of the bundled sample (RLE) in `dest`."""
-    dest.mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copy(f, dest)) for f in SAMPLE_FILES[:count]]
-
-
-def _uncompressed(path: Path, edit=None, pixels: np.ndarray | None = None) -> None:
-    """Rewrite `path` as uncompressed, optionally with new pixels and an edit of the dataset."""
-    ds = pydicom.dcmread(path)
-    array = ds.pixel_array if pixels is None else pixels
-    ds.PixelData = np.ascontiguousarray(array, dtype=np.uint16).tobytes()
-    ds.Rows, ds.Columns = array.shape
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    if edit is not None:
-        edit(ds)
-    ds.save_as(path, enforce_file_format=True)
+from tests.dicom_fixtures import SAMPLE_FILES, copy_sample_series, rewrite_uncompressed
 
 
 def test_non_existent_path_is_an_input_error(tmp_path):
@@ -56,9 +36,9 @@ def test_folder_of_other_files_is_an_input_error(tmp_path):
 
 
 def test_random_bytes_and_truncated_files_are_reported_not_fatal(tmp_path):
-    files = _copy_series(tmp_path)
+    files = copy_sample_series(tmp_path)
     (tmp_path / "noise.dcm").write_bytes(np.random.default_rng(1).bytes(5000))
-    _uncompressed(files[5])
+    rewrite_uncompressed(files[5])
     data = files[5].read_bytes()
     files[5].write_bytes(data[: len(data) // 2])  # header intact, pixel data cut
     files[6].write_bytes(files[6].read_bytes()[:300])  # cut inside the header
@@ -74,10 +54,10 @@ def test_random_bytes_and_truncated_files_are_reported_not_fatal(tmp_path):
 
 
 def test_two_series_need_a_choice_and_load_when_chosen(tmp_path):
-    files = _copy_series(tmp_path / "a", 6) + _copy_series(tmp_path / "b", 4)
+    files = copy_sample_series(tmp_path / "a", 6) + copy_sample_series(tmp_path / "b", 4)
     other_uid = generate_uid()
     for f in files[6:]:
-        _uncompressed(f, edit=lambda ds: setattr(ds, "SeriesInstanceUID", other_uid))
+        rewrite_uncompressed(f, edit=lambda ds: setattr(ds, "SeriesInstanceUID", other_uid))
     with pytest.raises(MultipleSeriesError) as caught:
         load_volume(tmp_path)
     uids = {s.uid for s in caught.value.series}
@@ -89,14 +69,14 @@ def test_two_series_need_a_choice_and_load_when_chosen(tmp_path):
 
 
 def test_slice_of_another_size_is_rejected_with_the_file_named(tmp_path):
-    files = _copy_series(tmp_path, 5)
-    _uncompressed(files[2], pixels=np.zeros((64, 64), np.uint16))
+    files = copy_sample_series(tmp_path, 5)
+    rewrite_uncompressed(files[2], pixels=np.zeros((64, 64), np.uint16))
     with pytest.raises(DicomSeriesError, match=rf"mixes slice sizes.*1 of 64x64 \(e\.g\. {files[2].name}\)"):
         load_dicom_series(tmp_path)
 
 
 def test_dicomdir_and_non_image_objects_are_ignored(tmp_path):
-    _copy_series(tmp_path, 3)
+    copy_sample_series(tmp_path, 3)
     rtstruct = pydicom.dcmread(SAMPLE_FILES[0], stop_before_pixels=True)
     rtstruct.SOPClassUID = rtstruct.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.481.3"
     for tag in ("Rows", "Columns"):
@@ -110,8 +90,8 @@ def test_dicomdir_and_non_image_objects_are_ignored(tmp_path):
 
 
 def test_uneven_spacing_is_warned(tmp_path):
-    files = _copy_series(tmp_path, 6)
-    _uncompressed(files[3], edit=lambda ds: setattr(ds, "ImagePositionPatient",
+    files = copy_sample_series(tmp_path, 6)
+    rewrite_uncompressed(files[3], edit=lambda ds: setattr(ds, "ImagePositionPatient",
                                                      [0.0, 0.0, float(ds.ImagePositionPatient[2]) - 0.5]))
     volume = load_dicom_series(tmp_path)
     assert any("Uneven slice spacing" in w for w in volume.warnings)
@@ -119,9 +99,9 @@ def test_uneven_spacing_is_warned(tmp_path):
 
 def test_flipped_orientation_loads_to_the_same_canonical_volume(tmp_path):
     """Rows stored posterior->anterior and files in reverse: the direction cosines undo both."""
-    _copy_series(tmp_path / "plain", 8)
+    copy_sample_series(tmp_path / "plain", 8)
     reference = load_dicom_series(tmp_path / "plain")
-    flipped = _copy_series(tmp_path / "flipped", 8)
+    flipped = copy_sample_series(tmp_path / "flipped", 8)
     for f in flipped:
         pixels = pydicom.dcmread(f).pixel_array[::-1]
 
@@ -130,7 +110,7 @@ def test_flipped_orientation_loads_to_the_same_canonical_volume(tmp_path):
             ds.ImagePositionPatient = [x, y + 127 * float(ds.PixelSpacing[0]), z]
             ds.ImageOrientationPatient = [1, 0, 0, 0, -1, 0]
             ds.InstanceNumber = 100 - int(ds.InstanceNumber)
-        _uncompressed(f, edit=edit, pixels=pixels)
+        rewrite_uncompressed(f, edit=edit, pixels=pixels)
     volume = load_dicom_series(tmp_path / "flipped")
     assert np.array_equal(volume.hu, reference.hu)
     assert np.allclose(volume.direction, reference.direction)
@@ -157,10 +137,10 @@ def test_sagittal_series_is_reformatted_to_canonical_axial(tmp_path):
 
 
 def test_without_positions_slices_follow_instance_number(tmp_path):
-    files = _copy_series(tmp_path / "plain", 6)
+    files = copy_sample_series(tmp_path / "plain", 6)
     reference = load_dicom_series(tmp_path / "plain")
     for f in files:
-        _uncompressed(f, edit=lambda ds: delattr(ds, "ImagePositionPatient"))
+        rewrite_uncompressed(f, edit=lambda ds: delattr(ds, "ImagePositionPatient"))
     for f in files:  # names no longer follow the order
         f.rename(f.with_name(f"x{pydicom.dcmread(f).SOPInstanceUID[-6:]}.dcm"))
     volume = load_dicom_series(tmp_path / "plain")

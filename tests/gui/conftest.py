@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from gui import dialogs
 from gui.main_window import MainWindow
+from tests.conftest import SAMPLE_DIR
 
 OPEN_TIMEOUT_MS = 120_000
 
@@ -63,6 +64,16 @@ def make_window(qtbot, workspace_dir, recorded_dialogs):
         return window
 
     return make
+
+
+@pytest.fixture
+def sample_window(qtbot, make_window) -> MainWindow:
+    """A main window with the bundled sample case open and the view focused."""
+    if not SAMPLE_DIR.is_dir():
+        pytest.skip("the bundled sample resources/samples/okbp_pt_224 is missing")
+    window = make_window()
+    open_case(qtbot, window, SAMPLE_DIR)
+    return window
 
 
 def open_case(qtbot, window: MainWindow, path, timeout: int = OPEN_TIMEOUT_MS) -> None:

@@ -2,21 +2,17 @@
 and the app stays usable: the next good case opens and can be edited."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import PIL.Image
-import pydicom
 import pytest
 from PySide6.QtCore import Qt
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import generate_uid
 
-from tests.conftest import SAMPLE_DIR
+from tests.dicom_fixtures import SAMPLE_FILES, copy_sample_series, rewrite_uncompressed
 from tests.gui.conftest import click, current_mask, key, open_case
-
-SAMPLE_FILES = sorted(SAMPLE_DIR.glob("IM*.dcm"))
 
 
 @pytest.fixture(autouse=True)
@@ -25,25 +21,9 @@ def _needs_sample():
         pytest.skip("the bundled sample resources/samples/okbp_pt_224 is missing")
 
 
-def copy_series(dest: Path, count: int) -> list[Path]:
-    dest.mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copy(f, dest)) for f in SAMPLE_FILES[:count]]
-
-
-def rewrite(path: Path, edit=None, pixels: np.ndarray | None = None) -> None:
-    ds = pydicom.dcmread(path)
-    array = ds.pixel_array if pixels is None else pixels
-    ds.PixelData = np.ascontiguousarray(array, dtype=np.uint16).tobytes()
-    ds.Rows, ds.Columns = array.shape
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    if edit is not None:
-        edit(ds)
-    ds.save_as(path, enforce_file_format=True)
-
-
 def truncated_dicom(root: Path) -> Path:
     folder = root / "truncated"
-    (file,) = copy_series(folder, 1)
+    (file,) = copy_sample_series(folder, 1)
     file.write_bytes(file.read_bytes()[:400])
     return folder
 
@@ -62,8 +42,8 @@ def empty_folder(root: Path) -> Path:
 
 def mixed_sizes(root: Path) -> Path:
     folder = root / "sizes"
-    files = copy_series(folder, 6)
-    rewrite(files[2], pixels=np.full((64, 64), 1000, np.uint16))
+    files = copy_sample_series(folder, 6)
+    rewrite_uncompressed(files[2], pixels=np.full((64, 64), 1000, np.uint16))
     return folder
 
 
@@ -123,10 +103,10 @@ def test_bad_input_shows_message_and_app_stays_usable(qtbot, make_window, record
 
 def test_mixed_series_asks_which_series(qtbot, make_window, recorded_dialogs, tmp_path):
     folder = tmp_path / "two_series"
-    files = copy_series(folder, 6)
+    files = copy_sample_series(folder, 6)
     other_uid = generate_uid()
     for f in files[4:]:
-        rewrite(f, edit=lambda ds: (setattr(ds, "SeriesInstanceUID", other_uid),
+        rewrite_uncompressed(f, edit=lambda ds: (setattr(ds, "SeriesInstanceUID", other_uid),
                                     setattr(ds, "SeriesDescription", "other")))
     window = make_window()
     recorded_dialogs.series_answer = None  # the user cancels the picker

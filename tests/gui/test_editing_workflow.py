@@ -9,13 +9,12 @@ import subprocess
 import numpy as np
 import PIL.Image
 import PIL.ImageDraw
-import pytest
 from PySide6.QtCore import Qt
 
 from core.io.slice_export import read_slice_mask
 from core.workspace import SliceStatus
-from tests.conftest import LABELME_CHECK, SAMPLE_DIR, shared_path
-from tests.gui.conftest import click, current_mask, drag, key, open_case, wheel
+from tests.conftest import LABELME_CHECK, shared_path
+from tests.gui.conftest import click, current_mask, drag, key, wheel
 
 SLICE = 61  # scrolled to from slice 1: a slice through the mandible of the sample
 SQUARE = [(20, 20), (60, 20), (60, 60), (20, 60)]
@@ -41,15 +40,6 @@ def capsule(start, end, radius) -> np.ndarray:
     length2 = dx * dx + dy * dy
     t = np.clip(((cols - x0) * dx + (rows - y0) * dy) / length2, 0, 1) if length2 else 0.0
     return (cols - (x0 + t * dx)) ** 2 + (rows - (y0 + t * dy)) ** 2 <= radius ** 2
-
-
-@pytest.fixture
-def sample_window(qtbot, make_window):
-    if not SAMPLE_DIR.is_dir():
-        pytest.skip("the bundled sample resources/samples/okbp_pt_224 is missing")
-    window = make_window()
-    open_case(qtbot, window, SAMPLE_DIR)
-    return window
 
 
 def test_draw_drag_paint_erase_undo_redo_save(qtbot, sample_window, tmp_path):

@@ -9,8 +9,7 @@ import PIL.ImageDraw
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.conftest import SAMPLE_DIR
-from tests.gui.conftest import click, current_mask, drag, key, open_case
+from tests.gui.conftest import click, current_mask, drag, key
 
 SHAPE = (128, 128)
 SQUARE = [(20, 20), (60, 20), (60, 60), (20, 60)]
@@ -23,11 +22,8 @@ def raster(points) -> np.ndarray:
 
 
 @pytest.fixture
-def window(qtbot, make_window):
-    if not SAMPLE_DIR.is_dir():
-        pytest.skip("the bundled sample resources/samples/okbp_pt_224 is missing")
-    window = make_window()
-    open_case(qtbot, window, SAMPLE_DIR)
+def window(qtbot, sample_window):
+    window = sample_window
     key(qtbot, window, Qt.Key.Key_P)
     for point in SQUARE:
         click(qtbot, window, *point)

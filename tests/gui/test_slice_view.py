@@ -11,17 +11,12 @@ from PySide6.QtWidgets import QApplication
 
 from core.windowing import WINDOW_PRESETS
 from gui.overlay import EDITED_RGB, PREDICTED_RGB
-from tests.conftest import SAMPLE_DIR
-from tests.gui.conftest import click, current_mask, drag, key, open_case, view_point, wheel
+from tests.gui.conftest import click, current_mask, drag, key, view_point, wheel
 
 
 @pytest.fixture
-def window(qtbot, make_window):
-    if not SAMPLE_DIR.is_dir():
-        pytest.skip("the bundled sample resources/samples/okbp_pt_224 is missing")
-    window = make_window()
-    open_case(qtbot, window, SAMPLE_DIR)
-    return window
+def window(sample_window):
+    return sample_window
 
 
 def overlay_pixel(window, x, y) -> tuple[int, int, int, int]:
