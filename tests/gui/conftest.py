@@ -11,6 +11,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from core.io.loader import load_volume
+from core.io.nifti import load_nifti_labels
 from gui import dialogs
 from gui.main_window import MainWindow
 from tests.conftest import SAMPLE_DIR
@@ -64,6 +66,16 @@ def make_window(qtbot, workspace_dir, recorded_dialogs):
         return window
 
     return make
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """The bundled sample CT and its clinical mandible label, (Volume, uint8 labels)."""
+    label_path = SAMPLE_DIR.parent / "okbp_pt_224_label.nii.gz"
+    if not SAMPLE_DIR.is_dir() or not label_path.is_file():
+        pytest.skip("the bundled sample resources/samples/okbp_pt_224 is missing")
+    volume = load_volume(SAMPLE_DIR)
+    return volume, load_nifti_labels(label_path, volume)
 
 
 @pytest.fixture

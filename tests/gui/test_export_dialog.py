@@ -7,22 +7,10 @@ import pytest
 import trimesh
 from PySide6.QtCore import Qt
 
-from core.io.loader import load_volume
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from gui import export_dialog
 from gui.export_dialog import ExportDialog
-from tests.conftest import SAMPLE_DIR, shared_path
-
-SAMPLE_LABEL = SAMPLE_DIR.parent / "okbp_pt_224_label.nii.gz"
-
-
-@pytest.fixture(scope="module")
-def sample():
-    if not SAMPLE_DIR.is_dir() or not SAMPLE_LABEL.is_file():
-        pytest.skip("the bundled sample resources/samples/okbp_pt_224 is missing")
-    volume = load_volume(SAMPLE_DIR)
-    return volume, load_nifti_labels(SAMPLE_LABEL, volume)
-
+from tests.conftest import shared_path
 
 @pytest.fixture
 def save_as(monkeypatch):

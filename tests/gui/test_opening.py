@@ -3,29 +3,16 @@ case list reopen one, and opening shows a progress bar while the GUI thread stay
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from core.io.loader import load_volume
-from core.io.nifti import load_nifti_labels
+from core.app_paths import sample_label_path
 from core.io.slice_export import export_volume
 from core.windowing import WINDOW_PRESETS
 from core.workspace import SliceStatus
 from tests.conftest import SAMPLE_DIR
 from tests.gui.conftest import current_mask, open_case, wheel
-
-SAMPLE_LABEL = SAMPLE_DIR.parent / "okbp_pt_224_label.nii.gz"
-
-
-@pytest.fixture(scope="module")
-def sample():
-    if not SAMPLE_DIR.is_dir() or not SAMPLE_LABEL.is_file():
-        pytest.skip("the bundled sample resources/samples/okbp_pt_224 is missing")
-    volume = load_volume(SAMPLE_DIR)
-    return volume, load_nifti_labels(SAMPLE_LABEL, volume)
-
 
 def test_labelme_folder_opens_with_its_annotations(qtbot, make_window, sample, tmp_path):
     volume, labels = sample
@@ -95,7 +82,7 @@ def test_export_3d_opens_with_the_cases_annotations(qtbot, make_window, sample):
     window = make_window()
     open_case(qtbot, window, SAMPLE_DIR)
     with qtbot.waitSignal(window.labels_imported, timeout=30_000):
-        window.import_labels(SAMPLE_LABEL)
+        window.import_labels(sample_label_path())
     window.actions.export_3d.trigger()
     dialog = window.export_dialog
     assert np.array_equal(dialog.labels, labels != 0)
