@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors_bytes
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as save_safetensors_bytes
 
 from core.errors import ModelFileError
@@ -48,7 +47,8 @@ def weights_digest(state: dict[str, torch.Tensor]) -> str:
     for name in sorted(state):
         tensor = state[name].detach().cpu().contiguous()
         digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
-        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+        # The array's own buffer, not a copy: hashlib then releases the GIL while it hashes.
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy())
     return digest.hexdigest()
 
 
@@ -84,6 +84,16 @@ def _tagged_metadata(data: bytes, path: Path) -> dict:
     return metadata
 
 
+def _header_bytes(path: Path) -> bytes:
+    """The file's first bytes: the 8-byte header size and the JSON header (not the weights)."""
+    with open(path, "rb") as fh:
+        start = fh.read(8)
+        size = int.from_bytes(start, "little") if len(start) == 8 else 0
+        if not 0 < size < 100_000_000:
+            return start  # too short or absurd: _tagged_metadata says it is not a model file
+        return start + fh.read(size)
+
+
 def _read_header(data: bytes, path: Path) -> dict:
     metadata = _tagged_metadata(data, path)
     if metadata.get("format_version") != FORMAT_VERSION:
@@ -112,12 +122,12 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"model file {path} does not exist; train one with 'python main.py train'")
-    data = path.read_bytes()
-    document = _read_header(data, path)
+    document = _read_header(_header_bytes(path), path)
     config = ModelConfig.from_dict(document.get("config", {}))
-    try:
-        state = load_safetensors_bytes(data)
-    except (SafetensorError, ValueError, RuntimeError) as exc:
+    try:  # tensor by tensor: no single call holds the GIL for the whole file (the GUI stays fluid)
+        with safe_open(str(path), framework="pt") as weights:
+            state = {name: weights.get_tensor(name) for name in weights.keys()}
+    except (SafetensorError, ValueError, RuntimeError, OSError) as exc:
         raise ModelFileError(f"{path} is damaged: its weights cannot be read ({exc})") from exc
     sha = weights_digest(state)
     if sha != document.get("weights_sha256"):
@@ -133,12 +143,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
 def is_model_file(path: str | Path) -> bool:
     """True when `path` carries our format tag (version and weights are checked by load_model)."""
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(8)
-            size = int.from_bytes(head, "little") if len(head) == 8 else 0
-            if not 0 < size < 100_000_000:
-                return False
-            _tagged_metadata(head + handle.read(size), Path(path))
+        _tagged_metadata(_header_bytes(Path(path)), Path(path))
         return True
     except (OSError, ModelFileError):
         return False
