@@ -43,10 +43,6 @@ def default_workspace_dir() -> Path:
     return user_data_dir() / "workspace"
 
 
-def settings_path() -> Path:
-    return user_data_dir() / "settings.json"
-
-
 def bundled_models_dir() -> Path:
     """Starter model files shipped with an installed build (never in git)."""
     return resources_dir() / "models"

@@ -181,9 +181,12 @@ class ExportDialog(QDialog):
             return None
         try:
             written = write(path)
-        except MandibleStudioError as exc:
-            self._show_problem(str(exc))
-            QMessageBox.warning(self, "Export failed", str(exc))
+        except Exception as exc:  # a writer's own error (trimesh, highdicom) must be a message, too
+            message = str(exc) if isinstance(exc, MandibleStudioError) else f"{path.name} could not be written: {exc}"
+            if not isinstance(exc, MandibleStudioError):
+                log.exception("export to %s failed", path)
+            self._show_problem(message)
+            QMessageBox.warning(self, "Export failed", message)
             return None
         self.output_dir = written.parent
         self.status.setText(f"Saved {written.name}.")

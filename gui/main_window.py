@@ -255,8 +255,8 @@ class MainWindow(QMainWindow):
 
     # --- labels -----------------------------------------------------------------------------------
     def import_labels_dialog(self) -> None:
-        paths = dialogs.choose_files(self, "Import labels (NIfTI label volume)",
-                             filters="Label volumes (*.nii *.nii.gz);;All files (*)")
+        paths = dialogs.choose_files(self, "Import labels: a NIfTI label volume, or any JSON of a Labelme folder",
+                                     filters="Labels (*.nii *.nii.gz *.json);;All files (*)")
         if paths:
             self.import_labels(paths[0])
 
@@ -371,8 +371,12 @@ class MainWindow(QMainWindow):
             if answer == "cancel" or (answer == "save" and not self.save_now()):
                 event.ignore()
                 return
-            if answer == "keep":
-                self.autosave_now()  # a draft: restored on reopening, not written as Labelme
+            if answer == "keep" and not self.autosave_now():  # a draft: restored on reopening, not Labelme
+                dialogs.show_error(self, "Cannot keep the draft",
+                                   "The unsaved edits could not be written to the workspace, so the window "
+                                   "stays open. Free some disk space, or save them with Ctrl+S, then close again.")
+                event.ignore()
+                return
         self.remember_view_state()
         event.accept()
 

@@ -153,10 +153,12 @@ class SliceController(QObject):
         self.set_window(self.window.adjusted(dy * scale, dx * scale))
 
     def _on_cursor(self, x: float, y: float) -> None:
-        if self.session is None or x < 0:
+        row, col = int(y), int(x)
+        # QRectF.contains() includes the right and bottom edges: x == width is not a pixel.
+        if self.session is None or x < 0 or y < 0 or row >= self.session.volume.shape[1] \
+                or col >= self.session.volume.shape[2]:
             self.labels["hu"].setText("")
             return
-        row, col = int(y), int(x)
         value = self.session.volume.hu[self.current, row, col]
         unit = "HU" if self.session.volume.units == "HU" else ""
         self.labels["hu"].setText(f"({col}, {row})  {float(value):.0f} {unit}".rstrip())

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from core.annotation import morphology
+
 MIN_FRACTION = 0.02
 
 
@@ -26,8 +28,8 @@ def drop_small_islands(mask: np.ndarray, min_fraction: float = MIN_FRACTION) -> 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
     """Fill holes enclosed within each slice (works on [H, W] or [N, H, W])."""
     if mask.ndim == 2:
-        return ndimage.binary_fill_holes(mask > 0).astype(np.uint8)
-    return np.stack([ndimage.binary_fill_holes(m > 0) for m in mask]).astype(np.uint8)
+        return morphology.fill_holes(mask > 0)
+    return np.stack([morphology.fill_holes(m > 0) for m in mask])
 
 
 def clean_mask(mask: np.ndarray, min_fraction: float = MIN_FRACTION) -> np.ndarray:

@@ -75,13 +75,6 @@ def png_b64_to_array(data: str) -> np.ndarray:
         return np.asarray(image)
 
 
-def array_to_png_b64(array: np.ndarray) -> str:
-    """Encode a 2-D uint8/bool array as base64 PNG text (Labelme's shape mask encoding)."""
-    buffer = io.BytesIO()
-    PIL.Image.fromarray(np.asarray(array, dtype=np.uint8)).save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def read_label_file(path: str | Path) -> LabelFile:
     """Read a Labelme JSON file; raise LabelFileError saying which file and what is wrong."""
     path = Path(path)

@@ -86,7 +86,7 @@ def slice_provenance(volume: Volume, index: int, window: Window) -> dict[str, An
         "slice_spacing_mm": float(volume.spacing[0]),
         "window": {"center": float(window.center), "width": float(window.width)},
         "units": volume.units,
-        "source_name": volume.name,
+        # No volume or folder name: clinics often name folders after the patient.
     }
 
 

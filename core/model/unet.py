@@ -39,10 +39,6 @@ class MandibleUNet(nn.Module):
             y = block(y, skip)
         return self.head(y)
 
-    @property
-    def encoder_frozen(self) -> bool:
-        return self._encoder_frozen
-
     def freeze_encoder(self) -> None:
         """No gradients into the encoder and its BatchNorm statistics fixed, even after train()."""
         self._encoder_frozen = True

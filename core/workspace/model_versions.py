@@ -31,7 +31,6 @@ VERSIONS_FILE = "versions.json"
 VERSION_FILE = "version.json"
 MODEL_FILE = "model" + MODEL_SUFFIX
 VERSIONS_FORMAT = "mandible-studio-model-versions"
-ORIGINS = ("trained", "imported", "starter")
 Progress = Callable[[int, int, str], None]
 
 
@@ -148,10 +147,12 @@ class ModelVersions:
         candidates = [v for v in self._state.get("previous", []) if v in existing]
         if not candidates:
             raise InputError("there is no earlier active model to go back to; pick a version in the list instead")
-        target = candidates[0]
+        target, left = candidates[0], self.active_id
         version = self.activate(target)
-        with self._lock:  # going back consumes the history entry instead of swapping forever
-            self._state["previous"] = [v for v in self._state["previous"] if v != target][:50]
+        # Going back consumes the history: neither the target nor the version just left (which activate()
+        # put first) stays in it, so repeated rollbacks walk further back instead of swapping two versions.
+        with self._lock:
+            self._state["previous"] = [v for v in self._state["previous"] if v not in (target, left)][:50]
             self._write_state()
         return version
 

@@ -53,10 +53,6 @@ class SliceList(QListWidget):
         if item is not None:
             self._fill(item, index, status, unsaved)
 
-    def status_text(self, index: int) -> str:
-        item = self.item(index)
-        return item.text() if item is not None else ""
-
     def set_current(self, index: int) -> None:
         self.blockSignals(True)
         self.setCurrentRow(index)

@@ -59,6 +59,15 @@ def test_rollback_returns_to_the_previously_active_version(versions, model_files
     assert versions.active_id == a.version_id
 
 
+def test_repeated_rollback_walks_back_through_the_history(versions, model_files):
+    a, b, c = (versions.import_model(model_files[i % 2]) for i in range(3))
+    for version in (a, b, c):
+        versions.activate(version.version_id)
+    assert versions.rollback().version_id == b.version_id
+    assert versions.rollback().version_id == a.version_id  # not back to c
+    assert not versions.can_rollback()
+
+
 def test_tampered_or_foreign_files_are_refused_and_leave_nothing(versions, model_files, tmp_path):
     tampered = tmp_path / "tampered.msmodel"
     data = bytearray(model_files[0].read_bytes())

@@ -120,3 +120,22 @@ def test_close_with_unsaved_edits_asks_first(qtbot, make_window, sample, recorde
     recorded_dialogs.close_answer = "save"
     assert window.close()
     assert window.session.store.annotation_path(0).exists() and not window.session.is_unsaved(0)
+
+
+def test_close_keep_draft_stays_open_when_the_draft_cannot_be_written(qtbot, make_window, sample, recorded_dialogs):
+    window = make_window(autosave_ms=60_000)
+    open_case(qtbot, window, sample)
+    key(qtbot, window, Qt.Key.Key_B)
+    click(qtbot, window, 30, 30)
+    autosave_dir = window.session.store.autosave_dir
+    make_unwritable(autosave_dir)
+    recorded_dialogs.close_answer = "keep"
+    assert not window.close() and window.isVisible()  # closing now would lose the edit
+    title, text = recorded_dialogs.messages[-1]
+    assert title == "Cannot keep the draft" and "stays open" in text
+    if autosave_dir.is_file():
+        autosave_dir.unlink()
+    else:
+        autosave_dir.chmod(0o755)
+    assert window.close()
+    assert window.session.store.autosave_path(0).exists()

@@ -114,6 +114,11 @@ def test_hu_under_cursor(qtbot, window):
     qtbot.mouseMove(window.view.viewport(), view_point(window, 70, 33))
     hu = int(window.session.volume.hu[0, 33, 70])
     assert window.status_labels["hu"].text() == f"(70, 33)  {hu} HU"
+    rows, cols = window.session.volume.shape[1:]
+    window.view.cursor_moved.emit(float(cols), 10.0)  # the image's right edge, which QRectF.contains() accepts
+    assert window.status_labels["hu"].text() == ""
+    window.view.cursor_moved.emit(10.0, float(rows))
+    assert window.status_labels["hu"].text() == ""
 
 
 def test_brush_size_keys_and_threshold_brush(qtbot, window):
