@@ -147,6 +147,11 @@ class CaseSession(QObject):
                                                float(self.threshold_hu) if threshold else None)
         self._stroke_text = "Erase" if erase else "Paint"
 
+    @property
+    def stroke_open(self) -> bool:
+        """True while a brush or eraser stroke is being painted (between press and release)."""
+        return self._stroke is not None
+
     def stroke_to(self, x: float, y: float) -> None:
         if self._stroke is not None:
             self._stroke.add_point(x, y)

@@ -113,7 +113,9 @@ class SliceController(QObject):
         if index == self.current:
             self.render_overlay()
             tool = self.view.tool
-            if tool is not None and not isinstance(tool, BrushTool):
+            # A half-drawn polygon is not derived from the mask: a prediction or an undo arriving
+            # for this slice must not wipe it (PolygonTool.refresh is for slice switches).
+            if tool is not None and not isinstance(tool, (BrushTool, PolygonTool)):
                 tool.refresh()
 
     def _on_status_changed(self, index: int) -> None:

@@ -118,8 +118,9 @@ class PredictController(QObject):
         session = self._session
         if session is None:
             return
-        if session.status(index).is_training_data and not self._overwrite:
-            self._kept += 1  # edited by the user while the job ran
+        painting_here = index == session.current and session.stroke_open
+        if painting_here or (session.status(index).is_training_data and not self._overwrite):
+            self._kept += 1  # edited by the user while the job ran, or being painted right now
             return
         annotation = session.annotation(index)
         change = annotation.set_predicted(np.asarray(mask, np.uint8))

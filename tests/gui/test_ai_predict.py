@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from core.inference.postprocess import clean_mask
 from core.inference.segmenter import Segmenter
 from core.workspace import SliceStatus
 from gui.ai import ai_controller, install_ai
 from tests.gui.ai_fixtures import StallMeter, biased_models, no_bundled_starter  # noqa: F401 (fixtures)
-from tests.gui.conftest import current_mask, open_case, wheel
+from tests.gui.conftest import click, current_mask, key, open_case, view_point, wheel
 
 JOB_TIMEOUT_MS = 60_000
 
@@ -203,3 +204,29 @@ def test_app_starts_with_the_installed_starter_model(make_window, qtbot, sample_
     assert current_mask(window).mean() > 0.5
     restarted = make_window()  # the active version persists; the starter is not registered twice
     assert restarted.ai.versions.active_id == active.version_id and len(restarted.ai.versions.versions()) == 1
+
+
+def test_a_prediction_never_lands_under_the_brush_or_wipes_a_half_drawn_polygon(ai_window, qtbot, biased_models):
+    window, ai = ai_window
+    session = window.session
+    _use_model(ai, biased_models["foreground"])  # predicts mandible everywhere
+    drawing, painted = 60, 40
+    window.controller.show_slice(drawing)
+    key(qtbot, window, Qt.Key.Key_P)
+    click(qtbot, window, 30, 30)
+    click(qtbot, window, 60, 30)
+    _segment_case(qtbot, ai)  # the prediction arrives for the slice with the half-drawn polygon
+    assert session.annotation(drawing).mask.mean() > 0.5
+    assert len(window.view.tool.points) == 2, "the half-drawn polygon was wiped"
+
+    window.controller.show_slice(painted)
+    key(qtbot, window, Qt.Key.Key_B)
+    viewport = window.view.viewport()
+    # The brush is held down inside the predicted mandible (nothing changed yet, the slice is still
+    # "predicted") while activating another model re-segments every predicted slice.
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=view_point(window, 64, 64))
+    with qtbot.waitSignal(ai.predict.finished, timeout=JOB_TIMEOUT_MS):
+        _use_model(ai, biased_models["background"])  # predicts no mandible anywhere
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=view_point(window, 64, 64))
+    assert session.annotation(painted).mask.all(), "the slice under the held brush was replaced"
+    assert not session.annotation(drawing).mask.any()  # the other predicted slices did follow the new model
