@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_inference.py [--model M.msmodel] [--slices 8] [--onnx]
 
+--onnx needs the bench extra: .venv/bin/pip install -e '.[bench]'
+
 Every path runs in this one process on the same real CT slices (OpenKBP validation case
 okbp_pt_224, mandible slices, resampled to the 512-pixel canvas at 1 mm). Reports ms per
 slice, the ratio to fp32 eager, Dice of each path's masks against fp32's, FLOPs per slice,
