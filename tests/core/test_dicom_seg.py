@@ -13,16 +13,7 @@ from core.io.dicom import load_dicom_series
 from core.io.dicom_seg import export_dicom_seg
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from tests.conftest import shared_path
-
-
-def _label_path(case: str):
-    return shared_path("data", "openkbp", "validation", "labelsTr", f"{case}.nii.gz")
-
-
-@pytest.fixture(scope="module")
-def dicom_case():
-    volume = load_dicom_series(shared_path("data", "dicom", "okbp_pt_201"))
-    return volume, load_nifti_labels(_label_path("okbp_pt_201"), volume)
+from tests.core.conftest import validation_label_path
 
 
 def test_seg_references_the_series_and_its_frames_equal_the_mask(dicom_case, tmp_path):
@@ -56,7 +47,7 @@ def test_seg_of_a_shuffled_copy_still_matches(dicom_case, tmp_path):
 
 def test_nifti_ct_cannot_get_a_dicom_seg(tmp_path):
     volume = load_nifti_volume(shared_path("data", "openkbp", "validation", "imagesTr", "okbp_pt_224_0000.nii.gz"))
-    labels = load_nifti_labels(_label_path("okbp_pt_224"), volume)
+    labels = load_nifti_labels(validation_label_path("okbp_pt_224"), volume)
     with pytest.raises(ExportError, match="loaded from a NIfTI file; open the original DICOM folder"):
         export_dicom_seg(tmp_path / "seg.dcm", labels, volume)
     assert not any(tmp_path.iterdir())

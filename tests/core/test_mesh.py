@@ -7,28 +7,18 @@ import numpy as np
 import pytest
 
 from core.errors import Cancelled, ExportError
-from core.io.dicom import load_dicom_series
 from core.io.mesh import MeshOptions, build_mesh
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from core.io.volume import Volume
 from tests.conftest import shared_path
+from tests.core.conftest import validation_label_path
 
 NIFTI_CASES = ["okbp_pt_202", "okbp_pt_210", "okbp_pt_224"]
 
 
-def _label(case: str):
-    return shared_path("data", "openkbp", "validation", "labelsTr", f"{case}.nii.gz")
-
-
-@pytest.fixture(scope="module")
-def dicom_case():
-    volume = load_dicom_series(shared_path("data", "dicom", "okbp_pt_201"))
-    return volume, load_nifti_labels(_label("okbp_pt_201"), volume)
-
-
 def _nifti_case(case: str):
     volume = load_nifti_volume(shared_path("data", "openkbp", "validation", "imagesTr", f"{case}_0000.nii.gz"))
-    return volume, load_nifti_labels(_label(case), volume)
+    return volume, load_nifti_labels(validation_label_path(case), volume)
 
 
 def _ct_box(volume: Volume) -> tuple[np.ndarray, np.ndarray]:

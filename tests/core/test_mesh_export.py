@@ -7,7 +7,6 @@ import pytest
 import trimesh
 
 from core.errors import ExportError
-from core.io.dicom import load_dicom_series
 from core.io.mesh import MeshOptions, build_mesh
 from core.io.mesh_export import export_label_nifti, export_mesh
 from core.io.nifti import load_nifti_labels, load_nifti_volume
@@ -15,16 +14,14 @@ from tests.conftest import shared_path
 
 
 @pytest.fixture(scope="module")
-def dicom_case():
-    folder = shared_path("data", "dicom", "okbp_pt_201")
-    volume = load_dicom_series(folder)
-    labels = load_nifti_labels(shared_path("data", "openkbp", "validation", "labelsTr", "okbp_pt_201.nii.gz"), volume)
-    return folder, volume, labels, build_mesh(labels, volume, MeshOptions(target_faces=3000))
+def dicom_mesh_case(dicom_case):
+    volume, labels = dicom_case
+    return volume.source, volume, labels, build_mesh(labels, volume, MeshOptions(target_faces=3000))
 
 
 @pytest.mark.parametrize("suffix", [".stl", ".ply", ".obj"])
-def test_mesh_files_read_back_in_patient_mm_without_identity(dicom_case, tmp_path, suffix):
-    folder, volume, labels, result = dicom_case
+def test_mesh_files_read_back_in_patient_mm_without_identity(dicom_mesh_case, tmp_path, suffix):
+    folder, volume, labels, result = dicom_mesh_case
     path = export_mesh(tmp_path / f"jaw{suffix}", result.mesh)
     loaded = trimesh.load(path, force="mesh")
     assert len(loaded.faces) == len(result.mesh.faces)
@@ -40,8 +37,8 @@ def test_mesh_files_read_back_in_patient_mm_without_identity(dicom_case, tmp_pat
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
 
 
-def test_binary_stl_header_is_fixed_text(dicom_case, tmp_path):
-    result = dicom_case[3]
+def test_binary_stl_header_is_fixed_text(dicom_mesh_case, tmp_path):
+    result = dicom_mesh_case[3]
     data = export_mesh(tmp_path / "m.stl", result.mesh).read_bytes()
     assert data[:15] == b"Mandible Studio" and not data.startswith(b"solid")
     assert len(data) == 84 + 50 * len(result.mesh.faces)
@@ -59,8 +56,8 @@ def test_nifti_reads_back_equal_with_the_ct_affine(tmp_path):
     assert np.array_equal(load_nifti_labels(path, volume), labels)
 
 
-def test_nifti_of_a_dicom_ct_lines_up_with_its_source_label(dicom_case, tmp_path):
-    _, volume, labels, _ = dicom_case
+def test_nifti_of_a_dicom_ct_lines_up_with_its_source_label(dicom_mesh_case, tmp_path):
+    _, volume, labels, _ = dicom_mesh_case
     path = export_label_nifti(tmp_path / "labels.nii.gz", labels, volume)
     original = nib.load(shared_path("data", "openkbp", "validation", "labelsTr", "okbp_pt_201.nii.gz"))
     written = nib.load(path)
@@ -68,8 +65,8 @@ def test_nifti_of_a_dicom_ct_lines_up_with_its_source_label(dicom_case, tmp_path
     assert np.array_equal(np.asarray(written.dataobj), np.asarray(original.dataobj))
 
 
-def test_unwritable_paths_and_wrong_names_give_clear_messages(dicom_case, tmp_path):
-    _, volume, labels, result = dicom_case
+def test_unwritable_paths_and_wrong_names_give_clear_messages(dicom_mesh_case, tmp_path):
+    _, volume, labels, result = dicom_mesh_case
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("a file where a folder is expected")
     with pytest.raises(ExportError, match="is a file, not a folder"):
@@ -83,8 +80,8 @@ def test_unwritable_paths_and_wrong_names_give_clear_messages(dicom_case, tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not_a_folder"]
 
 
-def test_write_failure_keeps_the_previous_file(dicom_case, tmp_path, monkeypatch):
-    _, volume, labels, result = dicom_case
+def test_write_failure_keeps_the_previous_file(dicom_mesh_case, tmp_path, monkeypatch):
+    _, volume, labels, result = dicom_mesh_case
     target = export_mesh(tmp_path / "mandible.stl", result.mesh)
     before = target.read_bytes()
 

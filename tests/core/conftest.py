@@ -1,0 +1,20 @@
+"""Fixtures shared by the core tests that read ../shared."""
+from __future__ import annotations
+
+import pytest
+
+from core.io.dicom import load_dicom_series
+from core.io.nifti import load_nifti_labels
+from tests.conftest import shared_path
+
+
+def validation_label_path(case: str):
+    """The clinical mandible label of a shared OpenKBP validation case (skips when ../shared is absent)."""
+    return shared_path("data", "openkbp", "validation", "labelsTr", f"{case}.nii.gz")
+
+
+@pytest.fixture(scope="session")
+def dicom_case():
+    """okbp_pt_201 loaded from its DICOM series (random file names), with its NIfTI label."""
+    volume = load_dicom_series(shared_path("data", "dicom", "okbp_pt_201"))
+    return volume, load_nifti_labels(validation_label_path("okbp_pt_201"), volume)
