@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.inference.evaluation import evaluate_cases  # noqa: E402
+from core.evaluation import evaluate_cases  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
 from core.training.config import TrainingConfig  # noqa: E402
 from core.training.data import discover_cases  # noqa: E402

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from core.io.volume import Volume
+    from core.volume import Volume
 
 MIN_WIDTH = 1.0
 

@@ -16,7 +16,7 @@ from core.annotation.slice_annotation import SliceAnnotation
 from core.io.dicom import MultipleSeriesError, SeriesInfo
 from core.io.labels import load_labels
 from core.io.loader import describe_input, load_volume
-from core.io.volume import Volume
+from core.volume import Volume
 from core.workspace import CaseStore, Workspace
 
 

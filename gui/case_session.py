@@ -14,8 +14,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoGroup
 
 from core.annotation.slice_annotation import SliceAnnotation
-from core.io.volume import Volume
-from core.workspace import CaseStore, SliceStatus
+from core.volume import Volume
+from core.workspace import CaseStore
+from core.annotation.slice_status import SliceStatus
 from gui.undo import SliceUndoStacks
 
 log = logging.getLogger(__name__)

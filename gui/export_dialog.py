@@ -21,7 +21,7 @@ from core.errors import MandibleStudioError
 from core.io.mesh import MandibleMesh, MeshOptions, build_mesh
 from core.io.mesh_export import DEFAULT_NAMES, export_label_nifti, export_mesh
 from core.io.mesh_preview import render_thumbnail
-from core.io.volume import Volume
+from core.volume import Volume
 from gui.workers import BackgroundTask
 
 log = logging.getLogger(__name__)

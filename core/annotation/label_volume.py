@@ -17,7 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from core.errors import ExportError
-from core.io.volume import Volume
+from core.volume import Volume
 
 log = logging.getLogger(__name__)
 

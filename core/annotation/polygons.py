@@ -20,7 +20,7 @@ import numpy as np
 import PIL.Image
 import PIL.ImageDraw
 
-from core.io.labelme import Shape
+from core.annotation.shape import Shape
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
-from core.inference.evaluation import evaluate_cases
+from core.evaluation import evaluate_cases
 from core.inference.segmenter import Segmenter
 from core.model.runtime import PRECISIONS
 from core.training.data import discover_cases

@@ -18,7 +18,7 @@ import torch
 from core.errors import Cancelled
 from core.inference.postprocess import clean_mask
 from core.inference.preprocess import hu_slices, windowed_channels
-from core.io.volume import Volume
+from core.volume import Volume
 from core.model.model_file import LoadedModel, load_model
 from core.model.runtime import Runtime
 

@@ -25,7 +25,7 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from core.errors import Cancelled, DicomSeriesError, InputError
 from core.io.dicom_geometry import NO_PIXEL_SPACING, NO_SLICE_SPACING, order_slices
 from core.io.nifti import canonicalize, volume_geometry
-from core.io.volume import Volume
+from core.volume import Volume
 
 log = logging.getLogger(__name__)
 

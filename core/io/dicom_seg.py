@@ -18,7 +18,7 @@ from pydicom.sr.codedict import codes
 from core.annotation.label_volume import require_labels
 from core.errors import ExportError
 from core.io.mesh_export import writable_path
-from core.io.volume import Volume
+from core.volume import Volume
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from core.errors import InputError
-from core.io.volume import Volume
+from core.volume import Volume
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
 

@@ -23,35 +23,12 @@ import numpy as np
 import PIL.Image
 
 from core.errors import LabelFileError
+from core.annotation.shape import Shape, png_b64_to_array
 from core.io.atomic import atomic_write_text
 
 DEFAULT_VERSION = "5.5.0"
 TOP_LEVEL_KEYS = ("version", "flags", "shapes", "imagePath", "imageData", "imageHeight", "imageWidth")
 SHAPE_KEYS = ("label", "points", "group_id", "description", "shape_type", "flags", "mask")
-
-
-@dataclass(frozen=True)
-class Shape:
-    """One Labelme shape. points are (x, y) in pixels: x = column, y = row."""
-
-    label: str
-    points: tuple[tuple[float, float], ...]
-    shape_type: str = "polygon"
-    group_id: int | None = None
-    description: str = ""
-    flags: dict[str, bool] = field(default_factory=dict)
-    # For shape_type "mask": base64 PNG of the region between the two corner points, as stored.
-    mask: str | None = None
-    # Per-shape keys Labelme does not define, kept as read.
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        # Accept lists or (N, 2) arrays; store immutable float pairs so shapes compare by value.
-        object.__setattr__(self, "points", tuple((float(x), float(y)) for x, y in self.points))
-
-    def mask_array(self) -> np.ndarray | None:
-        """The decoded "mask" bitmap (bool, rows x cols of the bounding box), or None."""
-        return None if self.mask is None else png_b64_to_array(self.mask) > 0
 
 
 @dataclass(frozen=True)
@@ -67,12 +44,6 @@ class LabelFile:
     version: str = DEFAULT_VERSION
     # Top-level keys Labelme does not define (our provenance, other tools' data), kept as read.
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def png_b64_to_array(data: str) -> np.ndarray:
-    """Decode a base64 PNG (Labelme's imageData / shape mask encoding) to an array."""
-    with PIL.Image.open(io.BytesIO(base64.b64decode(data, validate=False))) as image:
-        return np.asarray(image)
 
 
 def read_label_file(path: str | Path) -> LabelFile:

@@ -10,7 +10,7 @@ import numpy as np
 from core.errors import InputError
 from core.io.nifti import load_nifti_labels
 from core.io.slice_export import MANDIBLE_LABEL, read_slice_mask
-from core.io.volume import Volume
+from core.volume import Volume
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from core.errors import InputError
 from core.io.dicom import Progress, load_dicom_series, read_slice_header
 from core.io.image_stack import IMAGE_SUFFIXES, load_image_stack
 from core.io.nifti import load_nifti_volume
-from core.io.volume import Volume
+from core.volume import Volume
 
 
 def _is_nifti(path: Path) -> bool:

@@ -18,7 +18,7 @@ from skimage.measure import marching_cubes
 
 from core.annotation.label_volume import require_geometry, require_labels
 from core.errors import Cancelled, ExportError
-from core.io.volume import Volume
+from core.volume import Volume
 
 log = logging.getLogger(__name__)
 

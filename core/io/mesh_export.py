@@ -16,7 +16,7 @@ import trimesh
 from core.annotation.label_volume import require_geometry, require_labels
 from core.errors import ExportError, InputError
 from core.io.atomic import atomic_path
-from core.io.volume import Volume
+from core.volume import Volume
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""NIfTI volumes and label maps in and out, always in the canonical orientation of core.io.volume.
+"""NIfTI volumes and label maps in and out, always in the canonical orientation of core.volume.
 
 NIfTI affines are RAS (x to the patient's left is negative); Volume uses DICOM LPS. Any input
 orientation is reoriented with nibabel's orientation tools (io_orientation / ornt_transform),
@@ -19,7 +19,7 @@ from nibabel import orientations
 
 from core.errors import InputError
 from core.io.atomic import atomic_path
-from core.io.volume import Volume
+from core.volume import Volume
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from core.annotation.polygons import HOLE_LABEL, mask_to_shapes, shapes_to_mask
 from core.errors import Cancelled, LabelFileError
 from core.io.atomic import atomic_write_bytes
 from core.io.labelme import LabelFile, read_label_file, write_label_file
-from core.io.volume import Volume
+from core.volume import Volume
 from core.windowing import Window, display_window_for, hu_to_display
 
 log = logging.getLogger(__name__)

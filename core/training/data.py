@@ -19,7 +19,7 @@ import numpy as np
 
 from core.errors import InputError, LabelFileError
 from core.io.slice_export import PROVENANCE_KEY, read_slice_mask
-from core.io.volume import Volume
+from core.volume import Volume
 from core.inference.preprocess import display_to_hu
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from core.io.atomic import atomic_path, atomic_write_text
 from core.io.loader import load_volume
 from core.io.nifti import save_nifti_labels, volume_affine_ras
 from core.io.slice_export import read_slice_mask
-from core.io.volume import Volume
+from core.volume import Volume
 from core.model.config import DEFAULT_WINDOWS
 from core.training.config import TrainingConfig
 from core.training.data import CaseRef, discover_cases, split_cases

@@ -15,7 +15,7 @@ import numpy as np
 
 from core.annotation.slice_annotation import SOURCES, SliceAnnotation
 from core.io.atomic import atomic_write_bytes
-from core.workspace.slice_status import SliceStatus
+from core.annotation.slice_status import SliceStatus
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from core.errors import InputError
-from core.io.volume import Volume
-from core.workspace.slice_status import SliceStatus
+from core.volume import Volume
+from core.annotation.slice_status import SliceStatus
 
 CASE_FORMAT = "mandible-studio-case"
 CASE_VERSION = 1

@@ -27,11 +27,11 @@ from core.annotation.slice_annotation import SliceAnnotation
 from core.errors import Cancelled, InputError, LabelFileError, MandibleStudioError
 from core.io.atomic import atomic_write_text
 from core.io.slice_export import export_slice, export_window, read_slice_mask, slice_stem
-from core.io.volume import Volume
+from core.volume import Volume
 from core.windowing import DEFAULT_PRESET, WINDOW_PRESETS, Window
 from core.workspace.autosave import read_autosave, write_autosave
 from core.workspace.case_record import CaseRecord
-from core.workspace.slice_status import SliceStatus
+from core.annotation.slice_status import SliceStatus
 
 log = logging.getLogger(__name__)
 

@@ -263,30 +263,6 @@ class ModelVersions:
                           json.dumps({"format": VERSIONS_FORMAT, "version": 1, **self._state}, indent=1))
 
 
-def compare_models(candidate: str | Path, baseline: str | Path | None, val_refs: list, device: str = "auto",
-                   progress: Progress | None = None, cancel: threading.Event | None = None) -> dict | None:
-    """Both models' metrics on the same validation cases (core.inference.evaluation, each slice's own grid).
-
-    Returns {"slices", "cases", "candidate": metrics, "baseline": metrics or None}; None without validation cases.
-    """
-    if not val_refs:
-        return None
-    from core.inference.evaluation import evaluate_cases
-    from core.inference.segmenter import Segmenter
-
-    result: dict = {"cases": [ref.name for ref in val_refs], "baseline": None}
-    models = [("candidate", candidate)] + ([("baseline", baseline)] if baseline is not None else [])
-    for number, (key, path) in enumerate(models):
-        segmenter = Segmenter.from_file(path, device=device)
-        metrics = evaluate_cases(segmenter, val_refs, cancel=cancel)
-        metrics.pop("dice_3d", None)
-        result[key] = _plain(metrics)
-        result["slices"] = int(metrics["slices"])
-        if progress is not None:
-            progress(number + 1, len(models), f"measured the {key} model on the validation slices")
-    return result
-
-
 def _plain(metrics: dict | None) -> dict | None:
     """Metrics as JSON numbers (the trainer's may hold numpy scalars)."""
     return None if metrics is None else json.loads(json.dumps(metrics, default=float))

@@ -18,7 +18,7 @@ from typing import Iterator
 from core.errors import InputError
 from core.io.atomic import atomic_write_text
 from core.io.loader import describe_input
-from core.io.volume import Volume
+from core.volume import Volume
 from core.workspace.case_record import CaseRecord, case_id_for, case_key, display_name_for
 from core.workspace.case_store import CASE_FILE, CaseStore, SaveError, disk_write_message
 

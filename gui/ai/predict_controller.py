@@ -18,8 +18,8 @@ from PySide6.QtCore import QObject, Signal
 from core.errors import Cancelled, ModelFileError
 from core.inference.postprocess import clean_mask
 from core.inference.segmenter import Segmenter
-from core.io.volume import Volume
-from core.workspace import SliceStatus
+from core.volume import Volume
+from core.annotation.slice_status import SliceStatus
 from gui.ai.jobs import ItemRelay, make_ai_task
 from gui.case_session import CaseSession
 

@@ -96,8 +96,9 @@ def retrain(workspace_root: Path, plan: RetrainPlan, resume: bool, emit: Emit, c
     from core.io.atomic import atomic_write_text
     from core.training.trainer import run_training
     from core.training.workspace_data import gather_workspace_data, load_staged
+    from core.evaluation import compare_models
     from core.workspace import Workspace
-    from core.workspace.model_versions import ModelVersions, compare_models
+    from core.workspace.model_versions import ModelVersions
 
     workspace = Workspace.open(workspace_root)
     versions = ModelVersions(workspace.models_dir)

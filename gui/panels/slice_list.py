@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
-from core.workspace.slice_status import SliceStatus
+from core.annotation.slice_status import SliceStatus
 
 STATUS_COLORS = {
     SliceStatus.EMPTY: QColor(90, 90, 96),

@@ -12,7 +12,7 @@ import trimesh
 import main
 from core.io.dicom import load_dicom_series
 from core.io.nifti import load_nifti_labels
-from core.workspace.slice_status import SliceStatus
+from core.annotation.slice_status import SliceStatus
 from core.workspace.workspace import Workspace
 from tests.conftest import shared_path
 

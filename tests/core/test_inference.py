@@ -11,7 +11,7 @@ from core.errors import Cancelled
 from core.inference.postprocess import clean_mask
 from core.inference.preprocess import SliceGeometry, hu_slices
 from core.inference.segmenter import Segmenter
-from core.io.volume import Volume
+from core.volume import Volume
 from core.model.config import ModelConfig
 from core.model.model_file import LoadedModel
 from core.model.unet import MandibleUNet

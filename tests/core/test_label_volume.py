@@ -8,8 +8,8 @@ from core.annotation.label_volume import (assemble_label_volume, fill_gap_slices
                                           require_labels, slice_ranges)
 from core.errors import ExportError
 from core.io.nifti import load_nifti_labels, load_nifti_volume
-from core.io.volume import Volume
-from core.workspace.slice_status import SliceStatus
+from core.volume import Volume
+from core.annotation.slice_status import SliceStatus
 from tests.conftest import shared_path
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from core.annotation.polygons import mask_to_shapes, shapes_to_mask
 from core.errors import LabelFileError
-from core.io.labelme import LabelFile, Shape, read_label_file, write_label_file
+from core.annotation.shape import Shape
+from core.io.labelme import LabelFile, read_label_file, write_label_file
 
 DATA = Path(__file__).parent / "data"
 AUTHORED = DATA / "labelme_authored.json"

@@ -9,7 +9,7 @@ import pytest
 from core.errors import Cancelled, ExportError
 from core.io.mesh import MeshOptions, build_mesh
 from core.io.nifti import load_nifti_labels, load_nifti_volume
-from core.io.volume import Volume
+from core.volume import Volume
 from tests.conftest import shared_path
 from tests.core.conftest import validation_label_path
 

@@ -7,7 +7,7 @@ from scipy import ndimage
 
 from core.annotation.polygons import (HOLE_LABEL, Polygon, mask_to_polygons, mask_to_shapes, polygons_to_mask,
                                       shapes_to_mask)
-from core.io.labelme import Shape
+from core.annotation.shape import Shape
 from tests.conftest import shared_path
 
 

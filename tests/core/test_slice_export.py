@@ -12,9 +12,10 @@ import pytest
 
 from core.errors import LabelFileError
 from core.io.dicom import load_dicom_series
-from core.io.labelme import Shape, read_label_file, write_label_file
+from core.annotation.shape import Shape
+from core.io.labelme import read_label_file, write_label_file
 from core.io.slice_export import PROVENANCE_KEY, export_slice, export_volume, read_slice_mask
-from core.io.volume import Volume
+from core.volume import Volume
 from core.windowing import WINDOW_PRESETS, hu_to_display
 from tests.conftest import LABELME_CHECK, shared_path
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.io.volume import Volume
+from core.volume import Volume
 from core.windowing import WINDOW_PRESETS, Window, display_window_for, hu_to_display
 
 

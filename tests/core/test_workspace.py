@@ -17,7 +17,8 @@ from core.errors import InputError
 from core.io.loader import load_volume
 from core.io.nifti import load_nifti_labels
 from core.io.slice_export import read_slice_mask
-from core.workspace import CaseStore, SaveError, SliceStatus, Workspace
+from core.workspace import CaseStore, SaveError, Workspace
+from core.annotation.slice_status import SliceStatus
 from tests.conftest import LABELME_CHECK, SAMPLE_DIR, shared_path
 
 LABEL_PATH = SAMPLE_DIR.parent / "okbp_pt_224_label.nii.gz"

@@ -8,7 +8,8 @@ from core.errors import TrainingError
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from core.training.data import discover_cases, load_case, split_cases
 from core.training.workspace_data import count_training_slices, gather_workspace_data, load_staged
-from core.workspace import SliceStatus, Workspace
+from core.workspace import Workspace
+from core.annotation.slice_status import SliceStatus
 from tests.conftest import shared_path
 
 CASES = ("okbp_pt_201", "okbp_pt_202")

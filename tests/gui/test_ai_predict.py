@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from core.inference.postprocess import clean_mask
 from core.inference.segmenter import Segmenter
-from core.workspace import SliceStatus
+from core.annotation.slice_status import SliceStatus
 from gui.ai import ai_controller, install_ai
 from tests.gui.ai_fixtures import StallMeter, biased_models, no_bundled_starter  # noqa: F401 (fixtures)
 from tests.gui.conftest import click, current_mask, key, open_case, view_point, wheel

@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from core.io.nifti import load_nifti_labels, load_nifti_volume
-from core.workspace import SliceStatus, Workspace
+from core.workspace import Workspace
+from core.annotation.slice_status import SliceStatus
 from gui.ai import ai_controller, install_ai
 from gui.ai.retrain_dialog import RetrainDialog
 from tests.conftest import shared_path

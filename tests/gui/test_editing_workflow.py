@@ -12,7 +12,7 @@ import PIL.ImageDraw
 from PySide6.QtCore import Qt
 
 from core.io.slice_export import read_slice_mask
-from core.workspace import SliceStatus
+from core.annotation.slice_status import SliceStatus
 from tests.conftest import LABELME_CHECK, shared_path
 from tests.gui.conftest import click, current_mask, drag, key, wheel
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from core.app_paths import sample_label_path
 from core.io.slice_export import export_volume
 from core.windowing import WINDOW_PRESETS
-from core.workspace import SliceStatus
+from core.annotation.slice_status import SliceStatus
 from tests.conftest import SAMPLE_DIR
 from tests.gui.conftest import current_mask, open_case, wheel
 

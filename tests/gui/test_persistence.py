@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from core.io.nifti import load_nifti_labels
-from core.workspace import SliceStatus
+from core.annotation.slice_status import SliceStatus
 from tests.conftest import SAMPLE_DIR, shared_path
 from tests.gui.conftest import click, current_mask, key, open_case, wheel
 

@@ -1,8 +1,12 @@
-"""Measure a model on labelled cases with the paper's metrics, on each slice's own grid."""
+"""Measure models on labelled cases with the paper's metrics, on each slice's own grid.
+
+It sits above inference and training: it runs a Segmenter on the cases that training reads.
+"""
 from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -14,6 +18,8 @@ from core.training.data import CaseRef, load_case
 from core.training.metrics import SegmentationMetrics
 
 log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
 
 
 def evaluate_cases(segmenter: Segmenter, refs: list[CaseRef], postprocess: bool = True,
@@ -40,3 +46,24 @@ def evaluate_cases(segmenter: Segmenter, refs: list[CaseRef], postprocess: bool 
         if progress is not None:
             progress(number + 1, len(refs), f"evaluated {ref.name}")
     return metrics.aggregate()
+
+
+def compare_models(candidate: str | Path, baseline: str | Path | None, val_refs: list, device: str = "auto",
+                   progress: Progress | None = None, cancel: threading.Event | None = None) -> dict | None:
+    """Both models' metrics on the same validation cases (evaluate_cases, each slice's own grid).
+
+    Returns {"slices", "cases", "candidate": metrics, "baseline": metrics or None}; None without validation cases.
+    """
+    if not val_refs:
+        return None
+    result: dict = {"cases": [ref.name for ref in val_refs], "baseline": None}
+    models = [("candidate", candidate)] + ([("baseline", baseline)] if baseline is not None else [])
+    for number, (key, path) in enumerate(models):
+        segmenter = Segmenter.from_file(path, device=device)
+        metrics = evaluate_cases(segmenter, val_refs, cancel=cancel)
+        metrics.pop("dice_3d", None)
+        result[key] = metrics
+        result["slices"] = int(metrics["slices"])
+        if progress is not None:
+            progress(number + 1, len(models), f"measured the {key} model on the validation slices")
+    return result
