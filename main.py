@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import importlib
 import logging
 import logging.handlers
@@ -74,11 +75,20 @@ def configure_logging() -> str | None:
     return handler.baseFilename
 
 
+def _escape_unprintable(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a byte of a non-UTF-8 file name (a surrogate escape) prints as \\xe9, anything
+    else the terminal cannot show as a backslash escape."""
+    text = error.object[error.start:error.end]
+    return "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF
+                   else c.encode("ascii", "backslashreplace").decode("ascii") for c in text), error.end
+
+
 def _tolerant_output() -> None:
-    """A file name that is not valid UTF-8 is printed with backslash escapes, never a UnicodeEncodeError."""
+    """A file name that is not valid UTF-8 is printed with escapes, never a UnicodeEncodeError."""
+    codecs.register_error("mandible-escape", _escape_unprintable)
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
+            stream.reconfigure(errors="mandible-escape")
 
 
 def _error(message: str, code: int = 2) -> int:

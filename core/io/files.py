@@ -6,10 +6,10 @@ a link to a regular file counts as one.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -53,16 +53,18 @@ def prepare_output_folder(folder: Path, option: str) -> Path:
     A tiny probe file is written and removed, so a read-only disk, a path under a regular file,
     a name over 255 bytes or a full disk is reported now, not after a whole prediction.
     """
+    probe = folder / f"{TEMP_PREFIX}probe"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f"{TEMP_PREFIX}probe"
         with open(probe, "wb") as fp:
             fp.write(b"\0" * 4096)
             fp.flush()
             os.fsync(fp.fileno())
-        probe.unlink()
     except OSError as exc:
         raise ExportError(output_error_message(folder, exc, option)) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
     return folder
 
 
@@ -77,7 +79,7 @@ def prepare_output_file(path: Path, option: str) -> Path:
     return path
 
 
-@contextmanager
+@contextlib.contextmanager
 def writing_to(folder: Path, option: str) -> Iterator[None]:
     """Turns an OSError of the writes inside into an ExportError naming `option` and what to do."""
     try:
