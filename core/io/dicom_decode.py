@@ -13,6 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
+import cv2
 import numpy as np
 import pydicom
 from pydicom.pixels import get_decoder
@@ -135,5 +136,7 @@ def series_thumbnail(headers: list[SliceHeader]) -> np.ndarray | None:
         log.debug("no thumbnail for %s: %s", middle.path, exc)
         return None
     hu = raw.astype(np.float32) * np.float32(middle.slope) + np.float32(middle.intercept)
-    step = max(1, -(-max(hu.shape) // THUMBNAIL_SIZE))
-    return np.ascontiguousarray(hu_to_display(hu[::step, ::step], WINDOW_PRESETS["bone"]), dtype=np.uint8)
+    scale = THUMBNAIL_SIZE / max(hu.shape)
+    size = (max(1, round(hu.shape[1] * scale)), max(1, round(hu.shape[0] * scale)))
+    small = cv2.resize(hu, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    return np.ascontiguousarray(hu_to_display(small, WINDOW_PRESETS["bone"]), dtype=np.uint8)

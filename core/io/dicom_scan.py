@@ -132,7 +132,7 @@ def check_cancel(cancel: threading.Event | None) -> None:
         raise Cancelled("Loading was cancelled.")
 
 
-def _raw_value(ds: pydicom.Dataset, name: str, encodings: list[str]):
+def _raw_value(ds: pydicom.Dataset, name: str):
     """One header value parsed straight from its bytes (pydicom's per-element conversion costs ~10x more)."""
     tag, kind = _TAGS[name]
     elem = ds.get_item(tag)
@@ -142,14 +142,13 @@ def _raw_value(ds: pydicom.Dataset, name: str, encodings: list[str]):
     if not isinstance(value, bytes):  # already converted by pydicom (e.g. deflated files)
         value = ("\\".join(map(str, value)) if isinstance(value, (list, tuple, pydicom.multival.MultiValue))
                  else str(value)).encode()
-        kind = "num" if kind == "US" else kind
-        encodings = ["utf_8"]
+        kind = {"US": "num", "text": "str"}.get(kind, kind)  # text: decoded already, now UTF-8 bytes
     if kind == "US":
         return int.from_bytes(value[:2], "little" if elem.is_little_endian else "big") if len(value) >= 2 else None
-    if kind == "text":  # person names and descriptions: in the file's own character set
-        return decode_bytes(value, encodings, {0x5C, 0x3D, 0x5E}).strip(" \x00") or None
+    if kind == "text" and not value.isascii():  # names and descriptions: in the file's own character set
+        return decode_bytes(value, _encodings(ds), {0x5C, 0x3D, 0x5E}).strip(" \x00") or None
     text = value.decode("utf-8", "replace").strip(" \x00")
-    if kind == "str":
+    if kind in ("str", "text"):
         return text or None
     try:
         numbers = [float(v) for v in text.split("\\")]
@@ -160,12 +159,22 @@ def _raw_value(ds: pydicom.Dataset, name: str, encodings: list[str]):
     return numbers[0] if len(numbers) == 1 else None
 
 
-def _values(ds: pydicom.Dataset) -> dict:
+def _encodings(ds: pydicom.Dataset) -> list[str]:
+    """Python codecs for the file's SpecificCharacterSet (read raw; only asked for non-ASCII text)."""
+    elem = ds.get_item(0x00080005)
+    terms = elem.value if elem is not None else None
+    if isinstance(terms, bytes):
+        terms = [t.strip(" \x00") for t in terms.decode("ascii", "replace").split("\\")]
+    elif isinstance(terms, str):
+        terms = [terms]
     try:
-        encodings = convert_encodings(ds.get("SpecificCharacterSet"))
+        return convert_encodings(terms or None)
     except Exception:  # an unknown character set: read as UTF-8, replacing what does not fit
-        encodings = ["utf_8"]
-    return {name: _raw_value(ds, name, encodings) for name in _TAGS}
+        return ["utf_8"]
+
+
+def _values(ds: pydicom.Dataset) -> dict:
+    return {name: _raw_value(ds, name) for name in _TAGS}
 
 
 def _as_tuple(value, count: int):

@@ -27,24 +27,26 @@ def is_regular_file(path: str | os.PathLike) -> bool:
         return False
 
 
-def require_regular_file(path: Path, what: str = "file") -> None:
-    """InputError unless `path` is a regular file, saying what it is instead."""
+def require_regular_file(path: Path, what: str = "a file") -> None:
+    """InputError unless `path` is a regular file, saying what it is instead; `what` names what to choose."""
     if is_regular_file(path):
         return
     if not os.path.lexists(path):
         raise InputError(f"{path} does not exist; check the path.")
     kind = "a folder" if path.is_dir() else "not a regular file (a pipe, socket or device)"
-    raise InputError(f"{path} is {kind}; choose a {what}.")
+    raise InputError(f"{path} is {kind}; choose {what}.")
+
+
+def iter_regular_files(folder: Path, recursive: bool = False) -> Iterator[Path]:
+    """Regular files under `folder` (hidden ones left out), sorted by name, folders walked in order."""
+    for current, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
+        yield from (Path(current, n) for n in sorted(names)
+                    if not n.startswith(".") and is_regular_file(Path(current, n)))
 
 
 def regular_files(folder: Path, recursive: bool = False) -> list[Path]:
-    """Regular files under `folder` (hidden ones left out), sorted by name, folders walked in order."""
-    files = []
-    for current, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
-        files.extend(Path(current, n) for n in sorted(names)
-                     if not n.startswith(".") and is_regular_file(Path(current, n)))
-    return files
+    return list(iter_regular_files(folder, recursive))
 
 
 def prepare_output_folder(folder: Path, option: str) -> Path:

@@ -38,7 +38,7 @@ def image_files(folder: str | Path) -> list[Path]:
 
 def image_size(path: Path) -> tuple[int, int]:
     """(rows, cols) from the image's header alone, nothing decoded; InputError if it has none."""
-    require_regular_file(path, "image file")
+    require_regular_file(path, "an image file")
     if path.stat().st_size == 0:
         raise InputError(f"{path} is empty (0 bytes); remove it or replace it.")
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core.errors import InputError
 from core.io.dicom import Progress, load_dicom_file_series, load_dicom_series
-from core.io.files import regular_files, require_regular_file
+from core.io.files import iter_regular_files, require_regular_file
 from core.io.image_stack import IMAGE_SUFFIXES, load_image_stack
 from core.io.nifti import load_nifti_volume
 from core.volume import Volume
@@ -29,7 +29,7 @@ def _has_preamble(path: Path) -> bool:
 
 
 def _describe_file(path: Path) -> str:
-    require_regular_file(path, "DICOM, NIfTI or Labelme file")
+    require_regular_file(path, "a DICOM, NIfTI or Labelme file")
     if _is_nifti(path):
         return "nifti"
     if path.suffix.lower() == ".json":
@@ -44,7 +44,7 @@ def _describe_folder(path: Path) -> str:
     names = [n for n in os.listdir(path) if not n.startswith(".")]
     if not names:
         raise InputError(f"The folder {path} is empty; choose the folder that holds the CT slices.")
-    if any(_has_preamble(file) for file in regular_files(path, recursive=True)):
+    if any(_has_preamble(file) for file in iter_regular_files(path, recursive=True)):
         return "dicom"
     suffixes = {Path(n).suffix.lower() for n in names}
     if ".json" in suffixes:

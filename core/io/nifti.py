@@ -77,7 +77,7 @@ def _read_image(path: Path) -> nib.Nifti1Image:
     path = Path(path)
     if not path.exists():
         raise InputError(f"NIfTI file {path} does not exist; choose a .nii or .nii.gz file.")
-    require_regular_file(path, "NIfTI file (.nii or .nii.gz)")
+    require_regular_file(path, "a NIfTI file (.nii or .nii.gz)")
     try:
         image = nib.load(str(path))
         shape, dtype = image.shape, np.dtype(image.get_data_dtype())
