@@ -27,7 +27,7 @@ STALE_AFTER_S = 300.0
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success it replaces the target.
 
-    Use it for writers that want a file name (cv2.imwrite, nibabel.save, trimesh export):
+    Use it for writers that want a file name (nibabel.save, pydicom save_as, trimesh export):
     the temporary name keeps the target's suffix so format detection still works.
     """
     target = Path(target)
