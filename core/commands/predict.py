@@ -11,6 +11,7 @@ from pathlib import Path
 
 from core.errors import InputError
 from core.inference.segmenter import Segmenter
+from core.io.files import prepare_output_folder, writing_to
 from core.io.loader import load_volume
 from core.io.nifti import save_nifti_labels
 from core.io.slice_export import export_volume
@@ -43,12 +44,13 @@ def _log_progress(step: int, total: int, message: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out} is a file; give a folder")
+    prepare_output_folder(args.out, "--out")  # before the long work: a full or read-only disk is said now
     segmenter = Segmenter.from_file(args.model, args.device, args.precision, args.batch)
     volume = load_volume(args.input, series_uid=args.series_uid)
     mask = segmenter.predict_volume(volume, progress=_log_progress, postprocess=not args.no_postprocess)
-    args.out.mkdir(parents=True, exist_ok=True)
-    pngs, jsons = export_volume(args.out, volume, mask, WINDOW_PRESETS[args.window], all_slices=True)
-    save_nifti_labels(args.out / MASK_NAME, mask, volume)
+    with writing_to(args.out, "--out"):
+        pngs, jsons = export_volume(args.out, volume, mask, WINDOW_PRESETS[args.window], all_slices=True)
+        save_nifti_labels(args.out / MASK_NAME, mask, volume)
     with_mandible = int(mask.reshape(len(mask), -1).any(axis=1).sum())
     print(f"segmented {pngs} slices of {volume.name}: mandible on {with_mandible} "
           f"({jsons} Labelme JSON + PNG in {args.out}, mask {args.out / MASK_NAME})")

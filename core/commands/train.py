@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 from core.errors import InputError
+from core.io.files import prepare_output_file
 from core.model.runtime import PRECISIONS
 from core.training.config import TrainingConfig
 from core.training.slices import SliceSampling
@@ -58,6 +59,7 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    prepare_output_file(args.out, "--out")  # before hours of training
     last_epoch = None
     for event in run_training(config):
         if event.event == "step" and event.step == 1 and event.epoch != last_epoch:

@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from core.errors import InputError, LabelFileError
+from core.io.image_stack import read_gray_image
 from core.io.slice_export import PROVENANCE_KEY, read_slice_mask
 from core.volume import Volume
 from core.inference.preprocess import display_to_hu
@@ -116,10 +116,10 @@ def load_case(ref: CaseRef) -> LabelledCase:
 
 
 def _slice_image(json_path: Path, image_name: str) -> np.ndarray:
-    image = cv2.imread(str(json_path.parent / image_name), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise InputError(f"{json_path} refers to {image_name}, which cannot be read next to it")
-    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    try:
+        return read_gray_image(json_path.parent / image_name)
+    except InputError as exc:
+        raise InputError(f"{json_path} refers to {image_name}, which cannot be read next to it: {exc}") from exc
 
 
 def _load_labelme_case(ref: CaseRef) -> LabelledCase:

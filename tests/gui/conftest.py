@@ -27,6 +27,7 @@ class Dialogs:
     messages: list[tuple[str, str]] = field(default_factory=list)
     series_shown: list[list] = field(default_factory=list)
     series_answer: int | None = None  # index of the series to choose; None = cancel
+    choosers: list = field(default_factory=list)  # the series choosers shown (dialogs.SeriesChooser)
     close_answer: str = "cancel"
 
 
@@ -36,13 +37,15 @@ def recorded_dialogs(monkeypatch) -> Dialogs:
     monkeypatch.setattr(dialogs.QMessageBox, "warning",
                         lambda parent, title, text, *a: record.messages.append((title, text)))
 
-    def get_item(parent, title, label, items, current, editable):
-        record.series_shown.append(list(items))
+    def choose(chooser):
+        record.series_shown.append([chooser.list.item(row).text() for row in range(chooser.list.count())])
+        record.choosers.append(chooser)
         if record.series_answer is None:
-            return "", False
-        return items[record.series_answer], True
+            return dialogs.QDialog.DialogCode.Rejected
+        chooser.list.setCurrentRow(record.series_answer)
+        return dialogs.QDialog.DialogCode.Accepted
 
-    monkeypatch.setattr(dialogs.QInputDialog, "getItem", get_item)
+    monkeypatch.setattr(dialogs.SeriesChooser, "exec", choose)
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, count: record.close_answer)
     return record
 
