@@ -1,0 +1,74 @@
+"""Measures one real training step for the Retrain dialog's time estimate (core.training.step_time), once per
+image size and device in a session.
+
+A request waits a moment (the user may still be typing a size), then the step is timed in a plain daemon thread,
+one at a time; `measured` reaches the GUI thread queued. One timer lives as long as the app, so a dialog closed
+while it measures leaves nothing behind, and a measurement still running at exit does not hold the app.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from core.errors import MandibleStudioError
+from core.training.config import TrainingConfig
+from core.training.retrain import RetrainPlan
+from core.training.step_time import StepTime, measure_step
+
+log = logging.getLogger(__name__)
+
+SETTLE_MS = 400
+_TIMER: list = []
+
+
+def step_timer() -> "StepTimer":
+    if not _TIMER:
+        _TIMER.append(StepTimer())
+    return _TIMER[0]
+
+
+class StepTimer(QObject):
+    measured = Signal(object)  # StepTime
+    _done = Signal(object, object)  # key, StepTime (from the measuring thread)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.results: dict[tuple, StepTime] = {}
+        self._pending: tuple | None = None
+        self._thread: threading.Thread | None = None
+        self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._settle.timeout.connect(self._start_pending)
+        self._done.connect(self._store)
+
+    def result_for(self, plan: RetrainPlan) -> StepTime | None:
+        """The measured step of `plan`'s network, or None while it is still to be measured (asked for here)."""
+        key = (plan.value("input_size"), plan.value("device"))
+        if key not in self.results:
+            self._pending = key
+            self._settle.start()
+        return self.results.get(key)
+
+    def _start_pending(self) -> None:
+        if self._pending is None or self._pending in self.results:
+            return
+        if self._thread is not None and self._thread.is_alive():
+            return  # started again when the running one reports
+        key, self._pending = self._pending, None
+        self._thread = threading.Thread(target=self._measure, args=(key,), name="step-timer", daemon=True)
+        self._thread.start()
+
+    def _measure(self, key: tuple) -> None:
+        try:
+            step = measure_step(TrainingConfig(data=[], out="", input_size=key[0], device=key[1]))
+        except (MandibleStudioError, RuntimeError, MemoryError) as exc:  # e.g. out of memory at a large size
+            log.warning("could not time a training step at %s px on %s: %s", key[0], key[1], exc)
+            step = None
+        self._done.emit(key, step)
+
+    def _store(self, key: tuple, step: StepTime | None) -> None:
+        if step is not None:
+            self.results[key] = step
+            self.measured.emit(step)
+        self._start_pending()
