@@ -132,10 +132,11 @@ def hu_slices(volume, indices, config: ModelConfig) -> tuple[np.ndarray, SliceGe
 def context_planes(volume, index: int, config: ModelConfig) -> list[np.ndarray]:
     """Slice `index`, then its neighbours at -d, +d, -2d, +2d ... mm (d = config.context_mm), interpolated
     linearly between slices, so that a 1 mm and a 3 mm scan give the network the same anatomy
-    (docs/decisions/122). Unknown slice spacing: d is one slice. Beyond the ends: the end slice."""
+    (docs/decisions/122). Unknown slice spacing (none recorded, or 0): d is one slice. Beyond the ends: the end
+    slice."""
     planes = [volume.hu[index]]
     spacing = float(volume.spacing[0])
-    step = config.context_mm / spacing if spacing > 0 else 1.0
+    step = config.context_mm / spacing if volume.spacing_known and spacing > 0 else 1.0
     last = volume.num_slices - 1
     for distance in range(1, config.context_slices + 1):
         for sign in (-1, 1):

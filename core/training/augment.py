@@ -60,10 +60,10 @@ class Augmentation:
         """
         draw = self.draw(hu.shape[0], generator)
         hu, labels = warp(hu, labels, draw)
-        batch = hu.shape[0]
-        hu = hu * draw.gain.view(batch, 1, 1, 1) + draw.offset_hu.view(batch, 1, 1, 1)
+        per_sample = (hu.shape[0], 1, 1, 1)
         noise = torch.randn(hu.shape, generator=generator, device=hu.device, dtype=hu.dtype)
-        hu = hu + noise * draw.noise_sigma.view(batch, 1, 1, 1)
+        noise.mul_(draw.noise_sigma.view(per_sample)).add_(draw.offset_hu.view(per_sample))
+        hu.mul_(draw.gain.view(per_sample)).add_(noise)  # hu is warp's own new tensor
         jitter = draw.window_jitter
         windows = torch.stack([windows[..., 0] + jitter[..., 0] * windows[..., 1],
                                windows[..., 1] * (1.0 + jitter[..., 1])], dim=-1)
@@ -85,7 +85,7 @@ def warp(hu: torch.Tensor, labels: torch.Tensor, draw: AugmentDraw) -> tuple[tor
     """Rotate, scale and flip HU (bilinear, air outside) and labels (nearest, background outside)."""
     theta = affine_theta(draw.angle_deg, draw.zoom, draw.flip).to(hu.dtype)
     grid = F.affine_grid(theta, list(hu.shape), align_corners=False)
-    moved = F.grid_sample(hu - AIR_HU, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + AIR_HU
+    moved = F.grid_sample(hu - AIR_HU, grid, mode="bilinear", padding_mode="zeros", align_corners=False).add_(AIR_HU)
     mask = F.grid_sample(labels.unsqueeze(1).to(hu.dtype), grid, mode="nearest", padding_mode="zeros",
                          align_corners=False)
     return moved, mask.squeeze(1).round().to(torch.uint8)
