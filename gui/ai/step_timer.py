@@ -1,13 +1,17 @@
 """Measures one real training step for the Retrain dialog's time estimate (core.training.step_time), once per
 image size and device in a session.
 
-A request waits a moment (the user may still be typing a size), then the step is timed in a plain daemon thread,
-one at a time; `measured` reaches the GUI thread queued. One timer lives as long as the app, so a dialog closed
-while it measures leaves nothing behind, and a measurement still running at exit does not hold the app.
+A request waits a moment (the user may still be typing a size), then the step is timed in a spawned process
+(building the network and running it would hold this process's GIL for long stretches and stall the GUI,
+docs/decisions/073), one at a time, watched by a daemon thread; `measured` reaches the GUI thread queued. One
+timer lives as long as the app, so a dialog closed while it measures leaves nothing behind, and a measurement
+still running at exit does not hold the app.
 """
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import queue
 import threading
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -20,6 +24,7 @@ from core.training.step_time import StepTime, measure_step
 log = logging.getLogger(__name__)
 
 SETTLE_MS = 400
+MEASURE_TIMEOUT_S = 900
 _TIMER: list = []
 
 
@@ -60,11 +65,17 @@ class StepTimer(QObject):
         self._thread.start()
 
     def _measure(self, key: tuple) -> None:
+        context = multiprocessing.get_context("spawn")
+        out = context.Queue()
+        process = context.Process(target=measure_in_child, args=(key, out), name="step-timer", daemon=True)
+        process.start()
         try:
-            step = measure_step(TrainingConfig(data=[], out="", input_size=key[0], device=key[1]))
-        except (MandibleStudioError, RuntimeError, MemoryError) as exc:  # e.g. out of memory at a large size
-            log.warning("could not time a training step at %s px on %s: %s", key[0], key[1], exc)
+            step = out.get(timeout=MEASURE_TIMEOUT_S)
+        except queue.Empty:
             step = None
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
         self._done.emit(key, step)
 
     def _store(self, key: tuple, step: StepTime | None) -> None:
@@ -72,3 +83,13 @@ class StepTimer(QObject):
             self.results[key] = step
             self.measured.emit(step)
         self._start_pending()
+
+
+def measure_in_child(key: tuple, out) -> None:
+    """Child side: the StepTime of (input size, device), or None (logged) when the step cannot run."""
+    try:
+        step = measure_step(TrainingConfig(data=[], out="", input_size=key[0], device=key[1]))
+    except (MandibleStudioError, RuntimeError, MemoryError) as exc:  # e.g. out of memory at a large size
+        log.warning("could not time a training step at %s px on %s: %s", key[0], key[1], exc)
+        step = None
+    out.put(step)
