@@ -75,7 +75,9 @@ def ask_export_path(parent: QWidget, name: str) -> str:
 
 def ask_plan(parent: QWidget, inventory, active_model: Path | None) -> RetrainPlan | None:
     dialog = RetrainDialog(inventory, active_model, parent)
-    return dialog.plan() if dialog.exec() == QDialog.DialogCode.Accepted else None
+    accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    dialog.timer.stop()
+    return dialog.plan() if accepted else None
 
 
 class AiController(QObject):

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 SETTLE_MS = 400
 MEASURE_TIMEOUT_S = 900
+POLL_S = 0.5
 _TIMER: list = []
 
 
@@ -43,6 +44,7 @@ class StepTimer(QObject):
         self.results: dict[tuple, StepTime] = {}
         self._pending: tuple | None = None
         self._thread: threading.Thread | None = None
+        self._process = None
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self._start_pending)
         self._done.connect(self._store)
@@ -69,14 +71,26 @@ class StepTimer(QObject):
         out = context.Queue()
         process = context.Process(target=measure_in_child, args=(key, out), name="step-timer", daemon=True)
         process.start()
-        try:
-            step = out.get(timeout=MEASURE_TIMEOUT_S)
-        except queue.Empty:
-            step = None
+        self._process, step = process, None
+        for _ in range(int(MEASURE_TIMEOUT_S / POLL_S)):
+            try:
+                step = out.get(timeout=POLL_S)
+                break
+            except queue.Empty:
+                if not process.is_alive():  # stopped, or it died
+                    break
         process.join(timeout=5)
         if process.is_alive():
             process.kill()
         self._done.emit(key, step)
+
+    def stop(self) -> None:
+        """Nobody waits for an estimate any more (the dialog closed): drop the request, end a running measurement
+        so that it does not compete with the training that may start now."""
+        self._settle.stop()
+        self._pending = None
+        if self._process is not None and self._process.is_alive():
+            self._process.kill()
 
     def _store(self, key: tuple, step: StepTime | None) -> None:
         if step is not None:
