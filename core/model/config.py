@@ -38,6 +38,11 @@ class ModelConfig:
     class_names: tuple[str, ...] = CLASS_NAMES
     decoder_channels: tuple[int, int, int, int] = (256, 128, 64, 32)
     extra: dict = field(default_factory=dict, compare=False)
+    # Switches beyond the paper (issue 11; off = the paper's network, docs/decisions/122):
+    context_slices: int = 0  # 2.5-D: neighbouring slices on each side fed as extra input channels
+    context_mm: float = 3.0  # distance between those neighbours, in mm (independent of the slice spacing)
+    deep_supervision: bool = False  # auxiliary heads on the decoder's coarser outputs (training only)
+    flip_tta: bool = False  # inference averages the prediction with that of the left-right mirrored slice
 
     def __post_init__(self):
         if self.encoder not in ENCODERS:
@@ -48,6 +53,14 @@ class ModelConfig:
             raise ModelFileError(f"mm per pixel must be positive, not {self.mm_per_pixel}")
         if len(self.windows) != 3:
             raise ModelFileError("the model input needs exactly three windows (R, G, B)")
+        if self.context_slices < 0 or self.context_mm <= 0:
+            raise ModelFileError(f"context slices must be 0 or more and their distance positive "
+                                 f"(got {self.context_slices} at {self.context_mm} mm)")
+
+    @property
+    def input_channels(self) -> int:
+        """Three windows of the slice and of each context slice."""
+        return 3 * (1 + 2 * self.context_slices)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,6 +79,10 @@ class ModelConfig:
                 class_names=tuple(str(v) for v in data["class_names"]),
                 decoder_channels=tuple(int(v) for v in data["decoder_channels"]),
                 extra=dict(data.get("extra", {})),
+                context_slices=int(data.get("context_slices", 0)),
+                context_mm=float(data.get("context_mm", 3.0)),
+                deep_supervision=bool(data.get("deep_supervision", False)),
+                flip_tta=bool(data.get("flip_tta", False)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"the model's architecture record is incomplete or malformed ({exc!r})") from exc

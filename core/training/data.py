@@ -169,11 +169,16 @@ def select_slices(case: LabelledCase, near: int = 8, far: int = 4, seed: int = 0
     return np.sort(np.concatenate([np.flatnonzero(positive | close), picked]).astype(int))
 
 
+def held_out_count(cases: int, val_fraction: float) -> int:
+    """How many of `cases` split_cases holds out: none below two cases or at fraction 0, else at least one
+    and never all."""
+    return 0 if cases < 2 or val_fraction == 0 else min(cases - 1, max(1, round(cases * val_fraction)))
+
+
 def split_cases(refs: list[CaseRef], val_fraction: float, seed: int = 0) -> tuple[list[CaseRef], list[CaseRef]]:
     """Whole cases go to training or validation; at least one of each when there are two or more."""
     if not 0.0 <= val_fraction < 1.0:
         raise InputError(f"--val-fraction must be at least 0 and below 1, not {val_fraction}")
     order = np.random.default_rng(seed).permutation(len(refs))
-    count = 0 if len(refs) < 2 or val_fraction == 0 else min(len(refs) - 1, max(1, round(len(refs) * val_fraction)))
-    val = sorted(order[:count].tolist())
+    val = sorted(order[:held_out_count(len(refs), val_fraction)].tolist())
     return [r for i, r in enumerate(refs) if i not in val], [refs[i] for i in val]
