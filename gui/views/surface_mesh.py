@@ -84,6 +84,7 @@ class SurfaceBuilder(QObject):
         self.volume, self.snapshot = volume, snapshot
         self.builds_started = 0
         self._task: BackgroundTask | None = None
+        self._building = False  # from start until the worker thread has ended
         self._again = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -92,7 +93,7 @@ class SurfaceBuilder(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._timer.isActive() or (self._task is not None and self._task.is_running)
+        return self._timer.isActive() or self._building
 
     def labels_changed(self) -> None:
         self._timer.start()
@@ -107,7 +108,7 @@ class SurfaceBuilder(QObject):
             self._task.wait(msecs)
 
     def _start(self) -> None:
-        if self._task is not None and self._task.is_running:
+        if self._building:
             self._again = True
             return
         labels = self.snapshot()
@@ -116,6 +117,7 @@ class SurfaceBuilder(QObject):
             return
         volume = self.volume
         self.builds_started += 1
+        self._building = True
         self._task = BackgroundTask(lambda progress, cancel: surface_of(labels, volume), "3-D view", self)
         self._task.result.connect(self.mesh_ready)
         self._task.failed.connect(self.failed)
@@ -123,6 +125,10 @@ class SurfaceBuilder(QObject):
         self._task.start()
 
     def _after_build(self) -> None:
+        self._building = False
+        if self._task is not None:
+            self._task.deleteLater()
+            self._task = None
         if self._again:
             self._again = False
             self._start()

@@ -25,9 +25,15 @@ BACKGROUND = "#282c34"
 CLICK_SLOP_PX = 4
 
 
-@lru_cache(maxsize=1)
 def opengl_problem() -> str | None:
-    """Why this session cannot show a 3-D view, in plain words; None when it can."""
+    """Why this session cannot show a 3-D view, in plain words; None when it can (needs a QApplication)."""
+    if QGuiApplication.instance() is None:
+        raise RuntimeError("create the QApplication before asking whether OpenGL works")
+    return _opengl_problem()
+
+
+@lru_cache(maxsize=1)
+def _opengl_problem() -> str | None:
     try:
         import vispy
 
