@@ -119,7 +119,7 @@ class SurfaceView(QWidget):
 
         self.canvas = scene.SceneCanvas(keys=None, show=False, bgcolor=BACKGROUND, parent=self)
         self._view = self.canvas.central_widget.add_view()
-        self._view.camera = scene.TurntableCamera(elevation=10.0, azimuth=0.0, fov=30.0)
+        self._view.camera = scene.TurntableCamera(elevation=15.0, azimuth=-35.0, fov=30.0)
         self._surface = visuals.Mesh(shading="smooth", parent=self._view.scene)
         self._surface.visible = False
         self._marker = visuals.Markers(parent=self._view.scene)
