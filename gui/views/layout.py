@@ -1,6 +1,6 @@
 """The view area: one large view, or 2x2 (axial, coronal, sagittal, 3-D), all on one crosshair and window.
 
-    views = ViewLayout(volume, labels, crosshair, window)
+    views = ViewLayout(volume, labels, crosshair, window)   # allow_software_gl=True: 3-D on llvmpipe too
     views.set_layout("2x2")            # or "single" (the large view is `views.large`, axial first)
     views.labels_changed({index})      # after an edit of slice `index` (None: all slices)
     views.set_window(window)           # the same window/level in every plane
@@ -30,7 +30,8 @@ class ViewLayout(QWidget):
     layout_changed = Signal(str)
 
     def __init__(self, volume: Volume, labels: LabelSource, crosshair: Crosshair, window: Window,
-                 style: OverlayStyle | None = None, parent: QWidget | None = None) -> None:
+                 style: OverlayStyle | None = None, parent: QWidget | None = None,
+                 allow_software_gl: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("viewLayout")
         self.volume, self.labels, self.crosshair, self.window = volume, labels, crosshair, window
@@ -39,10 +40,11 @@ class ViewLayout(QWidget):
                        for plane in Plane}
         for view in self.planes.values():
             view.window_drag.connect(self._on_window_drag)
-        self.surface = SurfaceView(crosshair, volume.spacing, self)
+        self.surface = SurfaceView(crosshair, volume.spacing, self, allow_software=allow_software_gl)
         self.builder = SurfaceBuilder(volume, lambda: label_volume(self.labels), parent=self)
         self.builder.mesh_ready.connect(self.surface.set_mesh)
         self.builder.failed.connect(self.surface.show_failure)
+        self.surface.started.connect(self.builder.build_now)
         self.large: QWidget = self.planes[Plane.AXIAL]
         self.mode = "2x2"
         self._grid = QGridLayout(self)

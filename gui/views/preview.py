@@ -1,6 +1,6 @@
 """Look at the linked views on a CT before they are wired into the main window.
 
-    python -m gui.views.preview CT [LABELS.nii.gz] [--slice N] [--screenshot OUT.png]
+    python -m gui.views.preview CT [LABELS.nii.gz] [--slice N] [--screenshot OUT.png] [--software-gl]
 
 CT is anything the app opens (DICOM folder, NIfTI, image stack); LABELS a label volume on the
 same grid. With --screenshot it waits for the 3-D mesh, saves the window as a PNG and exits.
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("labels", nargs="?")
     parser.add_argument("--slice", type=int, default=None)
     parser.add_argument("--screenshot", default=None)
+    parser.add_argument("--software-gl", action="store_true", help="show the 3-D view on software OpenGL too")
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     try:
@@ -40,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     point = _start_point(labels, args.slice)
-    views = ViewLayout(volume, ArrayLabels(labels), Crosshair(volume.shape, point), display_window_for(volume))
+    views = ViewLayout(volume, ArrayLabels(labels), Crosshair(volume.shape, point), display_window_for(volume),
+                       allow_software_gl=args.software_gl)
     views.setWindowTitle(f"Mandible Studio views: {volume.name}")
     views.resize(1200, 960)
     views.show()

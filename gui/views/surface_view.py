@@ -3,7 +3,8 @@
 Left-drag rotates, the wheel zooms, Shift+drag pans (vispy's turntable camera); a click without a
 drag on the surface moves the crosshair there. Without a usable OpenGL context (no display, a
 remote session without GL, a driver older than OpenGL 2.1) the view shows why instead, and the rest
-of the app works as before (docs/decisions/160-3d-view-vispy.md).
+of the app works as before. On software OpenGL (llvmpipe) it waits for the user to ask for it,
+since an OpenGL widget there slows every repaint of the window (docs/decisions/160-3d-view-vispy.md).
 """
 from __future__ import annotations
 
@@ -11,15 +12,19 @@ import logging
 from functools import lru_cache
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext
-from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 
 from gui.views.crosshair import Crosshair, Point
 from gui.views.surface_mesh import SurfaceMesh, pick, to_display, to_index
 
 log = logging.getLogger(__name__)
 
+GL_RENDERER = 0x1F01
+# Renderers that draw OpenGL on the CPU: with one of them, an OpenGL widget makes Qt compose the
+# whole window through OpenGL, and every repaint of every view gets far slower (decision 160).
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "swiftshader", "gdi generic", "basic render")
 BONE_RGBA = (0.92, 0.88, 0.80, 1.0)
 BACKGROUND = "#282c34"
 CLICK_SLOP_PX = 4
@@ -27,50 +32,59 @@ CLICK_SLOP_PX = 4
 
 def opengl_problem() -> str | None:
     """Why this session cannot show a 3-D view, in plain words; None when it can (needs a QApplication)."""
-    if QGuiApplication.instance() is None:
-        raise RuntimeError("create the QApplication before asking whether OpenGL works")
-    return _opengl_problem()
+    return _opengl()[0]
+
+
+def software_renderer() -> str | None:
+    """The renderer's name when OpenGL is drawn by the CPU (llvmpipe and the like), else None."""
+    return _opengl()[1]
 
 
 @lru_cache(maxsize=1)
-def _opengl_problem() -> str | None:
+def _opengl() -> tuple[str | None, str | None]:
+    if QGuiApplication.instance() is None:
+        raise RuntimeError("create the QApplication before asking whether OpenGL works")
     try:
         import vispy
 
         vispy.use(app="pyside6")
     except ImportError:
-        return "No 3-D view: the 'vispy' package is not installed."
+        return "No 3-D view: the 'vispy' package is not installed.", None
     except RuntimeError as exc:  # vispy already bound to another Qt binding in this process
-        return f"No 3-D view: {exc}"
+        return f"No 3-D view: {exc}", None
     platform = QGuiApplication.platformName()
     context, surface = QOpenGLContext(), QOffscreenSurface()
     surface.create()
     if not context.create() or not context.makeCurrent(surface):
         return (f"No 3-D view: this session has no usable OpenGL (Qt platform '{platform}'). "
-                "The slice views work as usual; on a desktop with graphics drivers the 3-D view appears here.")
+                "The slice views work as usual; on a desktop with graphics drivers the 3-D view appears here.",
+                None)
     version = (context.format().majorVersion(), context.format().minorVersion())
+    renderer = str(context.functions().glGetString(GL_RENDERER) or "")
     context.doneCurrent()
     if version < (2, 1):
-        return f"No 3-D view: the graphics driver offers OpenGL {version[0]}.{version[1]}; 2.1 or newer is needed."
-    return None
+        return f"No 3-D view: the graphics driver offers OpenGL {version[0]}.{version[1]}; 2.1 or newer is needed.", None
+    software = renderer if any(name in renderer.lower() for name in SOFTWARE_RENDERERS) else None
+    return None, software
 
 
 class SurfaceView(QWidget):
-    def __init__(self, crosshair: Crosshair, spacing, parent: QWidget | None = None) -> None:
+    started = Signal()  # the canvas exists (at once, or when the user asks for it on software OpenGL)
+
+    def __init__(self, crosshair: Crosshair, spacing, parent: QWidget | None = None,
+                 allow_software: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("surfaceView")
         self.crosshair, self.spacing = crosshair, tuple(float(s) for s in spacing)
         self.mesh: SurfaceMesh | None = None
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setStyleSheet(f"background: {BACKGROUND}; color: #d0d0d0; padding: 16px;")
         self._layout = QStackedLayout(self)
-        self._layout.addWidget(self.message)
+        self._layout.addWidget(self._message_panel())
         self.problem = opengl_problem()
         self.canvas = None
-        if self.problem is None:
+        if self.problem is None and (software_renderer() is None or allow_software):
             self._make_canvas()
+        elif self.problem is None:
+            self._offer_software(software_renderer())
         else:
             self.message.setText(self.problem)
             log.info("%s", self.problem)
@@ -78,6 +92,14 @@ class SurfaceView(QWidget):
     @property
     def available(self) -> bool:
         return self.canvas is not None
+
+    def start_anyway(self) -> None:
+        """Show the 3-D view on software OpenGL after all (the user's choice)."""
+        if self.canvas is None and self.problem is None:
+            self._make_canvas()
+            if self.mesh is not None:
+                mesh, self.mesh = self.mesh, None
+                self.set_mesh(mesh)
 
     def set_mesh(self, mesh: SurfaceMesh | None) -> None:
         first = self.mesh is None
@@ -96,7 +118,8 @@ class SurfaceView(QWidget):
 
     def show_failure(self, message: str) -> None:
         self.message.setText(message)
-        self._layout.setCurrentWidget(self.message)
+        self.start_button.hide()
+        self._layout.setCurrentIndex(0)
 
     def render_image(self) -> np.ndarray | None:
         """RGBA [h, w, 4] of what the canvas shows (screenshots, benchmarks); None without OpenGL."""
@@ -111,6 +134,29 @@ class SurfaceView(QWidget):
         near, far = near[:3] / near[3], far[:3] / far[3]
         hit = pick(near, far - near, self.mesh)
         return None if hit is None else to_index(hit, self.spacing)
+
+    def _message_panel(self) -> QWidget:
+        """Why there is no 3-D view, and on software OpenGL a button to show it anyway."""
+        panel = QWidget(self)
+        panel.setStyleSheet(f"background: {BACKGROUND}; color: #d0d0d0;")
+        self.message = QLabel(panel)
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.start_button = QPushButton("Show the 3-D view anyway", panel)
+        self.start_button.clicked.connect(self.start_anyway)
+        self.start_button.hide()
+        column = QVBoxLayout(panel)
+        column.addStretch(1)
+        column.addWidget(self.message)
+        column.addWidget(self.start_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addStretch(1)
+        return panel
+
+    def _offer_software(self, renderer: str) -> None:
+        self.message.setText(f"3-D view paused: this computer draws OpenGL in software ({renderer}), "
+                             "which would slow every view in the window. The slice views work as usual.")
+        self.start_button.show()
+        log.info("3-D view paused: software OpenGL (%s)", renderer)
 
     # --- vispy -----------------------------------------------------------------------------------
     def _make_canvas(self) -> None:
@@ -130,6 +176,7 @@ class SurfaceView(QWidget):
         self.canvas.events.mouse_press.connect(self._on_press)
         self.canvas.events.mouse_release.connect(self._on_release)
         self.crosshair.add_listener(self._on_crosshair)
+        self.started.emit()
 
     def _on_press(self, event) -> None:
         self._press = tuple(event.pos[:2]) if event.button == 1 else None

@@ -15,7 +15,7 @@ from gui.views.crosshair import Crosshair
 from gui.views.layout import ViewLayout
 from gui.views.planes import ArrayLabels
 from gui.views.surface_mesh import SurfaceBuilder, SurfaceMesh, pick, to_index
-from gui.views.surface_view import opengl_problem
+from gui.views.surface_view import opengl_problem, software_renderer
 
 SHAPE = (24, 40, 40)
 SPACING = (2.0, 1.0, 0.5)
@@ -98,7 +98,7 @@ def test_the_surface_renders_and_a_click_on_it_moves_the_crosshair(qtbot):
         pytest.skip(f"3-D rendering not tested: {opengl_problem()}")
     labels = _box_labels()
     crosshair = Crosshair(SHAPE, (0, 0, 0))
-    views = ViewLayout(_volume(), ArrayLabels(labels), crosshair, WINDOW_PRESETS["bone"])
+    views = ViewLayout(_volume(), ArrayLabels(labels), crosshair, WINDOW_PRESETS["bone"], allow_software_gl=True)
     qtbot.addWidget(views)
     views.resize(800, 800)
     views.show()
@@ -113,3 +113,16 @@ def test_the_surface_renders_and_a_click_on_it_moves_the_crosshair(qtbot):
     qtbot.mouseClick(views.surface.canvas.native, Qt.MouseButton.LeftButton, pos=QPoint(int(x), int(y)))
     near_surface = ndimage.binary_dilation(labels, iterations=1) & ~ndimage.binary_erosion(labels, iterations=1)
     assert crosshair.point != (0, 0, 0) and near_surface[crosshair.point]
+
+
+def test_on_software_opengl_the_3d_view_waits_for_the_user(qtbot):
+    if opengl_problem() is not None or software_renderer() is None:
+        pytest.skip(f"needs software OpenGL: {opengl_problem() or 'this OpenGL is hardware'}")
+    views = ViewLayout(_volume(), ArrayLabels(_box_labels()), Crosshair(SHAPE), WINDOW_PRESETS["bone"])
+    qtbot.addWidget(views)
+    views.show()
+    qtbot.waitExposed(views)
+    assert not views.surface.available and "software" in views.surface.message.text()
+    qtbot.mouseClick(views.surface.start_button, Qt.MouseButton.LeftButton)
+    assert views.surface.available
+    qtbot.waitUntil(lambda: views.surface.mesh is not None, timeout=BUILD_TIMEOUT_MS)
