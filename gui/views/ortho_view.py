@@ -19,7 +19,8 @@ from gui.overlay import OverlayStyle, gray_to_qimage, overlay_rgba, rgba_to_qima
 from gui.slice_view import SliceView
 from gui.tools.base import Tool
 from gui.views.crosshair import Crosshair, Point
-from gui.views.planes import LabelSource, Plane, pixel_size, plane_image, plane_labels, to_image, to_volume
+from gui.views.planes import (LabelSource, Plane, image_shape, pixel_size, plane_image, plane_labels, to_image,
+                              to_volume)
 
 CROSSHAIR_RGB = (120, 255, 120)
 
@@ -97,7 +98,7 @@ class OrthoView(SliceView):
     def move_crosshair_to(self, scene_pos: QPointF) -> None:
         col = int(np.floor(scene_pos.x() / self._scale[0]))
         row = int(np.floor(scene_pos.y() / self._scale[1]))
-        height, width = plane_image(self.volume.hu, self.plane, self._index).shape
+        height, width = image_shape(self.volume.shape, self.plane)
         if 0 <= row < height and 0 <= col < width:
             self.crosshair.move_to(*to_volume(self.plane, self._index, row, col))
 

@@ -88,7 +88,7 @@ def label_volume(source: LabelSource) -> np.ndarray:
 
 def plane_image(volume_array: np.ndarray, plane: Plane, index: int) -> np.ndarray:
     """The 2-D cut of a [slice, row, col] array across `plane.axis` at `index` (a view, no copy)."""
-    return np.take(volume_array, index, axis=plane.axis)
+    return volume_array[(slice(None),) * plane.axis + (index,)]
 
 
 def plane_labels(source: LabelSource, plane: Plane, index: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -117,6 +117,12 @@ def pixel_size(spacing: tuple[float, float, float], plane: Plane) -> tuple[float
     """(height, width) in millimetres of one image pixel of `plane`."""
     vertical, horizontal = plane.image_axes
     return float(spacing[vertical]), float(spacing[horizontal])
+
+
+def image_shape(shape: tuple[int, int, int], plane: Plane) -> tuple[int, int]:
+    """(rows, cols) of the plane's image in a volume of `shape`."""
+    vertical, horizontal = plane.image_axes
+    return shape[vertical], shape[horizontal]
 
 
 def to_volume(plane: Plane, index: int, image_row: int, image_col: int) -> tuple[int, int, int]:
