@@ -27,10 +27,6 @@ class Crosshair:
     def point(self) -> Point:
         return self._point
 
-    @property
-    def slice(self) -> int:
-        return self._point[0]
-
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
