@@ -110,8 +110,18 @@ def test_starter_model_is_activated_only_when_there_is_no_version(tmp_path, mode
     assert version.origin == "starter" and versions.active_id == version.version_id
     assert version.model_path == (starter / "mandible-starter.msmodel").resolve()  # used in place, not copied
     assert load_model(versions.active().model_path).sha256 == load_model(model_files[0]).sha256
+    assert version.metrics == {"dice": 0.1, "miou": 0.5}  # as its file records them, shown in the Models panel
     assert versions.ensure_starter() is None
     assert ModelVersions(tmp_path / "other", starter_dir=tmp_path / "none").ensure_starter() is None
+
+
+def test_a_starter_that_is_not_a_model_file_is_skipped_with_a_warning(tmp_path):
+    starter = tmp_path / "bundled"
+    starter.mkdir()
+    (starter / "broken.msmodel").write_bytes(b"not a model")
+    versions = ModelVersions(tmp_path / "models", starter_dir=starter)
+    assert versions.ensure_starter() is None and versions.active() is None
+    assert "starter model is not used" in versions.warnings[0]
 
 
 def test_compare_measures_both_models_on_the_same_slices(model_files, tmp_path):
