@@ -57,7 +57,8 @@ def test_int8_and_fp16_keep_each_weight_within_half_a_step():
     name = "decoder.0.conv1.0.weight"
     weight, scale = state[name], int8[name + SCALE_SUFFIX]
     assert int8[name].dtype == torch.int8 and fp16[name].dtype == torch.float16
-    assert torch.all((int8[name].float() * scale[:, None, None, None] - weight).abs() <= scale[:, None, None, None] / 2 + 1e-9)
+    step = scale[:, None, None, None]
+    assert torch.all((int8[name].float() * step - weight).abs() <= step / 2 + 1e-9)
     assert torch.all((fp16[name].float() - weight).abs() <= weight.abs() * 2 ** -11 + 1e-7)
     for small in ("decoder.0.conv1.1.running_var", "head.weight", "head.bias"):  # BatchNorm and small tensors
         assert int8[small] is state[small] and fp16[small] is state[small]
