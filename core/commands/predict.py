@@ -1,4 +1,4 @@
-"""`python main.py predict --model MODEL INPUT --out DIR`: segment the mandible in a CT.
+"""`python main.py predict [--model MODEL] INPUT --out DIR`: segment the mandible in a CT.
 
 Writes DIR/<index:04d>.png + DIR/<index:04d>.json (Labelme; no shapes where no mandible was found)
 for every slice, and DIR/mandible_mask.nii.gz with the whole mask on the CT's grid.
@@ -15,6 +15,7 @@ from core.io.files import prepare_output_folder, writing_to
 from core.io.loader import load_volume
 from core.io.nifti import save_nifti_labels
 from core.io.slice_export import export_volume
+from core.model.model_file import starter_model
 from core.model.runtime import PRECISIONS
 from core.windowing import WINDOW_PRESETS
 
@@ -25,7 +26,7 @@ MASK_NAME = "mandible_mask.nii.gz"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="DICOM folder, NIfTI file or folder of images")
-    parser.add_argument("--model", type=Path, required=True, help="model file (.msmodel)")
+    parser.add_argument("--model", type=Path, help="model file (.msmodel); default: the bundled starter model")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out} is a file; give a folder")
     prepare_output_folder(args.out, "--out")  # before the long work: a full or read-only disk is said now
-    segmenter = Segmenter.from_file(args.model, args.device, args.precision, args.batch)
+    segmenter = Segmenter.from_file(args.model or starter_model(), args.device, args.precision, args.batch)
     volume = load_volume(args.input, series_uid=args.series_uid)
     mask = segmenter.predict_volume(volume, progress=_log_progress, postprocess=not args.no_postprocess)
     with writing_to(args.out, "--out"):

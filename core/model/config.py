@@ -1,12 +1,18 @@
-"""The architecture and preprocessing a model was built with; stored in every model file."""
+"""The architecture and preprocessing a model was built with; stored in every model file.
+
+A config is checked against sane bounds when it is made, so that a model file declaring, say,
+a window of width 0 or decoder blocks of a million channels is refused before any network is
+built (docs/decisions/111).
+"""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 from core.errors import ModelFileError
+from core.model.encoders import ENCODERS
 from core.windowing import WINDOW_PRESETS
 
-ENCODERS = ("resnet50", "plain")
 CLASS_NAMES = ("background", "mandible")
 # Field of view (mm) covered by the model input by default: 512 px at 1 mm, 128 px at 4 mm.
 DEFAULT_FIELD_OF_VIEW_MM = 512.0
@@ -18,6 +24,16 @@ DEFAULT_WINDOWS = tuple((name, WINDOW_PRESETS[name].center, WINDOW_PRESETS[name]
 # ImageNet statistics: the pretrained encoder expects inputs normalised with them.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+# Bounds of a config that makes sense for a CT slice; anything outside is a damaged or crafted file.
+INPUT_SIZE_RANGE = (32, 1024)
+MM_PER_PIXEL_RANGE = (0.05, 20.0)
+WINDOW_LIMIT_HU = 100_000.0  # |center| and width
+DECODER_CHANNELS_MAX = 1024
+CLASS_COUNT_RANGE = (2, 16)
+CONTEXT_SLICES_MAX = 8  # per side
+CONTEXT_MM_RANGE = (0.1, 50.0)
 
 
 def default_mm_per_pixel(input_size: int) -> float:
@@ -47,15 +63,20 @@ class ModelConfig:
     def __post_init__(self):
         if self.encoder not in ENCODERS:
             raise ModelFileError(f"unknown encoder {self.encoder!r}; choose one of {', '.join(ENCODERS)}")
-        if self.input_size < 32 or self.input_size % 32:
-            raise ModelFileError(f"input size {self.input_size} must be a multiple of 32 (for example 128 or 512)")
-        if self.mm_per_pixel <= 0:
-            raise ModelFileError(f"mm per pixel must be positive, not {self.mm_per_pixel}")
-        if len(self.windows) != 3:
-            raise ModelFileError("the model input needs exactly three windows (R, G, B)")
-        if self.context_slices < 0 or self.context_mm <= 0:
-            raise ModelFileError(f"context slices must be 0 or more and their distance positive "
-                                 f"(got {self.context_slices} at {self.context_mm} mm)")
+        low, high = INPUT_SIZE_RANGE
+        if not low <= self.input_size <= high or self.input_size % 32:
+            raise ModelFileError(f"input size {self.input_size} must be a multiple of 32 from {low} to {high} "
+                                 "(for example 128 or 512)")
+        low, high = MM_PER_PIXEL_RANGE
+        if not low <= self.mm_per_pixel <= high:  # also refuses NaN
+            raise ModelFileError(f"mm per pixel must be from {low} to {high}, not {self.mm_per_pixel}")
+        _check_windows(self.windows)
+        _check_normalisation(self.mean, self.std)
+        _check_head(self.decoder_channels, self.class_names)
+        low, high = CONTEXT_MM_RANGE
+        if not (0 <= self.context_slices <= CONTEXT_SLICES_MAX and low <= self.context_mm <= high):
+            raise ModelFileError(f"context slices must be 0 to {CONTEXT_SLICES_MAX} per side, {low} to {high} mm "
+                                 f"apart (got {self.context_slices} at {self.context_mm} mm)")
 
     @property
     def input_channels(self) -> int:
@@ -86,3 +107,28 @@ class ModelConfig:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"the model's architecture record is incomplete or malformed ({exc!r})") from exc
+
+
+def _check_windows(windows) -> None:
+    if len(windows) != 3:
+        raise ModelFileError("the model input needs exactly three windows (R, G, B)")
+    for name, center, width in windows:
+        if not (abs(center) <= WINDOW_LIMIT_HU and 0 < width <= WINDOW_LIMIT_HU):  # also refuses NaN
+            raise ModelFileError(f"window {name!r} (center {center}, width {width} HU) is not usable: the width "
+                                 f"must be above 0 and at most {WINDOW_LIMIT_HU:g}")
+
+
+def _check_normalisation(mean, std) -> None:
+    if len(mean) != 3 or len(std) != 3:
+        raise ModelFileError("the input normalisation needs three means and three standard deviations")
+    if not all(math.isfinite(m) for m in mean) or not all(s > 0 and math.isfinite(s) for s in std):
+        raise ModelFileError(f"input normalisation mean {mean} / std {std} is not usable: every std must be above 0")
+
+
+def _check_head(decoder_channels, class_names) -> None:
+    if len(decoder_channels) != 4 or not all(1 <= c <= DECODER_CHANNELS_MAX for c in decoder_channels):
+        raise ModelFileError(f"decoder channels {tuple(decoder_channels)} are not usable: four blocks of 1 to "
+                             f"{DECODER_CHANNELS_MAX} channels are expected, for example (256, 128, 64, 32)")
+    low, high = CLASS_COUNT_RANGE
+    if not low <= len(class_names) <= high:
+        raise ModelFileError(f"{len(class_names)} classes: a model has {low} to {high} (background and mandible)")

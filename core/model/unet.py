@@ -1,4 +1,4 @@
-"""Residual-CBAM U-Net: ResNet-50 (or plain) encoder, four Up-CBAM decoder blocks, 1x1 head."""
+"""Residual-CBAM U-Net: a registered encoder (core.model.encoders), four Up-CBAM decoder blocks, 1x1 head."""
 from __future__ import annotations
 
 import torch
@@ -7,11 +7,7 @@ from torch.nn import functional as F
 
 from core.model.blocks import UpCBAMBlock
 from core.model.config import ModelConfig
-from core.model.encoders import PlainEncoder, ResNet50Encoder
-
-
-def build_encoder(name: str) -> nn.Module:
-    return ResNet50Encoder() if name == "resnet50" else PlainEncoder()
+from core.model.encoders import ENCODERS
 
 
 def widen_first_conv(encoder: nn.Module, in_channels: int) -> None:
@@ -31,9 +27,10 @@ class MandibleUNet(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
-        self.encoder = build_encoder(config.encoder)
+        spec = ENCODERS[config.encoder]
+        self.encoder = spec.build()
         widen_first_conv(self.encoder, config.input_channels)
-        skips = self.encoder.out_channels  # strides 2, 4, 8, 16, 32
+        skips = spec.out_channels  # strides 2, 4, 8, 16, 32
         blocks = []
         in_channels = skips[4]
         for skip_channels, out_channels in zip(reversed(skips[:4]), config.decoder_channels):

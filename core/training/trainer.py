@@ -209,7 +209,7 @@ def _finish(config: TrainingConfig, network: MandibleUNet, best_model: dict, sta
     message = f"model saved to {config.out} (best epoch {state.best_epoch + 1})"
     log.info(message)
     return TrainingProgress("done", epoch=schedule.epochs - 1, epochs=schedule.epochs,
-                            metrics={**(state.best_metrics or {}), "weights_sha256": sha}, message=message)
+                            metrics={**(state.best_metrics or {}), "sha256": sha}, message=message)
 
 
 def train(config: TrainingConfig, progress: Callable[[int, int, str], None] | None = None,

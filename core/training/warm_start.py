@@ -36,7 +36,7 @@ def start_weights(network: MandibleUNet, init: str) -> dict:
     adapted = _merge(mine, theirs)
     network.load_state_dict(mine)
     log.info("fine-tuning %s into a network with new parts: %s", path.name, ", ".join(adapted))
-    return {"kind": "model", "source": f"{path.name} (sha256 {previous.weights_sha256[:12]})", "adapted": adapted}
+    return {"kind": "model", "source": f"{path.name} (sha256 {previous.sha256[:12]})", "adapted": adapted}
 
 
 def _merge(mine: dict[str, torch.Tensor], theirs: dict[str, torch.Tensor]) -> list[str]:
