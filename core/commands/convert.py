@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from core.errors import InputError
-from core.io.files import prepare_output_folder, writing_to
+from core.io.files import check_output_place, prepare_output_folder, writing_to
 from core.io.labels import load_labels
 from core.io.loader import load_volume
 from core.io.slice_export import export_volume
@@ -31,9 +31,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"input {args.input} does not exist; give a DICOM folder, NIfTI file or image folder")
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out} is a file; give a folder")
-    prepare_output_folder(args.out, "--out")
+    check_output_place(args.out, "--out")
     volume = load_volume(args.input, series_uid=args.series_uid)
     labels = load_labels(args.labels, volume) if args.labels is not None else None
+    prepare_output_folder(args.out, "--out")  # inputs first: a bad one leaves no folder behind
     window = WINDOW_PRESETS[args.window]
     with writing_to(args.out, "--out"):
         pngs, jsons = export_volume(args.out, volume, labels, window, all_slices=args.all)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.errors import InputError
 from core.inference.segmenter import Segmenter
-from core.io.files import prepare_output_folder, writing_to
+from core.io.files import check_output_place, prepare_output_folder, writing_to
 from core.io.loader import load_volume
 from core.io.nifti import save_nifti_labels
 from core.io.slice_export import export_volume
@@ -45,9 +45,11 @@ def _log_progress(step: int, total: int, message: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out} is a file; give a folder")
-    prepare_output_folder(args.out, "--out")  # before the long work: a full or read-only disk is said now
+    check_output_place(args.out, "--out")
     segmenter = Segmenter.from_file(args.model or starter_model(), args.device, args.precision, args.batch)
     volume = load_volume(args.input, series_uid=args.series_uid)
+    # Inputs first (a bad one leaves no folder behind), then the output place, before the long work.
+    prepare_output_folder(args.out, "--out")
     mask = segmenter.predict_volume(volume, progress=_log_progress, postprocess=not args.no_postprocess)
     with writing_to(args.out, "--out"):
         pngs, jsons = export_volume(args.out, volume, mask, WINDOW_PRESETS[args.window], all_slices=True)

@@ -49,6 +49,20 @@ def regular_files(folder: Path, recursive: bool = False) -> list[Path]:
     return list(iter_regular_files(folder, recursive))
 
 
+def check_output_place(folder: Path, option: str) -> None:
+    """What can be said of an output folder without creating anything; ExportError if it cannot be one.
+
+    A name over 255 bytes, or a path that runs through a regular file, is refused here, so a command
+    can say so before it reads its inputs and leave no trace behind.
+    """
+    for part in folder.parts:
+        if len(os.fsencode(part)) > _MAX_NAME_BYTES:
+            raise ExportError(output_error_message(folder, OSError(errno.ENAMETOOLONG, "name too long"), option))
+    existing = next((p for p in (folder, *folder.parents) if os.path.lexists(p)), None)
+    if existing is not None and not existing.is_dir():
+        raise ExportError(output_error_message(folder, NotADirectoryError(errno.ENOTDIR, "not a folder"), option))
+
+
 def prepare_output_folder(folder: Path, option: str) -> Path:
     """Create `folder` and prove it can take a file, before any long work starts; ExportError if not.
 
