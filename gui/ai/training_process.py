@@ -7,7 +7,8 @@ as long; a spawned process has its own GIL. The worker thread relays what the ch
     ("progress", (step, total, message))   ("item", ("data", summary) | ("event", TrainingProgress))
     ("result", ModelVersion)   ("cancelled", message)   ("failed", message)
 
-Cancel sets a multiprocessing.Event that the trainer checks before every step. A run lives in
+Cancel sets a multiprocessing.Event that the trainer checks before every step; the child sets it itself when
+the app's process is gone (docs/decisions/152). A run lives in
 <workspace>/models/_run/ (staged data, plan.json, the trainer's checkpoint) until it finishes, so a
 cancelled or failed run can be resumed on exactly the same slices, even after a restart.
 """
@@ -131,10 +132,25 @@ def retrain(workspace_root: Path, plan: RetrainPlan, resume: bool, emit: Emit, c
     return version
 
 
+def cancel_when_parent_ends(cancel, out) -> None:
+    """Child side: when the app that started this process is gone (killed, crashed), stop at the next step with
+    the checkpoint kept, as a Cancel would, instead of training on for nobody; Resume continues the run."""
+    parent = multiprocessing.parent_process()
+
+    def watch() -> None:
+        parent.join()
+        out.cancel_join_thread()  # nobody reads the queue any more: exiting must not wait to flush it
+        cancel.set()
+
+    if parent is not None:
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def child_main(workspace_root: str, plan_json: str, resume: bool, out, cancel, torch_threads: int) -> None:
     """Entry point of the training process: everything it does is reported through `out`."""
     import torch
 
+    cancel_when_parent_ends(cancel, out)
     torch.set_num_threads(torch_threads)
     emit = lambda kind, value: out.put((kind, value))  # noqa: E731
     try:
