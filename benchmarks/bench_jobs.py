@@ -144,7 +144,8 @@ def main() -> int:
         latency, step, stall = cancel_and_resume(app, ai)
         row("cancel in epoch 2, then resume to the end", stall, baseline,
             f"Cancel → cancelled: {latency * 1000:.0f} ms (one training step: {step * 1000:.0f} ms)")
-        window.close()
+        window.hide()  # not close(): it would ask about the unsaved predictions
+        window.deleteLater()
     return 0
 
 

@@ -33,6 +33,8 @@ RUN_FOLDER = "_run"
 PLAN_FILE = "plan.json"
 PROGRESS_FILE = "progress.json"
 POLL_S = 0.05
+EXIT_GRACE_S = 1.0  # how long a child that has sent its final report may take to exit before it is killed
+STOP_WAIT_S = 30.0  # how long a child still training may take to stop at its next step before it is killed
 Emit = Callable[[str, object], None]
 
 
@@ -176,8 +178,9 @@ def run_in_process(workspace_root: Path, plan: RetrainPlan, resume: bool, on_ite
     process = context.Process(target=child_main, name="mandible-training", daemon=True,
                               args=(str(workspace_root), plan.to_json(), resume, out, child_cancel, threads))
     process.start()
+    final = None
     try:
-        while True:
+        while final is None:
             if cancel.is_set():
                 child_cancel.set()
             try:
@@ -191,14 +194,16 @@ def run_in_process(workspace_root: Path, plan: RetrainPlan, resume: bool, on_ite
                 progress(*value)
             elif kind == "item":
                 on_item(value)
-            elif kind == "result":
-                return value
-            elif kind == "cancelled":
-                raise Cancelled(value)
             else:
-                raise TrainingError(value)
+                final = kind
+        if final == "result":
+            return value
+        raise Cancelled(value) if final == "cancelled" else TrainingError(value)
     finally:
-        process.join(timeout=30)
+        # After its final report the child has written everything and only tears its interpreter down (seconds
+        # with torch, more under load): that is not worth a longer wait. Otherwise it stops at its next step.
+        child_cancel.set()
+        process.join(timeout=EXIT_GRACE_S if final else STOP_WAIT_S)
         if process.is_alive():
             process.kill()
             process.join()
