@@ -141,6 +141,8 @@ class BackgroundTask(QObject):
     def start(self) -> None:
         self._running = True
         _registry().add(self)
+        if _COLLECTOR is not None and Shiboken.isValid(_COLLECTOR):
+            _COLLECTOR.take_over()  # before this thread can allocate, even if the event loop has not run yet
         self._thread.start()
 
     def cancel(self) -> None:
@@ -259,19 +261,26 @@ class GuiThreadCollector(QObject):
     happens to allocate (docs/decisions/150): a Qt object that lives in the GUI thread and is kept only by a
     reference cycle is then always destroyed there, never by a worker thread while the GUI thread uses it.
 
-    It follows CPython 3.11's own rule (gc_collect_generations): the oldest generation whose count passed its
-    threshold, and a full collection only once the long-lived objects grew by a quarter (a full collection
-    walks every object: 0.8-0.9 s on the loaded dev VM once torch is imported)."""
+    It takes over when the event loop starts (or a task starts before), so the start-up imports are collected
+    by Python as usual, a little at a time. Then it follows CPython 3.11's own rule (gc_collect_generations):
+    the oldest generation whose count passed its threshold, and a full collection only once the long-lived
+    objects grew by a quarter (a full collection walks every object: 0.8-0.9 s on the loaded dev VM with torch)."""
 
     def __init__(self, parent: QObject | None = None, interval_ms: int = GC_INTERVAL_MS) -> None:
         super().__init__(parent)
         self._thresholds = gc.get_threshold()
-        self._long_lived = len(gc.get_objects(generation=2))
-        self._pending = 0  # objects that survived a generation-1 collection since the last full one
+        self._long_lived = self._pending = 0  # pending: survivors of generation-1 collections since a full one
         self._timer = QTimer(self, interval=interval_ms)
         self._timer.timeout.connect(self.collect)
-        gc.disable()
-        self._timer.start()
+        QTimer.singleShot(0, self.take_over)
+
+    @Slot()
+    def take_over(self) -> None:
+        """From now on only this timer collects (idempotent)."""
+        if not self._timer.isActive():
+            self._long_lived = len(gc.get_objects(generation=2))
+            gc.disable()
+            self._timer.start()
 
     @Slot()
     def collect(self) -> int:
@@ -296,10 +305,12 @@ class GuiThreadCollector(QObject):
         gc.enable()
 
 
+_COLLECTOR: GuiThreadCollector | None = None
+
+
 def collect_garbage_in_gui_thread(app: QCoreApplication) -> GuiThreadCollector:
     """Install the GUI-thread collector once per application (call from the GUI thread)."""
-    existing = getattr(app, "_gui_thread_collector", None)
-    if existing is None or not Shiboken.isValid(existing):
-        existing = GuiThreadCollector(app)
-        app._gui_thread_collector = existing
-    return existing
+    global _COLLECTOR
+    if _COLLECTOR is None or not Shiboken.isValid(_COLLECTOR):
+        _COLLECTOR = GuiThreadCollector(app)
+    return _COLLECTOR
