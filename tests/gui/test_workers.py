@@ -29,8 +29,8 @@ def test_progress_and_result_arrive_in_the_gui_thread(qtbot):
 
     task = BackgroundTask(job, "count")
     task.progress.connect(lambda s, t, m: seen.append((s, t, m, QThread.currentThread() is task.thread())))
-    with qtbot.waitSignal(task.finished, timeout=5000):
-        with qtbot.waitSignal(task.result, timeout=5000) as result:
+    with qtbot.waitSignal(task.finished, timeout=THREAD_END_TIMEOUT_MS):
+        with qtbot.waitSignal(task.result, timeout=THREAD_END_TIMEOUT_MS) as result:
             task.start()
     assert [s[:3] for s in seen] == [(1, 3, "step 1"), (2, 3, "step 2"), (3, 3, "step 3")]
     assert all(s[3] for s in seen)  # delivered in the GUI thread
@@ -47,7 +47,8 @@ def test_errors_become_failed_messages(qtbot):
 
     for job, expected in ((bad_input, "is empty"), (bug, "ZeroDivisionError")):
         task = BackgroundTask(job, "open")
-        with qtbot.waitSignal(task.finished, timeout=5000), qtbot.waitSignal(task.failed, timeout=5000) as failed:
+        with qtbot.waitSignal(task.finished, timeout=THREAD_END_TIMEOUT_MS), \
+                qtbot.waitSignal(task.failed, timeout=THREAD_END_TIMEOUT_MS) as failed:
             task.start()
         assert expected in failed.args[0] and not task.is_running
 
@@ -63,7 +64,8 @@ def test_cancel_stops_a_generator_job(qtbot):
     task.progress.connect(lambda s, t, m: task.cancel() if s >= 3 else None)
     results = []
     task.result.connect(results.append)
-    with qtbot.waitSignal(task.finished, timeout=5000), qtbot.waitSignal(task.cancelled, timeout=5000):
+    with qtbot.waitSignal(task.finished, timeout=THREAD_END_TIMEOUT_MS), \
+            qtbot.waitSignal(task.cancelled, timeout=THREAD_END_TIMEOUT_MS):
         task.start()
     assert results == [] and not task.is_running
 
@@ -73,7 +75,8 @@ def test_core_cancelled_becomes_cancelled_signal(qtbot):
         raise Cancelled("Loading was cancelled.")
 
     task = BackgroundTask(job)
-    with qtbot.waitSignal(task.finished, timeout=5000), qtbot.waitSignal(task.cancelled, timeout=5000):
+    with qtbot.waitSignal(task.finished, timeout=THREAD_END_TIMEOUT_MS), \
+            qtbot.waitSignal(task.cancelled, timeout=THREAD_END_TIMEOUT_MS):
         task.start()
 
 
