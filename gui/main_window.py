@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         self._install_case(loaded)
 
     def _install_case(self, loaded: LoadedCase) -> None:
+        self.autosave_now()  # edits made on the old case while the new one loaded
         old = self.session
         self.undo_group.setActiveStack(None)
         if old is not None:

@@ -40,7 +40,7 @@ class TrainController(QObject):
         self.versions = versions
         self.task = None
         self.plan: RetrainPlan | None = None
-        self._relay = ItemRelay(self)
+        self._relay = ItemRelay()  # no parent: see gui/ai/jobs.py
         self._relay.item.connect(self._on_item)
 
     @property

@@ -5,7 +5,8 @@ the comparison hold Python's GIL for 50-600 ms at a time, which froze the GUI th
 as long; a spawned process has its own GIL. The child only runs core.training.retrain.retrain and puts
 each of its typed events on a queue (Gathering, DataReady, TrainingProgress, Comparing, Finished), then
 one Stopped if it ends any other way. The worker thread hands every event to `on_event`, returns the
-Finished version, and forwards a cancel.
+Finished version, and forwards a cancel. Cancel sets a multiprocessing.Event that the trainer checks before
+every step; the child sets it itself when the app's process is gone (docs/decisions/152).
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from core.training.retrain import Finished, RetrainPlan
 log = logging.getLogger(__name__)
 
 POLL_S = 0.05
+EXIT_GRACE_S = 1.0  # how long a child that has sent its final report may take to exit before it is killed
+STOP_WAIT_S = 30.0  # how long a child still training may take to stop at its next step before it is killed
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,20 @@ class Stopped:
     cancelled: bool = False
 
 
+def cancel_when_parent_ends(cancel, out) -> None:
+    """Child side: when the app that started this process is gone (killed, crashed), stop at the next step with
+    the checkpoint kept, as a Cancel would, instead of training on for nobody; Resume continues the run."""
+    parent = multiprocessing.parent_process()
+
+    def watch() -> None:
+        parent.join()
+        out.cancel_join_thread()  # nobody reads the queue any more: exiting must not wait to flush it
+        cancel.set()
+
+    if parent is not None:
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def child_main(workspace_root: str, plan_json: str, resume: bool, out, cancel, torch_threads: int) -> None:
     """Entry point of the training process: everything it does is reported through `out`."""
     import torch
@@ -41,6 +58,7 @@ def child_main(workspace_root: str, plan_json: str, resume: bool, out, cancel, t
     from core.evaluation import compare_models
     from core.training.retrain import retrain
 
+    cancel_when_parent_ends(cancel, out)
     torch.set_num_threads(torch_threads)
     try:
         for event in retrain(Path(workspace_root), RetrainPlan.from_json(plan_json), compare_models, resume, cancel):
@@ -66,6 +84,7 @@ def run_in_process(workspace_root: Path, plan: RetrainPlan, resume: bool, on_eve
     process = context.Process(target=child_main, name="mandible-training", daemon=True,
                               args=(str(workspace_root), plan.to_json(), resume, out, child_cancel, threads))
     process.start()
+    final = None
     try:
         while True:
             if cancel.is_set():
@@ -78,12 +97,17 @@ def run_in_process(workspace_root: Path, plan: RetrainPlan, resume: bool, on_eve
                                         "Resume continues from the last finished epoch")
                 continue
             if isinstance(event, Finished):
+                final = event
                 return event.version
             if isinstance(event, Stopped):
+                final = event
                 raise Cancelled(event.message) if event.cancelled else TrainingError(event.message)
             on_event(event)
     finally:
-        process.join(timeout=30)
+        # After its final report the child has written everything and only tears its interpreter down (seconds
+        # with torch, more under load): that is not worth a longer wait. Otherwise it stops at its next step.
+        child_cancel.set()
+        process.join(timeout=EXIT_GRACE_S if final else STOP_WAIT_S)
         if process.is_alive():
             process.kill()
             process.join()
