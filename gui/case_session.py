@@ -21,7 +21,6 @@ from gui.undo import SliceUndoStacks
 
 log = logging.getLogger(__name__)
 
-STATUS_OF_SOURCE = {"none": SliceStatus.EMPTY, "predicted": SliceStatus.PREDICTED, "edited": SliceStatus.EDITED}
 MIN_RADIUS, MAX_RADIUS = 1, 100
 
 
@@ -101,7 +100,7 @@ class CaseSession(QObject):
     def _on_annotation_changed(self, index: int) -> None:
         annotation = self.annotations[index]
         if self.store.status(index) is not SliceStatus.REVIEWED:
-            self.store.set_status(index, STATUS_OF_SOURCE[annotation.source])
+            self.store.set_status(index, annotation.source)
         self.store.mark_dirty(index)
         self.pending_autosave.add(index)
         self.annotation_changed.emit(index)
@@ -185,8 +184,7 @@ class CaseSession(QObject):
         """R: mark the slice reviewed, or back to what its annotation says when it already was."""
         index = self.current
         if self.store.status(index) is SliceStatus.REVIEWED:
-            source = self.annotations[index].source if index in self.annotations else "none"
-            self.store.set_status(index, STATUS_OF_SOURCE[source])
+            self.store.set_status(index, self.annotation(index).source)
         else:
             self.annotation(index)
             self.store.set_status(index, SliceStatus.REVIEWED)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.annotation.slice_status import SliceStatus
+
 Region = tuple[slice, slice]
 
 
@@ -21,7 +23,7 @@ class MaskChange:
     bbox: (row slice, col slice) of the region that changed.
     old / new: uint8 mask pixels in that region before and after the edit.
     old_edited / new_edited: bool human-edited flags in that region before and after.
-    old_source / new_source: the annotation's source ("none", "predicted", "edited") before and after.
+    old_source / new_source: the annotation's source (EMPTY, PREDICTED or EDITED) before and after.
     """
 
     bbox: Region
@@ -29,8 +31,8 @@ class MaskChange:
     new: np.ndarray
     old_edited: np.ndarray | None = None
     new_edited: np.ndarray | None = None
-    old_source: str | None = None
-    new_source: str | None = None
+    old_source: SliceStatus | None = None
+    new_source: SliceStatus | None = None
 
     @property
     def num_pixels(self) -> int:
@@ -71,7 +73,7 @@ def union_region(a: Region | None, b: Region | None) -> Region | None:
 
 
 def make_change(old_mask: np.ndarray, new_mask: np.ndarray, old_edited: np.ndarray, new_edited: np.ndarray,
-                old_source: str, new_source: str, within: Region | None = None) -> MaskChange | None:
+                old_source: SliceStatus, new_source: SliceStatus, within: Region | None = None) -> MaskChange | None:
     """Build the change between two states, cropped to what differs; None when nothing differs.
 
     `within` restricts the comparison to a box known to hold every difference (a brush footprint),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from core.annotation.label_volume import (EXPORTABLE_STATUSES, assemble_label_volume, fill_gap_slices,
                                           find_gaps, require_geometry, require_labels, slice_ranges)
+from core.annotation.slice_status import SliceStatus
 from core.errors import ExportError
 from core.io.mesh import MeshOptions, build_mesh
 from core.workspace.case_store import CASE_FILE, CaseStore
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         raise ExportError("--smooth must be 0 or more iterations")
     volume = load_volume(args.input, series_uid=args.series)
     require_geometry(volume)
-    include = [name.strip() for name in args.statuses.split(",") if name.strip()]
+    include = _statuses(args.statuses)
     labels = require_labels(load_case_labels(args.labels, volume, include), volume)
     gaps = find_gaps(labels)
     if gaps:
@@ -66,6 +67,16 @@ def run(args: argparse.Namespace) -> int:
     summary["gaps"] = len(gaps)
     print(json.dumps(summary))
     return 0
+
+
+def _statuses(names: str) -> list[SliceStatus]:
+    """--statuses "predicted,edited" as SliceStatus values; ExportError naming the choices otherwise."""
+    chosen = [name.strip().lower() for name in names.split(",") if name.strip()]
+    known = {status.value: status for status in EXPORTABLE_STATUSES}
+    unknown = [name for name in chosen if name not in known]
+    if unknown or not chosen:
+        raise ExportError(f"--statuses takes a comma-separated list of {', '.join(known)}, not {names!r}")
+    return [known[name] for name in chosen]
 
 
 def load_case_labels(path: Path, volume, include=EXPORTABLE_STATUSES):

@@ -232,8 +232,8 @@ class CaseStore:
                 status = SliceStatus.EDITED
                 self.set_status(index, status)
             human = status.is_training_data
-            annotations[index] = SliceAnnotation(rec.height, rec.width, mask, mask.astype(bool) & human,
-                                                 "edited" if human else "predicted")
+            source = SliceStatus.EDITED if human else SliceStatus.PREDICTED
+            annotations[index] = SliceAnnotation(rec.height, rec.width, mask, mask.astype(bool) & human, source)
         return annotations
 
     def _autosave_indexes(self) -> list[int]:
@@ -289,7 +289,7 @@ class CaseStore:
             self.set_status(index, SliceStatus.EMPTY)
             return
         if self.status(index) is SliceStatus.EMPTY:
-            self.set_status(index, SliceStatus.EDITED if annotation.source == "edited" else SliceStatus.PREDICTED)
+            self.set_status(index, annotation.source)
         export_slice(self.annotations_dir, index, volume, annotation.mask, window)
         result.saved.append(index)
 
@@ -319,7 +319,7 @@ class CaseStore:
         imported: dict[int, SliceAnnotation] = {}
         for index in np.flatnonzero(labels.reshape(rec.num_slices, -1).any(axis=1)):
             mask = labels[index] != 0
-            imported[int(index)] = SliceAnnotation(rec.height, rec.width, mask, mask, "edited")
+            imported[int(index)] = SliceAnnotation(rec.height, rec.width, mask, mask, SliceStatus.EDITED)
             self.set_status(int(index), SliceStatus.EDITED)
             self.mark_dirty(int(index))
         return imported

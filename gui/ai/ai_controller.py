@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDockWidget, QFileDialog, QHBoxLayout, QMainWindow, QMessageBox,
                                QProgressBar, QToolButton, QWidget)
 
+from core.annotation.slice_status import SliceStatus
 from core.errors import MandibleStudioError
 from core.training.workspace_data import count_training_slices
 from core.workspace.model_versions import ModelVersion, ModelVersions
@@ -211,7 +212,7 @@ class AiController(QObject):
         session = self.window.session
         if session is None or self.predict.is_running:
             return
-        predicted = [i for i in range(session.num_slices) if session.status(i).value == "predicted"]
+        predicted = [i for i in range(session.num_slices) if session.status(i) is SliceStatus.PREDICTED]
         active = self.versions.active()
         if predicted and active is not None:
             self.predict.start(session, active.model_path, predicted)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from core.annotation.polygons import Polygon, mask_to_polygons, polygons_to_mask
+from core.annotation.slice_status import SliceStatus
 from core.annotation.slice_annotation import SliceAnnotation
 from core.io.loader import load_volume
 from core.io.nifti import load_nifti_labels
@@ -26,7 +27,7 @@ def labelled(sample) -> SliceAnnotation:
     """The clinical mandible contour of the sample's fullest slice, as a human annotation."""
     _, labels = sample
     mask = labels[SLICE]
-    return SliceAnnotation(*mask.shape, mask=mask, edited=mask.astype(bool), source="edited")
+    return SliceAnnotation(*mask.shape, mask=mask, edited=mask.astype(bool), source=SliceStatus.EDITED)
 
 
 def disk(shape, cx, cy, radius):
@@ -38,11 +39,11 @@ def test_brush_dab_paints_a_disk_and_undo_redo_restore_exact_pixels():
     ann = SliceAnnotation(64, 80)
     change = ann.paint_disk(30, 20, 4, 1)
     assert np.array_equal(ann.mask, disk((64, 80), 30, 20, 4))
-    assert ann.source == "edited" and np.array_equal(ann.edited, ann.mask.astype(bool))
+    assert ann.source is SliceStatus.EDITED and np.array_equal(ann.edited, ann.mask.astype(bool))
     # The change holds the dab's box only, not the slice.
     assert change.old.shape == change.new.shape == (9, 9)
     ann.undo_change(change)
-    assert not ann.mask.any() and not ann.edited.any() and ann.source == "none"
+    assert not ann.mask.any() and not ann.edited.any() and ann.source is SliceStatus.EMPTY
     ann.redo_change(change)
     assert np.array_equal(ann.mask, disk((64, 80), 30, 20, 4))
 
@@ -104,12 +105,12 @@ def test_prediction_then_human_edit_are_told_apart_and_undo_restores_the_predict
     prediction = labelled.mask.copy()
     ann = SliceAnnotation(*prediction.shape)
     ann.set_predicted(prediction)
-    assert ann.source == "predicted" and not ann.edited.any()
+    assert ann.source is SliceStatus.PREDICTED and not ann.edited.any()
     change = ann.paint_disk(10, 10, 3, 1)
-    assert ann.source == "edited"
+    assert ann.source is SliceStatus.EDITED
     assert np.array_equal(ann.edited, disk(prediction.shape, 10, 10, 3).astype(bool) & ~prediction.astype(bool))
     ann.undo_change(change)
-    assert ann.source == "predicted" and not ann.edited.any() and np.array_equal(ann.mask, prediction)
+    assert ann.source is SliceStatus.PREDICTED and not ann.edited.any() and np.array_equal(ann.mask, prediction)
 
 
 def sharpest_vertex(outer: np.ndarray) -> int:
@@ -253,3 +254,11 @@ def test_edits_during_a_stroke_are_refused():
         ann.fill_holes()
     assert stroke.finish() is not None
     assert ann.fill_holes() is None
+
+
+def test_the_source_is_a_slice_status_and_reviewed_is_not_a_source():
+    """One vocabulary: what an annotation says about itself is a SliceStatus; REVIEWED is a person's verdict."""
+    ann = SliceAnnotation(8, 8, mask=np.eye(8))
+    assert ann.source is SliceStatus.PREDICTED and ann.copy().source is SliceStatus.PREDICTED
+    with pytest.raises(ValueError, match="source"):
+        SliceAnnotation(8, 8, source=SliceStatus.REVIEWED)

@@ -89,3 +89,5 @@ def test_bad_requests_exit_2_with_a_clear_message(case, tmp_path, capsys):
     code, _, err = _export(capsys, "--input", ct, "--labels", label, "--stl", blocker / "m.stl")
     assert code == 2 and "is a file, not a folder" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "empty.nii.gz"]
+    code, _, err = _export(capsys, "--input", ct, "--labels", label, "--statuses", "edited,approved")
+    assert code == 2 and "predicted, edited, reviewed" in err

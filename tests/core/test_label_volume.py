@@ -30,7 +30,7 @@ def test_only_the_chosen_statuses_go_into_the_volume(case):
     slices = _annotated(labels)
     statuses = {i: (SliceStatus.PREDICTED if n % 2 else SliceStatus.REVIEWED) for n, i in enumerate(slices)}
     masks = {i: labels[i] for i in slices}
-    reviewed = assemble_label_volume(volume, masks, statuses, include=[SliceStatus.REVIEWED, "edited"])
+    reviewed = assemble_label_volume(volume, masks, statuses, include=[SliceStatus.REVIEWED, SliceStatus.EDITED])
     assert list(reviewed.used_slices) == slices[::2]
     assert reviewed.labels.shape == volume.shape
     assert np.array_equal(reviewed.labels[slices[0]], labels[slices[0]])

@@ -248,3 +248,19 @@ def test_a_labelme_file_dropped_into_the_case_counts_as_human_work(workspace, vo
         (store.annotations_dir / path.name).write_bytes(path.read_bytes())
     loaded = reopen(workspace, volume).load_annotations()
     assert np.array_equal(loaded[45].mask, ann.mask) and loaded[45].source == "edited"
+
+
+def test_a_draft_written_before_sources_were_statuses_still_opens(workspace, volume):
+    """Old drafts spelled an empty source "none"; they open as EMPTY with their status."""
+    import io
+
+    store = workspace.add_case(volume, SAMPLE_DIR)
+    buffer = io.BytesIO()
+    blank = np.packbits(np.zeros((128, 128), bool))
+    np.savez_compressed(buffer, mask=blank, edited=blank, shape=np.array((128, 128)), source=np.array("none"),
+                        status=np.array("reviewed"))
+    store.autosave_dir.mkdir(parents=True, exist_ok=True)
+    store.autosave_path(9).write_bytes(buffer.getvalue())
+    again = reopen(workspace, volume)
+    loaded = again.load_annotations()
+    assert loaded[9].source is SliceStatus.EMPTY and again.status(9) is SliceStatus.REVIEWED
