@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QProgressBar, Q
 from core.annotation.label_volume import assemble_label_volume
 from core.errors import MandibleStudioError
 from core.windowing import WINDOW_PRESETS
-from core.workspace import SaveError, Workspace
+from core.workspace import OpenCase, SaveError, Workspace
 from gui.actions import Actions
 from gui.ai import install_ai
-from gui.case_loading import LoadedCase, SeriesChoice, load_case, load_label_volume
+from gui.case_loading import SeriesChoice, load_label_volume, open_workspace_case
 from gui.case_session import CaseSession
 from gui import dialogs
 from gui.panels.case_list import CaseList
@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
         self.autosave_now()
         self.remember_view_state()
         path = Path(path)
-        job = partial(load_case, self.workspace, path, series_uid)
+        job = partial(open_workspace_case, self.workspace, path, series_uid)
         self._start_task(job, f"Opening {path.name}", self._on_case_loaded, self._on_open_failed)
         return True
 
@@ -210,13 +210,13 @@ class MainWindow(QMainWindow):
             return
         self._install_case(loaded)
 
-    def _install_case(self, loaded: LoadedCase) -> None:
+    def _install_case(self, case: OpenCase) -> None:
         old = self.session
         self.undo_group.setActiveStack(None)
         if old is not None:
-            old.undo.clear()
+            old.close()
             old.deleteLater()
-        session = CaseSession(loaded.volume, loaded.store, loaded.annotations, self.undo_group, self)
+        session = CaseSession(case, self.undo_group, self)
         session.set_brush_radius(self.tool_panel.radius.value())
         session.threshold_enabled = self.actions.hu_threshold.isChecked()
         session.threshold_hu = self.tool_panel.threshold.value()
@@ -226,17 +226,15 @@ class MainWindow(QMainWindow):
         self.session = session
         self.controller.set_session(session)
         self._set_case_actions_enabled(True)
-        self.setWindowTitle(f"{loaded.store.record.display_name} — Mandible Studio")
-        self.statusBar().showMessage(f"Opened {loaded.store.record.display_name}", 5000)
+        self.setWindowTitle(f"{case.record.display_name} — Mandible Studio")
+        self.statusBar().showMessage(f"Opened {case.record.display_name}", 5000)
         self.refresh_cases()
-        if session.pending_autosave:
-            self._schedule_autosave()
-        if loaded.warnings:
-            dialogs.show_warnings(self, "Opened with warnings", loaded.warnings)
-        self.case_opened.emit(loaded.store.case_id)
+        if case.warnings:
+            dialogs.show_warnings(self, "Opened with warnings", case.warnings)
+        self.case_opened.emit(case.store.case_id)
 
     def refresh_cases(self) -> None:
-        current = self.session.store.record.source if self.session is not None else None
+        current = self.session.case.record.source if self.session is not None else None
         records = self.workspace.recent_cases()
         seen = {r.case_id for r in records}
         records += [r for r in self.workspace.cases() if r.case_id not in seen]
@@ -269,12 +267,10 @@ class MainWindow(QMainWindow):
 
     def _on_labels_loaded(self, labels) -> None:
         try:
-            imported = self.session.store.import_labels(labels)
+            imported = self.session.import_labels(labels)
         except MandibleStudioError as exc:
             self._on_import_failed(str(exc))
             return
-        self.session.replace_annotations(imported)
-        self.controller.render_overlay()
         self.statusBar().showMessage(f"Imported labels on {len(imported)} slices (unsaved)", 5000)
         self.labels_imported.emit(len(imported))
 
@@ -294,7 +290,7 @@ class MainWindow(QMainWindow):
         except MandibleStudioError as exc:
             dialogs.show_error(self, "Cannot export", str(exc))
             return
-        self.export_dialog = ExportDialog(session.volume, labels, self, output_dir=session.store.case_dir)
+        self.export_dialog = ExportDialog(session.volume, labels, self, output_dir=session.case.store.case_dir)
         self.export_dialog.open()
 
     # --- saving -----------------------------------------------------------------------------------
@@ -305,10 +301,10 @@ class MainWindow(QMainWindow):
     def autosave_now(self) -> bool:
         """Write crash-recovery snapshots of the slices changed since the last autosave."""
         self.autosave_timer.stop()
-        if self.session is None or not self.session.pending_autosave:
+        if self.session is None or not self.session.case.pending_drafts:
             return True
         try:
-            written = self.session.autosave()
+            written = self.session.case.write_drafts()
         except SaveError as exc:
             self.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
             return False
@@ -320,7 +316,7 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         try:
-            self.session.store.flush()
+            self.session.case.flush()
         except SaveError as exc:
             log.warning("could not remember the last slice: %s", exc)
 
@@ -329,31 +325,28 @@ class MainWindow(QMainWindow):
         if self.session is None or (self.task is not None and self.task.is_running):
             return False
         self.autosave_now()
-        session = self.session
-        snapshots = session.snapshots()
-        window = self.controller.window
-
-        def job(progress, cancel):
-            return session.store.save(session.volume, snapshots, indexes=sorted(snapshots), window=window,
-                                      progress=progress, cancel=cancel)
-
-        self._start_task(job, "Saving", self._on_saved, self._on_save_failed)
+        case = self.session.case
+        plan = case.prepare_save()
+        self._start_task(plan.run, "Saving", lambda result: self._on_saved(case, plan, result), self._on_save_failed)
         return True
 
     def save_now(self) -> bool:
         """Save in the GUI thread (used when closing); True on success."""
-        session = self.session
         try:
-            session.store.save(session.volume, session.snapshots(), window=self.controller.window)
+            self.session.case.save()
         except MandibleStudioError as exc:
             self._on_save_failed(str(exc))
             return False
         self.controller.refresh_statuses()
         return True
 
-    def _on_saved(self, result) -> None:
-        self.controller.refresh_statuses()
-        self.statusBar().showMessage(f"Saved {len(result.saved)} slice(s) to {self.session.store.annotations_dir}", 6000)
+    def _on_saved(self, case: OpenCase, plan, result) -> None:
+        try:
+            case.finish_save(plan, result)
+        except SaveError as exc:
+            self._on_save_failed(str(exc))
+            return
+        self.statusBar().showMessage(f"Saved {len(result.saved)} slice(s) to {case.store.annotations_dir}", 6000)
         self.saved.emit(list(result.saved))
 
     def _on_save_failed(self, message: str) -> None:
@@ -366,8 +359,8 @@ class MainWindow(QMainWindow):
         if self.task is not None:  # its thread may still be winding down after delivering its result
             self.task.cancel()
             self.task.wait(5000)
-        if self.session is not None and self.session.store.dirty_indexes():
-            answer = dialogs.ask_save_changes(self, len(self.session.store.dirty_indexes()))
+        if self.session is not None and self.session.case.unsaved_indexes():
+            answer = dialogs.ask_save_changes(self, len(self.session.case.unsaved_indexes()))
             if answer == "cancel" or (answer == "save" and not self.save_now()):
                 event.ignore()
                 return

@@ -56,11 +56,11 @@ class SliceController(QObject):
         self.session = session
         if session is None:
             return
-        session.annotation_changed.connect(self._on_annotation_changed)
+        session.mask_changed.connect(self._on_mask_changed)
         session.status_changed.connect(self._on_status_changed)
         self.tools = {"polygon": PolygonTool(session), "edit": VertexEditTool(session),
                       "brush": BrushTool(session), "eraser": EraserTool(session)}
-        saved = session.store.window
+        saved = session.case.window
         if saved is not None:
             self.set_window(saved, preset="")
         elif session.volume.units == "HU":
@@ -70,7 +70,7 @@ class SliceController(QObject):
         self.slider.blockSignals(True)
         self.slider.setRange(1, session.num_slices)
         self.slider.blockSignals(False)
-        self.slice_list.set_slices(session.statuses(), set(session.store.dirty_indexes()))
+        self.slice_list.set_slices(session.case.statuses(), set(session.case.unsaved_indexes()))
         self.show_slice(session.current, force=True)
         self.view.fit_to_window()
         self.use_tool(self.tool_name)
@@ -109,7 +109,7 @@ class SliceController(QObject):
         self.view.set_overlay(rgba_to_qimage(rgba))
         self.view.set_overlay_visible(self.style.visible and not self._peeking)
 
-    def _on_annotation_changed(self, index: int) -> None:
+    def _on_mask_changed(self, index: int, region) -> None:
         if index == self.current:
             self.render_overlay()
             tool = self.view.tool
@@ -119,7 +119,8 @@ class SliceController(QObject):
                 tool.refresh()
 
     def _on_status_changed(self, index: int) -> None:
-        self.slice_list.set_status(index, self.session.status(index), self.session.is_unsaved(index))
+        case = self.session.case
+        self.slice_list.set_status(index, case.status(index), case.is_unsaved(index))
 
     def refresh_statuses(self) -> None:
         if self.session is not None:
@@ -130,7 +131,7 @@ class SliceController(QObject):
     def set_window(self, window: Window, preset: str = "") -> None:
         self.window, self.preset = window, preset
         if self.session is not None:
-            self.session.store.window = window
+            self.session.case.window = window
             self.view.set_image(gray_to_qimage(hu_to_display(self.session.volume.hu[self.current], window)))
         self.labels["window"].setText(f"W {window.width:.0f} / L {window.center:.0f}")
         self.window_changed.emit(window.center, window.width, preset)

@@ -43,7 +43,7 @@ def _smoke(tmp: Path) -> dict:
     model = _predict_one_slice(window, index)
     if model is None:  # no model installed: save the clinical contour instead, through the same path
         session.annotation(index).copy_from(reference)
-    return {"case": session.store.record.display_name, "slices": session.num_slices, "slice": index,
+    return {"case": session.case.record.display_name, "slices": session.num_slices, "slice": index,
             "model": model, **_export_one_slice(session, index, tmp / "labelme")}
 
 

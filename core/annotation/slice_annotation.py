@@ -69,6 +69,11 @@ class SliceAnnotation:
         return not self.mask.any()
 
     @property
+    def stroke_open(self) -> bool:
+        """True between begin_stroke and finish: a brush or eraser drag is being painted."""
+        return self._stroke is not None
+
+    @property
     def polygons(self) -> list[Polygon]:
         """The mask's outlines (outer ring + holes per connected region), cached until the next change."""
         if self._polygons is None:

@@ -82,11 +82,11 @@ def _statuses(names: str) -> list[SliceStatus]:
 def load_case_labels(path: Path, volume, include=EXPORTABLE_STATUSES):
     """Labels from a workspace case folder (slices whose status is in `include`), a NIfTI file or a Labelme folder."""
     if (Path(path) / CASE_FILE).is_file():
-        store = CaseStore(path)
-        masks = {index: annotation.mask for index, annotation in store.load_annotations(volume.shape).items()}
-        for warning in store.load_warnings:
+        content = CaseStore(path).load(volume.shape)
+        masks = {index: annotation.mask for index, annotation in content.annotations.items()}
+        for warning in content.warnings:
             log.warning("%s: %s", path, warning)
-        return assemble_label_volume(volume, masks, store.statuses, include).labels
+        return assemble_label_volume(volume, masks, content.statuses, include).labels
     from core.io.labels import load_labels
 
     return load_labels(path, volume)

@@ -24,7 +24,8 @@ CASE_VERSION = 1
 
 @dataclass
 class CaseRecord:
-    """One case of a workspace. `statuses` lists only slices that are not EMPTY."""
+    """One case of a workspace. `statuses` lists only slices that are not EMPTY; `confidences` how sure the
+    model was on each slice it last predicted (core/inference/confidence.py)."""
 
     case_id: str
     display_name: str
@@ -37,6 +38,7 @@ class CaseRecord:
     last_slice: int = 0
     window: tuple[float, float] | None = None
     statuses: dict[int, SliceStatus] = field(default_factory=dict)
+    confidences: dict[int, float] = field(default_factory=dict)
     created: str = field(default_factory=lambda: _now())
     modified: str = field(default_factory=lambda: _now())
 
@@ -50,6 +52,7 @@ class CaseRecord:
     def to_json(self) -> str:
         data: dict[str, Any] = {"format": CASE_FORMAT, "version": CASE_VERSION, **asdict(self)}
         data["statuses"] = {str(i): s.value for i, s in sorted(self.statuses.items())}
+        data["confidences"] = {str(i): round(c, 4) for i, c in sorted(self.confidences.items())}
         data["window"] = list(self.window) if self.window else None
         return json.dumps(data, indent=1)
 
@@ -69,6 +72,7 @@ class CaseRecord:
                        last_slice=int(data.get("last_slice", 0)),
                        window=(float(window[0]), float(window[1])) if window else None,
                        statuses={i: s for i, s in statuses.items() if s is not SliceStatus.EMPTY},
+                       confidences={int(i): float(c) for i, c in data.get("confidences", {}).items()},
                        created=str(data.get("created", _now())), modified=str(data.get("modified", _now())))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise InputError(f"{path} is not a readable Mandible Studio case file ({exc}); "

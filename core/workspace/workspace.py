@@ -121,7 +121,6 @@ class Workspace:
             self._check_same_grid(store.record, volume)
             if source is not None and Path(source).exists():
                 store.relocate(source)
-                store.flush()
         else:
             if kind is None:
                 kind = describe_input(source) if source is not None and Path(source).exists() else "memory"

@@ -12,14 +12,12 @@ import logging
 import threading
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from core.errors import Cancelled, ModelFileError
 from core.inference.postprocess import clean_mask
 from core.inference.segmenter import Segmenter
 from core.volume import Volume
-from core.annotation.slice_status import SliceStatus
 from gui.ai.jobs import ItemRelay, make_ai_task
 from gui.case_session import CaseSession
 
@@ -118,20 +116,9 @@ class PredictController(QObject):
         session = self._session
         if session is None:
             return
-        painting_here = index == session.current and session.stroke_open
-        if painting_here or (session.status(index).is_training_data and not self._overwrite):
+        if not session.take_prediction(index, mask, overwrite=self._overwrite):
             self._kept += 1  # edited by the user while the job ran, or being painted right now
             return
-        annotation = session.annotation(index)
-        change = annotation.set_predicted(np.asarray(mask, np.uint8))
-        session.undo.push(index, annotation, change, "Segment slice")
-        if session.status(index) is not SliceStatus.PREDICTED:  # also when the model found no mandible
-            session.store.set_status(index, SliceStatus.PREDICTED)
-            session.store.mark_dirty(index)
-            session.status_changed.emit(index)
-        # Not autosaved: a prediction can be recomputed, and snapshotting a whole case's worth of them in
-        # the GUI thread stalled it (docs/decisions/072). Ctrl+S saves them like any unsaved slice.
-        session.pending_autosave.discard(index)
         self._applied += 1
         self.slice_predicted.emit(index)
 

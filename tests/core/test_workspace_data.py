@@ -8,8 +8,7 @@ from core.errors import TrainingError
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from core.training.data import discover_cases, load_case, split_cases
 from core.training.workspace_data import count_training_slices, gather_workspace_data, load_staged
-from core.workspace import Workspace
-from core.annotation.slice_status import SliceStatus
+from core.workspace import OpenCase, Workspace
 from tests.conftest import shared_path
 
 CASES = ("okbp_pt_201", "okbp_pt_202")
@@ -21,11 +20,12 @@ def _add_labelled_case(workspace: Workspace, name: str, keep: int):
     volume = load_nifti_volume(image)
     labels = load_nifti_labels(root / "labelsTr" / f"{name}.nii.gz", volume)
     store = workspace.add_case(volume, image)
-    annotations = store.import_labels(labels)
-    chosen = sorted(annotations)[:keep]
-    store.set_status(chosen[0], SliceStatus.REVIEWED)
-    store.save(volume, annotations, indexes=chosen)
-    return store, volume, labels, chosen
+    case = OpenCase(volume, store)
+    chosen = [i for i in range(len(labels)) if labels[i].any()][:keep]
+    case.import_labels(labels * np.isin(np.arange(len(labels)), chosen)[:, None, None])
+    case.toggle_reviewed(chosen[0])
+    case.save()
+    return case, volume, labels, chosen
 
 
 @pytest.fixture
@@ -37,12 +37,11 @@ def labelled_workspace(tmp_path):
 
 def test_only_saved_human_slices_are_staged_with_exact_hu(labelled_workspace, tmp_path):
     workspace, cases = labelled_workspace
-    store, volume, labels, chosen = cases["okbp_pt_201"]
+    case, volume, labels, chosen = cases["okbp_pt_201"]
+    store = case.store
     predicted = max(chosen) + 1  # a saved prediction is not training data
-    store.set_status(predicted, SliceStatus.PREDICTED)
-    from core.annotation.slice_annotation import SliceAnnotation
-    store.save(volume, {predicted: SliceAnnotation(*volume.shape[1:], labels[predicted], source="predicted")},
-               indexes=[predicted])
+    case.apply_prediction(predicted, labels[predicted])
+    case.save()
     assert store.annotation_path(predicted).exists()
 
     data = gather_workspace_data(workspace, tmp_path / "staged", val_fraction=0.5, seed=0)
@@ -77,9 +76,7 @@ def test_no_training_data_says_what_to_do(tmp_path):
 
 def test_case_whose_ct_moved_is_left_out_with_a_warning(labelled_workspace, tmp_path):
     workspace, cases = labelled_workspace
-    store = cases["okbp_pt_202"][0]
-    store.relocate(tmp_path / "gone.nii.gz")
-    store.flush()
+    cases["okbp_pt_202"][0].store.relocate(tmp_path / "gone.nii.gz")
     data = gather_workspace_data(workspace, tmp_path / "staged")
-    assert list(data.slices) == [cases["okbp_pt_201"][0].case_id]
+    assert list(data.slices) == [cases["okbp_pt_201"][0].store.case_id]
     assert len(data.warnings) == 1 and "no longer" in data.warnings[0]

@@ -127,7 +127,7 @@ def test_model_that_fails_to_load_shows_a_message_and_app_stays_usable(ai_window
     assert title == "Segmentation failed" and "modified" in text
     assert not ai.job_bar.isVisible() and not ai.predict.is_running
     wheel(window, 3)  # still usable: scroll, and segment with a good model
-    assert window.session.current == window.session.store.last_slice
+    assert window.session.current == window.session.case.last_slice
     _use_model(ai, biased_models["background"])
     with qtbot.waitSignal(ai.predict.finished, timeout=JOB_TIMEOUT_MS):
         assert ai.segment_slice()

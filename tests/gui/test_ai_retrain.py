@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from core.io.nifti import load_nifti_labels, load_nifti_volume
-from core.workspace import Workspace
+from core.workspace import OpenCase, Workspace
 from core.annotation.slice_status import SliceStatus
 from gui.ai import ai_controller, install_ai
 from gui.ai.retrain_dialog import RetrainDialog
@@ -122,11 +122,10 @@ def _workspace_with_reviewed_cases(root) -> None:
     for name in CASES:
         volume = load_nifti_volume(_validation(name, "image"))
         labels = load_nifti_labels(_validation(name, "label"), volume)
-        store = workspace.add_case(volume, _validation(name, "image"))
-        annotations = store.import_labels(labels)
-        for index in annotations:
-            store.set_status(index, SliceStatus.REVIEWED)
-        store.save(volume, annotations)
+        case = OpenCase(volume, workspace.add_case(volume, _validation(name, "image")))
+        for index in case.import_labels(labels):
+            case.toggle_reviewed(index)
+        case.save()
 
 
 def test_cancel_stops_within_two_seconds_and_resume_finishes(make_window, qtbot, monkeypatch, workspace_dir,

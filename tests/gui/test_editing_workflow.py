@@ -55,7 +55,7 @@ def test_draw_drag_paint_erase_undo_redo_save(qtbot, sample_window, tmp_path):
         click(qtbot, window, *point)
     square = labelme_polygon(SQUARE)
     assert np.array_equal(current_mask(window).astype(bool), square)
-    assert window.session.status(SLICE) is SliceStatus.EDITED and window.session.is_unsaved(SLICE)
+    assert window.session.status(SLICE) is SliceStatus.EDITED and window.session.case.is_unsaved(SLICE)
 
     key(qtbot, window, Qt.Key.Key_V)
     drag(qtbot, window, (60, 60), DRAGGED[2])
@@ -83,10 +83,10 @@ def test_draw_drag_paint_erase_undo_redo_save(qtbot, sample_window, tmp_path):
     with qtbot.waitSignal(window.saved, timeout=30_000) as saved:
         key(qtbot, window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert saved.args[0] == [SLICE]
-    assert not window.session.is_unsaved(SLICE)
+    assert not window.session.case.is_unsaved(SLICE)
     assert "unsaved" not in window.slice_list.item(SLICE).text()
 
-    json_path = window.session.store.annotation_path(SLICE)
+    json_path = window.session.case.store.annotation_path(SLICE)
     mask, label_file = read_slice_mask(json_path, *SHAPE)
     assert np.array_equal(mask.astype(bool), painted)
     assert json_path.with_suffix(".png").exists()
