@@ -7,6 +7,8 @@
                  GUI thread's worst stall while it loads (a 10 ms QTimer measuring gaps), vs the timer's
                  worst gap while idle, same run
   save           the worst stall while Ctrl+S writes 40 edited slices as Labelme JSON + PNG
+  drafts         the worst stall while the drafts of a whole case of predictions (128 slices) are written a few
+                 at a time by the autosave timer, vs writing them all at once in the GUI thread, same run
 
     .venv/bin/python benchmarks/bench_gui.py [--slices 300] [--size 512] [--switches 200]
 """
@@ -139,6 +141,39 @@ def bench_save(app, window, slices: int) -> None:
     print(f"save {slices} slices: {took:.2f} s; GUI worst stall {meter.stop():.0f} ms")
 
 
+def _ring(rows: int, cols: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    ring = ((xx - cols / 2) ** 2 / (cols / 3) ** 2 + (yy - rows / 2) ** 2 / (rows / 4) ** 2)
+    return ((ring < 1.0) & (ring > 0.7)).astype(np.uint8)
+
+
+def bench_drafts(app, window, slices: int) -> None:
+    session = window.session
+    mask = _ring(*session.volume.shape[1:])
+    slices = min(slices, session.num_slices)
+
+    def predict_all(shift: int) -> None:  # what a whole-case segmentation hands the case, slice by slice
+        for index in range(slices):
+            session.take_prediction(index, np.roll(mask, index + shift, axis=1), 0.9, overwrite=True)
+
+    predict_all(1)
+    start = time.perf_counter()
+    window.autosave_now()  # baseline: every draft at once in the GUI thread
+    at_once = (time.perf_counter() - start) * 1000
+    window.autosave_ms = 10
+    predict_all(2)
+    meter = StallMeter()
+    meter.start()
+    start = time.perf_counter()
+    while session.case.pending_drafts:
+        app.processEvents()
+        time.sleep(0.001)
+    took = time.perf_counter() - start
+    worst = meter.stop()
+    print(f"drafts of {slices} predicted slices: a few at a time, GUI worst stall {worst:.0f} ms ({took:.2f} s in "
+          f"all); all at once (baseline) {at_once:.0f} ms in one stall; ratio {at_once / worst:.1f}x")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--slices", type=int, default=300)
@@ -158,6 +193,7 @@ def main() -> int:
         bench_open(app, window, folder)
         bench_switch(app, window, args.switches)
         bench_save(app, window, min(40, args.slices))
+        bench_drafts(app, window, 128)
         window.close()
     return 0
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QUndoGroup
-from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QProgressBar, QScrollArea, QSlider,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider
 
 from core.annotation.label_volume import assemble_label_volume
 from core.errors import MandibleStudioError
@@ -29,15 +28,20 @@ from gui.panels.slice_list import SliceList
 from gui.panels.tool_panel import ToolPanel
 from gui.slice_controller import SliceController
 from gui.slice_view import SliceView
+from gui.window_layout import add_fixed_dock, central_area, scrolling_column, titled_split
 from gui.workers import BackgroundTask
 
 log = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 3000
+# Drafts are written a few at a time, so a whole case of predictions never stalls the GUI (decision 141).
+DRAFT_BUDGET_S = 0.03
+DRAFT_PAUSE_MS = 15
 DEFAULT_SIZE = (1440, 900)
 
 
 class MainWindow(QMainWindow):
+    case_closing = Signal()  # another case is about to replace the open one: stop feeding it
     case_opened = Signal(str)  # case id
     open_failed = Signal(str)
     saved = Signal(list)  # slice indexes written
@@ -62,48 +66,33 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_status_bar()
         self._bind_undo_actions()
+        self.autosave_ms = autosave_ms
         self.autosave_timer = QTimer(self, singleShot=True, interval=autosave_ms)
-        self.autosave_timer.timeout.connect(self.autosave_now)
+        self.autosave_timer.timeout.connect(self._write_some_drafts)
         self.actions.toggle_overlay.setChecked(True)
         self.actions.tool_polygon.setChecked(True)
         self._set_case_actions_enabled(False)
         self.refresh_cases()
         self.ai = install_ai(self)  # AI menu, Training/Models docks, segmentation (gui/ai, issue 5)
 
-    # --- layout -----------------------------------------------------------------------------------
+    # --- layout (gui/window_layout.py) -------------------------------------------------------------
     def _build_central(self) -> None:
         self.view = SliceView()
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="sliceSlider")
         self.slider.setToolTip("Slice (mouse wheel, A / D)")
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.slider)
-        self.setCentralWidget(central)
+        self.setCentralWidget(central_area(self.view, self.slider))
         self.slice_list = SliceList()
         self.case_list = CaseList()
         self.case_list.case_activated.connect(self.open_path)
         self.status_labels = {key: QLabel() for key in ("slice", "hu", "zoom", "window")}
 
     def _build_docks(self) -> None:
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(_titled("Cases", self.case_list))
-        left.addWidget(_titled("Slices", self.slice_list))
-        left.setSizes([180, 600])
-        self._add_dock("Case", left, Qt.DockWidgetArea.LeftDockWidgetArea, 230)
+        left = titled_split([("Cases", self.case_list), ("Slices", self.slice_list)], [180, 600])
+        add_fixed_dock(self, "Case", left, Qt.DockWidgetArea.LeftDockWidgetArea, 230)
         self.tool_panel = ToolPanel(self.actions)
         self.overlay_panel = OverlayPanel(self.actions, self.controller.style, WINDOW_PRESETS)
-        right = QWidget()
-        layout = QVBoxLayout(right)
-        layout.addWidget(self.tool_panel)
-        layout.addWidget(self.overlay_panel)
-        layout.addStretch(1)
-        scroll = QScrollArea(widgetResizable=True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(right)
-        self._add_dock("Tools", scroll, Qt.DockWidgetArea.RightDockWidgetArea, 270)
+        right = scrolling_column(self.tool_panel, self.overlay_panel)
+        self.tools_dock = add_fixed_dock(self, "Tools", right, Qt.DockWidgetArea.RightDockWidgetArea, 270)
         self.tool_panel.brush_radius_changed.connect(self._on_radius_from_panel)
         self.tool_panel.threshold_changed.connect(lambda hu: self._session_set("threshold_hu", hu))
         self.tool_panel.min_island_changed.connect(lambda n: self._session_set("min_island", n))
@@ -111,14 +100,6 @@ class MainWindow(QMainWindow):
         self.overlay_panel.preset_chosen.connect(self.controller.apply_preset)
         self.overlay_panel.window_changed.connect(self.controller.set_center_width)
         self.controller.window_changed.connect(self.overlay_panel.show_window)
-
-    def _add_dock(self, title: str, widget: QWidget, area, width: int) -> None:
-        dock = QDockWidget(title, self, objectName=f"dock{title}")
-        dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-        dock.setTitleBarWidget(QWidget())
-        widget.setMinimumWidth(width)
-        self.addDockWidget(area, dock)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -164,8 +145,8 @@ class MainWindow(QMainWindow):
         if self.task is not None and self.task.is_running:
             self.statusBar().showMessage("Still busy; wait for the current job to finish.", 4000)
             return False
-        self.autosave_now()
-        self.remember_view_state()
+        if not self.keep_draft():
+            return False
         path = Path(path)
         job = partial(open_workspace_case, self.workspace, path, series_uid)
         self._start_task(job, f"Opening {path.name}", self._on_case_loaded, self._on_open_failed)
@@ -211,6 +192,9 @@ class MainWindow(QMainWindow):
         self._install_case(loaded)
 
     def _install_case(self, case: OpenCase) -> None:
+        if not self.keep_draft():  # the user edited while the other case loaded, and the disk refuses
+            self.open_failed.emit("the open case's draft could not be written")
+            return
         old = self.session
         self.undo_group.setActiveStack(None)
         if old is not None:
@@ -296,10 +280,22 @@ class MainWindow(QMainWindow):
     # --- saving -----------------------------------------------------------------------------------
     def _schedule_autosave(self) -> None:
         if not self.autosave_timer.isActive():
-            self.autosave_timer.start()
+            self.autosave_timer.start(self.autosave_ms)
+
+    def _write_some_drafts(self) -> None:
+        """The autosave timer: drafts for about DRAFT_BUDGET_S, then the GUI gets a turn before the next ones."""
+        if self.session is None:
+            return
+        try:
+            self.session.case.write_drafts(max_seconds=DRAFT_BUDGET_S)
+        except SaveError as exc:
+            self.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
+            return
+        if self.session.case.pending_drafts:
+            self.autosave_timer.start(DRAFT_PAUSE_MS)
 
     def autosave_now(self) -> bool:
-        """Write crash-recovery snapshots of the slices changed since the last autosave."""
+        """Write the drafts of every slice changed since the last one; False (and a message) on a disk error."""
         self.autosave_timer.stop()
         if self.session is None or not self.session.case.pending_drafts:
             return True
@@ -309,6 +305,23 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
             return False
         self.statusBar().showMessage(f"Autosaved {len(written)} slice(s)", 2000)
+        return True
+
+    def keep_draft(self) -> bool:
+        """Before another case replaces the open one: stop what feeds it and keep its unsaved work as a draft.
+
+        Like "Close, Keep Draft" (decision 044): the work comes back, still unsaved, when the case is opened
+        again. False (and a message) when the draft cannot be written; the case then stays open.
+        """
+        if self.session is None:
+            return True
+        self.case_closing.emit()
+        if not self.autosave_now():
+            dialogs.show_error(self, "Cannot keep the draft",
+                               "The unsaved work on this case could not be written to the workspace, so it stays "
+                               "open. Free some disk space, or save it with Ctrl+S, then open the other case.")
+            return False
+        self.remember_view_state()
         return True
 
     def remember_view_state(self) -> None:
@@ -383,12 +396,3 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.open_path(urls[0])
 
-
-def _titled(title: str, widget: QWidget) -> QWidget:
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(6, 6, 6, 0)
-    label = QLabel(title, objectName="panelTitle")
-    layout.addWidget(label)
-    layout.addWidget(widget)
-    return box

@@ -175,7 +175,7 @@ class AiController(QObject):
         v.rollback_requested.connect(self.rollback)
         v.import_requested.connect(self.import_model)
         v.export_requested.connect(self.export_model)
-        self.window.case_opened.connect(lambda case_id: self.predict.detach())
+        self.window.case_closing.connect(self.predict.detach)
 
     # --- segmentation -------------------------------------------------------------------------------
     def _model_or_explain(self) -> Path | None:
