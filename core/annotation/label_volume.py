@@ -74,12 +74,12 @@ def assemble_label_volume(volume: Volume, masks: Mapping[int, np.ndarray],
     used = []
     for index in sorted(masks):
         if not 0 <= index < volume.num_slices:
-            raise ExportError(f"slice {index} is outside the CT '{volume.name}' (0..{volume.num_slices - 1})")
+            raise ExportError(f"slice {index + 1} is outside the CT '{volume.name}' (1..{volume.num_slices})")
         if wanted is not None and (statuses is None or statuses.get(index) not in wanted):
             continue
         mask = np.asarray(masks[index])
         if mask.shape != volume.shape[1:]:
-            raise ExportError(f"the mask of slice {index} is {mask.shape}, the CT slice is {volume.shape[1:]}")
+            raise ExportError(f"the mask of slice {index + 1} is {mask.shape}, the CT slice is {volume.shape[1:]}")
         labels[index] = mask > 0
         used.append(index)
     gaps = find_gaps(labels)
@@ -100,9 +100,9 @@ def find_gaps(labels: np.ndarray) -> list[int]:
 
 
 def slice_ranges(indices: Collection[int]) -> str:
-    """'3-5, 9' for [3, 4, 5, 9]: how gaps are shown to the user."""
+    """'4-6, 10' for indexes [3, 4, 5, 9]: how gaps are shown to the user, as slice numbers counted from 1."""
     spans: list[list[int]] = []
-    for index in sorted(indices):
+    for index in sorted(i + 1 for i in indices):
         if spans and index == spans[-1][1] + 1:
             spans[-1][1] = index
         else:
@@ -121,7 +121,7 @@ def fill_gap_slices(labels: np.ndarray, pixel_spacing=(1.0, 1.0)) -> np.ndarray:
         for index in range(below + 1, above):
             t = (index - below) / (above - below)
             out[index] = ((1 - t) * near + t * far) > 0
-        log.info("filled slices %d..%d between annotated slices %d and %d", below + 1, above - 1, below, above)
+        log.info("filled slices %d..%d between annotated slices %d and %d", below + 2, above, below + 1, above + 1)
     return out
 
 

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", required=True, type=Path, help="the CT: a DICOM folder or a NIfTI file")
     parser.add_argument("--labels", required=True, type=Path,
-                        help="a NIfTI label volume, a folder of Labelme JSON (<index:04d>.json) as convert writes, "
+                        help="a NIfTI label volume, a folder of Labelme JSON (<NNNN>.json) as convert writes, "
                              "or a workspace case folder (the one holding case.json)")
     parser.add_argument("--statuses", default="predicted,edited,reviewed",
                         help="for a workspace case: which slices to use (default %(default)s)")

@@ -1,6 +1,6 @@
 """`python main.py predict --model MODEL INPUT --out DIR`: segment the mandible in a CT.
 
-Writes DIR/<index:04d>.png + DIR/<index:04d>.json (Labelme; no shapes where no mandible was found)
+Writes DIR/<NNNN>.png + DIR/<NNNN>.json (Labelme; no shapes where no mandible was found)
 for every slice, and DIR/mandible_mask.nii.gz with the whole mask on the CT's grid.
 """
 from __future__ import annotations

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from core.errors import InputError, LabelFileError
-from core.io.slice_export import PROVENANCE_KEY, read_slice_mask
+from core.io.slice_export import PROVENANCE_KEY, labelled_slice_index, read_slice_mask
 from core.volume import Volume
 from core.inference.preprocess import display_to_hu
 
@@ -142,7 +142,7 @@ def _load_labelme_case(ref: CaseRef) -> LabelledCase:
         spacing = provenance.get("pixel_spacing_mm") or spacing
         images.append(image)
         masks.append(mask)
-        numbers.append(int(provenance.get("slice_index", int(_SLICE_JSON.match(json_path.name).group(1)))))
+        numbers.append(labelled_slice_index(json_path, label_file))
     if len({im.shape for im in images}) > 1:
         raise InputError(f"the Labelme slices in {ref.image} have different sizes; one folder must hold one scan")
     if all(w is not None for w in windows):

@@ -20,6 +20,8 @@ from core.annotation.slice_status import SliceStatus
 
 CASE_FORMAT = "mandible-studio-case"
 CASE_VERSION = 1
+# How slice files are named: 1 = <index:04d> (0-based, before decision 143), 2 = core.io.slice_export.slice_stem.
+SLICE_FILE_LAYOUT = 2
 
 
 @dataclass
@@ -39,6 +41,7 @@ class CaseRecord:
     window: tuple[float, float] | None = None
     statuses: dict[int, SliceStatus] = field(default_factory=dict)
     confidences: dict[int, float] = field(default_factory=dict)
+    layout: int = SLICE_FILE_LAYOUT
     created: str = field(default_factory=lambda: _now())
     modified: str = field(default_factory=lambda: _now())
 
@@ -73,6 +76,7 @@ class CaseRecord:
                        window=(float(window[0]), float(window[1])) if window else None,
                        statuses={i: s for i, s in statuses.items() if s is not SliceStatus.EMPTY},
                        confidences={int(i): float(c) for i, c in data.get("confidences", {}).items()},
+                       layout=int(data.get("layout", 1)),
                        created=str(data.get("created", _now())), modified=str(data.get("modified", _now())))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise InputError(f"{path} is not a readable Mandible Studio case file ({exc}); "

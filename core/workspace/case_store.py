@@ -1,9 +1,11 @@
 """One case folder on disk: saved Labelme slices, the case record, drafts of unsaved slices, crash recovery.
 
-Layout of a case folder (docs/decisions/030-workspace-layout.md):
-  case.json                      CaseRecord: source, shape, statuses, confidences, last slice, window
-  annotations/<index:04d>.json   Labelme JSON (+ .png beside it), written by core.io.slice_export
-  autosave/<index:04d>.npz       the draft of one unsaved slice (mask, edited flags, source, status)
+Layout of a case folder (docs/decisions/030-workspace-layout.md, 143):
+  case.json                      CaseRecord: source, shape, statuses, confidences, last slice, window, layout
+  annotations/<NNNN>.json        Labelme JSON (+ .png beside it), written by core.io.slice_export
+  autosave/<NNNN>.npz            the draft of one unsaved slice (mask, edited flags, source, status)
+NNNN is the slice number a user sees (core.io.slice_export.slice_stem): the 64th slice is 0064. A folder
+written with 0-based names (layout 1) is renamed once when it is opened (core.workspace.slice_numbering).
 
 This is persistence only: what is unsaved, what waits for a draft and what the user sees live in
 core.workspace.open_case.OpenCase. `load` reads saved JSON first and lays the drafts over it, so a
@@ -23,11 +25,12 @@ from core.annotation.slice_annotation import SliceAnnotation
 from core.annotation.slice_status import SliceStatus
 from core.errors import Cancelled, InputError, LabelFileError, MandibleStudioError
 from core.io.atomic import atomic_write_text
-from core.io.slice_export import export_slice, export_window, read_slice_mask, slice_stem
+from core.io.slice_export import export_slice, export_window, read_slice_mask, slice_index_of, slice_stem
 from core.volume import Volume
 from core.windowing import DEFAULT_PRESET, WINDOW_PRESETS, Window
 from core.workspace.autosave import read_autosave, write_autosave
 from core.workspace.case_record import CaseRecord
+from core.workspace.slice_numbering import migrate_slice_numbers
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,12 @@ class CaseStore:
             raise InputError(f"cannot read {path} ({exc}); is this a Mandible Studio case folder?") from exc
         self.record = CaseRecord.from_json(text, path)
         self._lock = threading.RLock()
+        try:
+            migrate_slice_numbers(self.case_dir, self.record, self.write_record)
+        except OSError as exc:
+            raise InputError(f"the slice files in {self.case_dir} must be renamed to slice numbers counted from 1, "
+                             f"but that failed ({exc.strerror or exc}); make the workspace writable and open "
+                             "the case again") from exc
 
     @classmethod
     def create(cls, case_dir: str | Path, record: CaseRecord) -> "CaseStore":
@@ -178,8 +187,10 @@ class CaseStore:
 
     def _load_saved(self, content: CaseContent) -> None:
         rec = self.record
-        for path in sorted(self.annotations_dir.glob("[0-9][0-9][0-9][0-9].json")):
-            index = int(path.stem)
+        for path in sorted(self.annotations_dir.glob("*.json")):
+            index = slice_index_of(path.name)
+            if index is None:
+                continue
             if index >= rec.num_slices:
                 content.warnings.append(f"{path.name} is beyond the case's {rec.num_slices} slices; ignored")
                 continue
@@ -198,8 +209,8 @@ class CaseStore:
                                                          source)
 
     def _draft_indexes(self) -> list[int]:
-        indexes = (int(p.stem) for p in self.autosave_dir.glob("[0-9][0-9][0-9][0-9].npz"))
-        return sorted(i for i in indexes if i < self.record.num_slices)
+        indexes = (slice_index_of(p.name) for p in self.autosave_dir.glob("*.npz"))
+        return sorted(i for i in indexes if i is not None and i < self.record.num_slices)
 
     # -- saving ------------------------------------------------------------------------------
     def write_slices(self, volume: Volume, slices: Sequence[SliceToSave], record: CaseRecord,

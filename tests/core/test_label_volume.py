@@ -70,7 +70,7 @@ def test_gap_between_identical_discs_is_the_same_disc():
 
 
 def test_slice_ranges_are_readable():
-    assert slice_ranges([9, 3, 4, 5]) == "3-5, 9"
+    assert slice_ranges([9, 3, 4, 5]) == "4-6, 10"  # slice numbers as a user counts them
 
 
 def test_bad_requests_say_what_to_do():

@@ -146,3 +146,57 @@ def test_saved_human_slices_of_every_case_are_the_training_items(workspace, volu
     items = list(Workspace.open(workspace.root).training_items())
     assert [item.index for item in items] == labelled[1:]
     assert items[0].source == SAMPLE_DIR.resolve() and items[0].json_path.exists() and items[0].png_path.exists()
+
+
+def _layout1_case(workspace, volume) -> CaseStore:
+    """A case as it was written before slice files were numbered from 1: 0-based names, no layout in case.json."""
+    case = OpenCase(volume, workspace.add_case(volume, SAMPLE_DIR))
+    case.apply_prediction(0, brushed(volume, 0, 64, 40).mask)
+    case.annotation(63).paint_disk(64, 64, 5, 1)
+    case.save()
+    case.annotation(64).paint_disk(30, 30, 3, 1)
+    case.write_drafts()
+    store = case.store
+    for folder in (store.annotations_dir, store.autosave_dir):  # rename back to 0-based, oldest first
+        for path in sorted(folder.iterdir()):
+            path.rename(path.with_name(f"{int(path.stem) - 1:04d}{path.suffix}"))
+    for path in store.annotations_dir.glob("*.json"):
+        text = path.read_text().replace(f'"imagePath": "{int(path.stem) + 1:04d}.png"', f'"imagePath": "{path.stem}.png"')
+        path.write_text(text)
+    record = (store.case_dir / "case.json").read_text().replace('"layout": 2', '"layout": 1')
+    (store.case_dir / "case.json").write_text(record)
+    return store
+
+
+def test_a_case_saved_with_0_based_file_names_opens_with_slice_numbers(workspace, volume):
+    store = _layout1_case(workspace, volume)
+    assert sorted(p.name for p in store.annotations_dir.iterdir()) == ["0000.json", "0000.png", "0063.json", "0063.png"]
+    case = OpenCase(volume, Workspace.open(workspace.root).add_case(volume, SAMPLE_DIR))
+    assert sorted(p.name for p in case.store.annotations_dir.iterdir()) == [
+        "0001.json", "0001.png", "0064.json", "0064.png"]
+    assert [p.name for p in case.store.autosave_dir.iterdir()] == ["0065.npz"]
+    assert case.statuses()[0] is SliceStatus.PREDICTED and case.status(63) is SliceStatus.EDITED
+    assert case.annotation(63).mask[64, 64] == 1 and case.unsaved_indexes() == [64]
+    assert case.annotation(64).mask[30, 30] == 1
+    assert '"imagePath": "0064.png"' in case.store.annotation_path(63).read_text()  # Labelme still finds its image
+    assert '"layout": 2' in (case.store.case_dir / "case.json").read_text()
+    assert not list(case.store.case_dir.glob("*.layout*"))
+
+
+def test_a_renaming_interrupted_before_case_json_was_written_starts_over(workspace, volume, monkeypatch):
+    from core.workspace import slice_numbering
+
+    store = _layout1_case(workspace, volume)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the app dies after the folders were swapped, before case.json says so
+
+    monkeypatch.setattr(CaseStore, "write_record", killed)
+    with pytest.raises(KeyboardInterrupt):
+        CaseStore(store.case_dir)
+    monkeypatch.undo()
+    assert (store.case_dir / "annotations.layout1").is_dir()
+    assert slice_numbering.SLICE_FILE_LAYOUT == 2
+    case = OpenCase(volume, CaseStore(store.case_dir))
+    assert sorted(case.annotations) == [0, 63, 64] and case.annotation(63).mask[64, 64] == 1
+    assert not list(case.store.case_dir.glob("*.layout*"))

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+from core.io.slice_export import slice_stem
 from tests.conftest import ROOT
 
 SPEC = ROOT / "installer" / "mandible_studio.spec"
@@ -21,7 +22,7 @@ def test_smoke_test_from_another_folder_writes_a_labelme_json(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["ok"] and report["case"] == "okbp_pt_224" and report["slices"] == 128
-    assert report["labelme_json"] == f"{report['slice']:04d}.json" and report["mask_pixels"] > 0
+    assert report["labelme_json"] == f"{slice_stem(report['slice'])}.json" and report["mask_pixels"] > 0
     assert list(tmp_path.iterdir()) == [], "the smoke test must not write into the working folder"
 
 
