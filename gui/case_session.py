@@ -81,13 +81,14 @@ class CaseSession(QObject):
 
     # --- what arrives from outside the tools -----------------------------------------------------------
     def take_prediction(self, index: int, mask: np.ndarray, confidence: float | None = None,
-                        overwrite: bool = False) -> bool:
-        """Show a model's mask on a slice as one undo step; False when the slice is kept (human work, a stroke)."""
+                        overwrite: bool = False, merge_key=None) -> bool:
+        """Show a model's mask on a slice as one undo step (merged with the step before it that has the same
+        `merge_key`); False when the slice is kept (human work, a stroke in progress)."""
         if self.case.keeps(index, overwrite):
             return False
         annotation = self.case.annotation(index)
         change = self.case.apply_prediction(index, mask, confidence, overwrite)
-        self.undo.push(index, annotation, change, "Segment slice")
+        self.undo.push(index, annotation, change, "Segment slice", merge_key)
         return True
 
     def import_labels(self, labels: np.ndarray) -> list[int]:

@@ -88,8 +88,8 @@ def _predict_one_slice(window, index: int) -> str | None:
     if version is None:
         return None
     session = window.session
-    mask = Segmenter.from_file(version.model_path).predict_slice(session.volume, index)
-    session.annotation(index).set_predicted(mask)
+    for prediction in Segmenter.from_file(version.model_path).predict(session.volume, [index]):
+        session.take_prediction(prediction.index, prediction.mask, prediction.confidence)
     return version.label
 
 

@@ -93,3 +93,26 @@ def make_change(old_mask: np.ndarray, new_mask: np.ndarray, old_edited: np.ndarr
             slice(box[1].start + origin[1], box[1].stop + origin[1]))
     return MaskChange(full, old_mask[box].copy(), new_mask[box].copy(),
                       old_edited[box].copy(), new_edited[box].copy(), old_source, new_source)
+
+
+def merge_changes(first: MaskChange, second: MaskChange, mask: np.ndarray, edited: np.ndarray) -> MaskChange:
+    """One change that does `first` then `second`; `mask` and `edited` are the slice's state after both."""
+    box = union_region(_nonempty(first.bbox), _nonempty(second.bbox)) or (slice(0, 0), slice(0, 0))
+    origin = (box[0].start, box[1].start)
+    new, new_edited = mask[box].copy(), edited[box].copy()
+    old, old_edited = new.copy(), new_edited.copy()
+    for change in (second, first):  # walk back from the state after both to the state before both
+        local = _shifted(change.bbox, origin)
+        old[local] = change.old
+        if change.old_edited is not None:
+            old_edited[local] = change.old_edited
+    return MaskChange(box, old, new, old_edited, new_edited, first.old_source, second.new_source)
+
+
+def _nonempty(region: Region) -> Region | None:
+    return region if region[0].stop > region[0].start and region[1].stop > region[1].start else None
+
+
+def _shifted(region: Region, origin: tuple[int, int]) -> Region:
+    return (slice(region[0].start - origin[0], region[0].stop - origin[0]),
+            slice(region[1].start - origin[1], region[1].stop - origin[1]))

@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from core.errors import InputError
+from core.inference.postprocess import PredictionPolicy
 from core.inference.segmenter import Segmenter
 from core.io.loader import load_volume
 from core.io.nifti import save_nifti_labels
@@ -31,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="auto: bf16 where the CPU/GPU has it, else fp32")
     parser.add_argument("--batch", type=int, help="slices per batch (default: 1 on CPU, 8 on CUDA)")
     parser.add_argument("--no-postprocess", action="store_true", help="keep small islands and holes")
+    parser.add_argument("--no-refine", action="store_true",
+                        help="threshold the network's probability instead of refining it at the CT's resolution")
     parser.add_argument("--window", choices=sorted(WINDOW_PRESETS), default="bone", help="window of the PNGs")
     parser.add_argument("--series-uid", help="which series to use when the DICOM folder holds several")
 
@@ -45,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--out {args.out} is a file; give a folder")
     segmenter = Segmenter.from_file(args.model, args.device, args.precision, args.batch)
     volume = load_volume(args.input, series_uid=args.series_uid)
-    mask = segmenter.predict_volume(volume, progress=_log_progress, postprocess=not args.no_postprocess)
+    policy = PredictionPolicy(refine=not args.no_refine, clean=not args.no_postprocess)
+    mask = segmenter.predict_volume(volume, policy, progress=_log_progress)
     args.out.mkdir(parents=True, exist_ok=True)
     pngs, jsons = export_volume(args.out, volume, mask, WINDOW_PRESETS[args.window], all_slices=True)
     save_nifti_labels(args.out / MASK_NAME, mask, volume)

@@ -262,3 +262,19 @@ def test_the_source_is_a_slice_status_and_reviewed_is_not_a_source():
     assert ann.source is SliceStatus.PREDICTED and ann.copy().source is SliceStatus.PREDICTED
     with pytest.raises(ValueError, match="source"):
         SliceAnnotation(8, 8, source=SliceStatus.REVIEWED)
+
+
+def test_two_changes_merged_undo_and_redo_as_one():
+    """A prediction and its revision by the whole-run clean-up are one undo step (edits.merge_changes)."""
+    from core.annotation.edits import merge_changes
+
+    ann = SliceAnnotation(40, 40)
+    prediction = disk((40, 40), 20, 20, 8)
+    prediction[2, 35] = 1  # an island the clean-up removes
+    first = ann.set_predicted(prediction)
+    second = ann.set_predicted(disk((40, 40), 20, 20, 8))
+    merged = merge_changes(first, second, ann.mask, ann.edited)
+    ann.undo_change(merged)
+    assert not ann.mask.any() and ann.source is SliceStatus.EMPTY
+    ann.redo_change(merged)
+    assert np.array_equal(ann.mask, disk((40, 40), 20, 20, 8)) and ann.source is SliceStatus.PREDICTED

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from core.inference.postprocess import clean_mask
 from core.inference.segmenter import Segmenter
 from core.annotation.slice_status import SliceStatus
 from gui.ai import ai_controller, install_ai
@@ -41,7 +40,7 @@ def test_segment_whole_case_fills_every_slice_and_keeps_human_slices(ai_window, 
     _use_model(ai, biased_models["foreground"])
     reviewed, edited = 40, 60
     for index in (reviewed, edited):
-        session.annotation(index).set_mask(np.eye(*session.volume.shape[1:], dtype=np.uint8))
+        session.annotation(index).copy_from(np.eye(*session.volume.shape[1:], dtype=np.uint8))
     session.set_current(reviewed)
     session.toggle_reviewed()
     before = {i: session.annotations[i].mask.copy() for i in (reviewed, edited)}
@@ -51,13 +50,12 @@ def test_segment_whole_case_fills_every_slice_and_keeps_human_slices(ai_window, 
     _segment_case(qtbot, ai)
     worst = meter.stop()
 
-    expected = Segmenter.from_file(biased_models["foreground"]).predict_slices(session.volume,
-                                                                             range(session.num_slices))
+    expected = Segmenter.from_file(biased_models["foreground"]).predict_volume(session.volume)
     for index in range(session.num_slices):
         if index in before:
             assert np.array_equal(session.annotations[index].mask, before[index]), f"slice {index} was overwritten"
             continue
-        assert np.array_equal(session.annotations[index].mask, clean_mask(expected[index])), index
+        assert np.array_equal(session.annotations[index].mask, expected[index]), index
         assert session.annotations[index].mask.mean() > 0.5
         assert session.status(index) is SliceStatus.PREDICTED
     assert session.status(reviewed) is SliceStatus.REVIEWED and session.status(edited) is SliceStatus.EDITED
@@ -139,10 +137,10 @@ def test_forced_exception_in_the_worker_shows_a_message(ai_window, qtbot, biased
     window, ai = ai_window
     _use_model(ai, biased_models["foreground"])
 
-    def broken(self, volume, indices):
+    def broken(self, canvas):
         raise RuntimeError("forced failure")
 
-    monkeypatch.setattr(Segmenter, "predict_slices", broken)
+    monkeypatch.setattr(Segmenter, "probabilities", broken)
     with qtbot.waitSignal(ai.predict.finished, timeout=JOB_TIMEOUT_MS):
         assert ai.segment_case()
     title, text = recorded_dialogs.messages[-1]
@@ -230,3 +228,25 @@ def test_a_prediction_never_lands_under_the_brush_or_wipes_a_half_drawn_polygon(
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=view_point(window, 64, 64))
     assert session.annotation(painted).mask.all(), "the slice under the held brush was replaced"
     assert not session.annotation(drawing).mask.any()  # the other predicted slices did follow the new model
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_the_app_and_the_cli_give_the_same_masks_on_the_sample_case(make_window, qtbot, sample_dir, tmp_path):
+    """One prediction path: Segment Whole Case in the app and `main.py predict` agree on every slice."""
+    from core.io.nifti import load_nifti_labels
+    from main import main
+    from tests.conftest import shared_path
+
+    model = shared_path("models", "okbp128_gpu36.msmodel")
+    assert main(["predict", "--model", str(model), str(sample_dir), "--out", str(tmp_path / "cli")]) == 0
+    window = make_window()
+    open_case(qtbot, window, sample_dir)
+    _use_model(window.ai, model)
+    with qtbot.waitSignal(window.ai.predict.finished, timeout=JOB_TIMEOUT_MS * 3):
+        assert window.ai.segment_case()
+    session = window.session
+    cli = load_nifti_labels(tmp_path / "cli" / "mandible_mask.nii.gz", session.volume)
+    app = np.stack([session.annotation(i).mask for i in range(session.num_slices)])
+    assert cli.any() and np.array_equal(app, cli)
+    assert all(session.status(i) is SliceStatus.PREDICTED for i in range(session.num_slices))
