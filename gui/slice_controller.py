@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QAbstractSpinBox,
 from core.windowing import WINDOW_PRESETS, Window, display_window_for, hu_to_display
 from gui.case_session import CaseSession
 from gui.overlay import OverlayStyle, gray_to_qimage, overlay_rgba, rgba_to_qimage
-from gui.panels.slice_list import SliceList
+from gui.panels.slice_list import SliceList, SliceRow
 from gui.slice_view import SliceView
 from gui.tools.brush import BrushTool, EraserTool
 from gui.tools.polygon import PolygonTool
@@ -70,7 +70,7 @@ class SliceController(QObject):
         self.slider.blockSignals(True)
         self.slider.setRange(1, session.num_slices)
         self.slider.blockSignals(False)
-        self.slice_list.set_slices(session.case.statuses(), set(session.case.unsaved_indexes()))
+        self.slice_list.set_rows([self._row(i) for i in range(session.num_slices)])
         self.show_slice(session.current, force=True)
         self.view.fit_to_window()
         self.use_tool(self.tool_name)
@@ -119,8 +119,11 @@ class SliceController(QObject):
                 tool.refresh()
 
     def _on_status_changed(self, index: int) -> None:
+        self.slice_list.set_row(index, self._row(index))
+
+    def _row(self, index: int) -> SliceRow:
         case = self.session.case
-        self.slice_list.set_status(index, case.status(index), case.is_unsaved(index))
+        return SliceRow(case.status(index), case.is_unsaved(index), case.confidence(index))
 
     def refresh_statuses(self) -> None:
         if self.session is not None:
@@ -172,6 +175,13 @@ class SliceController(QObject):
 
     def next_slice(self) -> None:
         self.show_slice(self.current + 1)
+
+    def next_uncertain_slice(self) -> None:
+        """U: the predicted slice the model was least sure about (then the next least sure, and so on)."""
+        if self.session is not None:
+            target = self.session.case.least_certain_after(self.current)
+            if target is not None:
+                self.show_slice(target)
 
     def first_slice(self) -> None:
         self.show_slice(0)
