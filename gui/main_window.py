@@ -18,10 +18,11 @@ from core.errors import MandibleStudioError
 from core.windowing import WINDOW_PRESETS
 from core.workspace import OpenCase, SaveError, Workspace
 from gui.actions import Actions
-from gui.ai import install_ai
+from gui.ai.ai_controller import AiController
 from gui.case_loading import SeriesChoice, load_label_volume, open_workspace_case
 from gui.case_session import CaseSession
 from gui import dialogs
+from gui.close_guard import may_close
 from gui.panels.case_list import CaseList
 from gui.panels.overlay_panel import OverlayPanel
 from gui.panels.slice_list import SliceList
@@ -62,7 +63,7 @@ class MainWindow(QMainWindow):
                                           self.undo_group, self)
         self.actions = Actions(self, targets=(self, self.controller))
         self.actions.build_menus()
-        self.actions.build_toolbar()
+        self.toolbar = self.actions.build_toolbar()
         self._build_docks()
         self._build_status_bar()
         self._bind_undo_actions()
@@ -73,7 +74,8 @@ class MainWindow(QMainWindow):
         self.actions.tool_polygon.setChecked(True)
         self._set_case_actions_enabled(False)
         self.refresh_cases()
-        self.ai = install_ai(self)  # AI menu, Training/Models docks, segmentation (gui/ai, issue 5)
+        self.ai = AiController(self, self.workspace, self.actions, self.toolbar, self.tools_dock)
+        self.case_closing.connect(lambda: self.ai.set_session(None))
 
     # --- layout (gui/window_layout.py) -------------------------------------------------------------
     def _build_central(self) -> None:
@@ -96,7 +98,8 @@ class MainWindow(QMainWindow):
         self.tool_panel.brush_radius_changed.connect(self._on_radius_from_panel)
         self.tool_panel.threshold_changed.connect(lambda hu: self._session_set("threshold_hu", hu))
         self.tool_panel.min_island_changed.connect(lambda n: self._session_set("min_island", n))
-        self.overlay_panel.style_changed.connect(self.controller.restyle_overlay)
+        self.overlay_panel.style_changed.connect(self.controller.set_overlay_style)
+        self.controller.style_changed.connect(self.overlay_panel.show_style)
         self.overlay_panel.preset_chosen.connect(self.controller.apply_preset)
         self.overlay_panel.window_changed.connect(self.controller.set_center_width)
         self.controller.window_changed.connect(self.overlay_panel.show_window)
@@ -209,6 +212,7 @@ class MainWindow(QMainWindow):
         session.edited.connect(self._schedule_autosave)
         self.session = session
         self.controller.set_session(session)
+        self.ai.set_session(session)
         self._set_case_actions_enabled(True)
         self.setWindowTitle(f"{case.record.display_name} — Mandible Studio")
         self.statusBar().showMessage(f"Opened {case.record.display_name}", 5000)
@@ -307,11 +311,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Autosaved {len(written)} slice(s)", 2000)
         return True
 
-    def keep_draft(self) -> bool:
-        """Before another case replaces the open one: stop what feeds it and keep its unsaved work as a draft.
+    def keep_draft(self, then: str = "open the other case") -> bool:
+        """Before the open case goes (another case, or closing): stop what feeds it and keep its unsaved work
+        as a draft, which comes back, still unsaved, when the case is opened again (decision 044).
 
-        Like "Close, Keep Draft" (decision 044): the work comes back, still unsaved, when the case is opened
-        again. False (and a message) when the draft cannot be written; the case then stays open.
+        False (and a message) when the draft cannot be written; the case then stays open.
         """
         if self.session is None:
             return True
@@ -319,7 +323,7 @@ class MainWindow(QMainWindow):
         if not self.autosave_now():
             dialogs.show_error(self, "Cannot keep the draft",
                                "The unsaved work on this case could not be written to the workspace, so it stays "
-                               "open. Free some disk space, or save it with Ctrl+S, then open the other case.")
+                               f"open. Free some disk space, or save it with Ctrl+S, then {then} again.")
             return False
         self.remember_view_state()
         return True
@@ -369,22 +373,10 @@ class MainWindow(QMainWindow):
 
     # --- closing, drag and drop -------------------------------------------------------------------
     def closeEvent(self, event) -> None:
-        if self.task is not None:  # its thread may still be winding down after delivering its result
-            self.task.cancel()
-            self.task.wait(5000)
-        if self.session is not None and self.session.case.unsaved_indexes():
-            answer = dialogs.ask_save_changes(self, len(self.session.case.unsaved_indexes()))
-            if answer == "cancel" or (answer == "save" and not self.save_now()):
-                event.ignore()
-                return
-            if answer == "keep" and not self.autosave_now():  # a draft: restored on reopening, not Labelme
-                dialogs.show_error(self, "Cannot keep the draft",
-                                   "The unsaved edits could not be written to the workspace, so the window "
-                                   "stays open. Free some disk space, or save them with Ctrl+S, then close again.")
-                event.ignore()
-                return
-        self.remember_view_state()
-        event.accept()
+        if may_close(self, self.ai):  # every question first, then the work (gui/close_guard.py)
+            event.accept()
+        else:
+            event.ignore()
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():

@@ -42,7 +42,7 @@ def take(out: Path) -> int:
     def show_slice(*_args) -> None:
         session = window.session
         window.controller.show_slice(SLICE)
-        if window.ai.versions.active() is not None:
+        if window.ai.models.versions.active() is not None:
             QTimer.singleShot(200, lambda: brush_correction(session.annotation(SLICE).mask))
         QTimer.singleShot(600, grab)
 
@@ -71,9 +71,9 @@ def take(out: Path) -> int:
         QTest.mouseRelease(viewport, Qt.LeftButton, Qt.NoModifier, window.view.mapFromScene(points[-1]))
 
     def fill_overlay(_case_id: str) -> None:
-        if window.ai.versions.active() is not None:
-            window.ai.predict.finished.connect(show_slice)
-            window.ai.segment_case()
+        if window.ai.models.versions.active() is not None:
+            window.ai.segmenting.predict.finished.connect(show_slice)
+            window.ai.segmenting.segment_case()
         else:
             window.labels_imported.connect(show_slice)
             window.import_labels(sample_label_path())

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialog
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from core.workspace import OpenCase, Workspace
 from core.annotation.slice_status import SliceStatus
-from gui.ai import ai_controller, install_ai
+from gui import close_guard
 from gui.ai.retrain_dialog import RetrainDialog
 from tests.conftest import shared_path
 from tests.gui.ai_fixtures import StallMeter, biased_models, no_bundled_starter, resnet50_weights  # noqa: F401
@@ -26,7 +26,7 @@ TRAIN_TIMEOUT_MS = 180_000
 @pytest.fixture(autouse=True)
 def close_cancels_training(monkeypatch):
     """Closing the window at the end of a test (even a failed one) cancels a run instead of asking."""
-    monkeypatch.setattr(ai_controller, "ask_cancel_jobs", lambda parent, what: True)
+    monkeypatch.setattr(close_guard, "ask_cancel_jobs", lambda parent, what: True)
 
 
 def _validation(name: str, part: str):
@@ -79,40 +79,40 @@ def _import_and_review(qtbot, window, name: str) -> int:
 def test_retrain_adds_a_version_with_metrics_and_activating_it_changes_predictions(
         make_window, qtbot, monkeypatch, resnet50_weights, biased_models):
     window = make_window()
-    ai = install_ai(window)
+    ai = window.ai
     reviewed = sum(_import_and_review(qtbot, window, name) for name in CASES)
-    baseline = ai.versions.import_model(biased_models["background"])
-    assert ai.activate(baseline.version_id)
-    with qtbot.waitSignal(ai.predict.finished, timeout=60_000):
-        assert ai.segment_case()
+    baseline = ai.models.versions.import_model(biased_models["background"])
+    assert ai.models.activate(baseline.version_id)
+    with qtbot.waitSignal(ai.segmenting.predict.finished, timeout=60_000):
+        assert ai.segmenting.segment_case()
     before = {i: a.mask.copy() for i, a in window.session.annotations.items()
               if window.session.status(i) is SliceStatus.PREDICTED}
     seen = []
     _tiny_dialog(monkeypatch, resnet50_weights, epochs=2, seen=seen)
     meter = StallMeter().start()
-    with qtbot.waitSignal(ai.train.finished, timeout=TRAIN_TIMEOUT_MS):
-        assert ai.retrain()
+    with qtbot.waitSignal(ai.training.train.finished, timeout=TRAIN_TIMEOUT_MS):
+        assert ai.training.retrain()
     worst = meter.stop()
     summary, device, schedule = seen[0]
     assert f"{reviewed} slice(s)" in summary and "2 case(s)" in summary
     assert device.startswith("Device: CPU — this will take about") and "25 epochs with the encoder frozen" in schedule
 
-    versions = ai.versions.versions()
+    versions = ai.models.versions.versions()
     new = versions[-1]
-    assert new.origin == "trained" and len(versions) == 2 and ai.versions.active_id == baseline.version_id
+    assert new.origin == "trained" and len(versions) == 2 and ai.models.versions.active_id == baseline.version_id
     assert set(new.metrics) >= {"dice", "miou", "acc", "precision", "recall"}
     assert new.comparison["baseline"] is not None and new.comparison["baseline_version"] == baseline.version_id
     assert new.comparison["slices"] == new.data["slices"] - sum(len(v) for v in new.data["train"].values())
-    table = ai.versions_panel.table
+    table = ai.models.panel.table
     assert table.rowCount() == 2 and table.item(0, 5).text() == f"{new.metrics['dice']:.4f}"
-    assert ai.training_panel.table.rowCount() == 2 and len(ai.training_panel.chart.losses) >= 2
+    assert ai.training.panel.table.rowCount() == 2 and len(ai.training.panel.chart.losses) >= 2
     print(f"worst GUI stall while training: {worst:.1f} ms over {meter.ticks} ticks")
     assert worst <= 100
 
-    with qtbot.waitSignal(ai.predict.finished, timeout=60_000):
-        ai.versions_panel.select(new.version_id)
-        ai.versions_panel.activate_button.click()
-    assert ai.versions.active_id == new.version_id
+    with qtbot.waitSignal(ai.segmenting.predict.finished, timeout=60_000):
+        ai.models.panel.select(new.version_id)
+        ai.models.panel.activate_button.click()
+    assert ai.models.versions.active_id == new.version_id
     after = {i: window.session.annotations[i].mask for i in before}
     assert any(not np.array_equal(before[i], after[i]) for i in before), "the predictions shown did not change"
 
@@ -132,41 +132,41 @@ def test_cancel_stops_within_two_seconds_and_resume_finishes(make_window, qtbot,
                                                               resnet50_weights, sample_dir, recorded_dialogs):
     _workspace_with_reviewed_cases(workspace_dir)
     window = make_window()
-    ai = install_ai(window)
+    ai = window.ai
     open_case(qtbot, window, sample_dir)
     # 4 steps per epoch; cancelled in epoch 2, still frozen (resuming across the stage boundary is an engine bug)
     _tiny_dialog(monkeypatch, resnet50_weights, epochs=4, seen=[], max_slices=16, frozen=2)
     epochs = []
-    ai.train.event.connect(lambda e: epochs.append(e.epoch) if e.event == "epoch" else None)
+    ai.training.train.event.connect(lambda e: epochs.append(e.epoch) if e.event == "epoch" else None)
     meter = StallMeter().start()
-    assert ai.retrain()
+    assert ai.training.retrain()
     qtbot.waitUntil(lambda: len(epochs) == 1, timeout=TRAIN_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: ai.training_panel.epoch.text().startswith("Epoch 2 / 4, step 1"),
+    qtbot.waitUntil(lambda: ai.training.panel.epoch.text().startswith("Epoch 2 / 4, step 1"),
                     timeout=TRAIN_TIMEOUT_MS)  # mid-epoch: the trainer checks the flag before every step
     requested = time.perf_counter()
     stopped = []
-    ai.train.cancelled.connect(lambda: stopped.append(time.perf_counter()))
-    with qtbot.waitSignals([ai.train.cancelled, ai.train.finished], timeout=10_000):
-        ai.training_panel.cancel_button.click()
+    ai.training.train.cancelled.connect(lambda: stopped.append(time.perf_counter()))
+    with qtbot.waitSignals([ai.training.train.cancelled, ai.training.train.finished], timeout=10_000):
+        ai.training.panel.cancel_button.click()
     stopped_s = stopped[0] - requested
     print(f"training stopped {stopped_s * 1000:.0f} ms after Cancel")
     assert stopped_s <= 2.0
-    assert "1 finished epoch(s) kept" in ai.training_panel.state.text()
-    assert ai.training_panel.resume_button.isEnabled() and ai.versions.versions() == []
+    assert "1 finished epoch(s) kept" in ai.training.panel.state.text()
+    assert ai.training.panel.resume_button.isEnabled() and ai.models.versions.versions() == []
 
     window.controller.show_slice(60)  # the app stays usable: scroll and edit
     assert window.session.annotation().paint_disk(50, 50, 4, 1) is not None
     assert window.session.status(60) is SliceStatus.EDITED
 
-    with qtbot.waitSignal(ai.train.finished, timeout=TRAIN_TIMEOUT_MS):
-        ai.training_panel.resume_button.click()
+    with qtbot.waitSignal(ai.training.train.finished, timeout=TRAIN_TIMEOUT_MS):
+        ai.training.panel.resume_button.click()
     worst = meter.stop()
     assert recorded_dialogs.messages == []
-    version = ai.versions.active()  # no model was active: the first one is activated
+    version = ai.models.versions.active()  # no model was active: the first one is activated
     assert version is not None and version.origin == "trained"
     assert [h["epoch"] for h in version.model_info["history"]] == [0, 1, 2, 3]
     assert [h["stage"] for h in version.model_info["history"]] == ["frozen", "frozen", "unfrozen", "unfrozen"]
     assert epochs == [0, 1, 2, 3]  # epoch 1 was not repeated: the run continued from its checkpoint
-    assert not ai.training_panel.resume_button.isEnabled()
+    assert not ai.training.panel.resume_button.isEnabled()
     print(f"worst GUI stall during training, cancel and resume: {worst:.1f} ms")
     assert worst <= 100

@@ -29,8 +29,8 @@ def _predicted(session) -> dict[int, np.ndarray]:
 
 
 def _use_foreground_model(window, biased_models):
-    version = window.ai.versions.import_model(biased_models["foreground"])
-    assert window.ai.activate(version.version_id)
+    version = window.ai.models.versions.import_model(biased_models["foreground"])
+    assert window.ai.models.activate(version.version_id)
 
 
 def test_a_finished_prediction_is_there_after_a_case_switch_and_a_restart(make_window, qtbot, sample_dir,
@@ -38,8 +38,8 @@ def test_a_finished_prediction_is_there_after_a_case_switch_and_a_restart(make_w
     window = make_window(autosave_ms=60_000)  # no draft timer: the switch itself must keep the work
     open_case(qtbot, window, sample_dir)
     _use_foreground_model(window, biased_models)
-    with qtbot.waitSignal(window.ai.predict.finished, timeout=JOB_TIMEOUT_MS):
-        assert window.ai.segment_case()
+    with qtbot.waitSignal(window.ai.segmenting.predict.finished, timeout=JOB_TIMEOUT_MS):
+        assert window.ai.segmenting.segment_case()
     before = _predicted(window.session)
     assert len(before) == 128
 
@@ -64,12 +64,12 @@ def test_switching_during_a_prediction_keeps_every_slice_it_showed(make_window, 
     open_case(qtbot, window, sample_dir)
     _use_foreground_model(window, biased_models)
     shown = []
-    window.ai.predict.slice_predicted.connect(shown.append)
-    assert window.ai.segment_case()
+    window.ai.segmenting.predict.slice_predicted.connect(shown.append)
+    assert window.ai.segmenting.segment_case()
     qtbot.waitUntil(lambda: len(shown) >= 5, timeout=JOB_TIMEOUT_MS)
-    with qtbot.waitSignal(window.ai.predict.finished, timeout=JOB_TIMEOUT_MS):
+    with qtbot.waitSignal(window.ai.segmenting.predict.finished, timeout=JOB_TIMEOUT_MS):
         open_case(qtbot, window, other_case)  # the prediction of the sample stops; what it showed is kept
-    assert not window.ai.predict.is_running
+    assert not window.ai.segmenting.predict.is_running
 
     open_case(qtbot, window, sample_dir)
     after = _predicted(window.session)
