@@ -134,7 +134,7 @@ class SliceController(QObject):
 
     def _row(self, index: int) -> SliceRow:
         case = self.session.case
-        return SliceRow(case.status(index), case.is_unsaved(index), case.confidence(index))
+        return SliceRow(case.status(index), case.is_unsaved(index), case.confidence(index), case.found_mandible(index))
 
     def refresh_statuses(self) -> None:
         if self.session is not None:

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from core.errors import ModelFileError
 from core.inference.postprocess import PredictionPolicy
+from core.annotation.slice_status import SliceStatus
 from core.inference.segmenter import SlicePrediction, Segmenter
 from core.volume import Volume
 from gui.ai.jobs import ItemRelay, make_ai_task
@@ -80,7 +81,9 @@ class PredictController(QObject):
         self._overwrite = False
         self._run = itertools.count()
         self._run_id = 0
-        self._applied = self._kept = 0
+        self._todo: list[int] = []
+        self._applied = self._kept = self._done = 0
+        self._outcome = "finished"
 
     @property
     def is_running(self) -> bool:
@@ -95,15 +98,16 @@ class PredictController(QObject):
         if self.is_running:
             return False
         todo = list(indexes) if overwrite else [i for i in indexes if not session.status(i).is_training_data]
-        self._session, self._overwrite, self._run_id = session, overwrite, next(self._run)
-        self._applied, self._kept = 0, len(indexes) - len(todo)
+        self._session, self._overwrite, self._run_id, self._todo = session, overwrite, next(self._run), todo
+        self._applied, self._kept, self._done, self._outcome = 0, len(indexes) - len(todo), 0, "finished"
         title = f"Segmenting {len(todo)} slice(s)"
         policy = self.policy
         job = lambda progress, cancel: predict_job(self.cache, Path(model_path), session.volume, todo,  # noqa: E731
                                                    policy, self._relay, progress, cancel)
         self.task = make_ai_task(job, title, self)
         self.task.progress.connect(self.progress)
-        self.task.failed.connect(self.failed)
+        self.task.failed.connect(self._on_failed)
+        self.task.cancelled.connect(lambda: setattr(self, "_outcome", "cancelled"))
         self.task.finished.connect(self._on_finished)
         self.started.emit(title)
         self.task.start()
@@ -121,15 +125,29 @@ class PredictController(QObject):
                                         self._overwrite, merge_key=("prediction", self._run_id))
         if prediction.revised:
             return
+        self._done += 1
         if not taken:
             self._kept += 1  # edited by the user while the job ran, or being painted right now
             return
         self._applied += 1
         self.slice_predicted.emit(prediction.index)
 
+    def _on_failed(self, message: str) -> None:
+        self._outcome = "failed"
+        self.failed.emit(message)
+
     def _on_finished(self) -> None:
+        """One honest line: how far it got, what was kept, where the model found no mandible."""
         kept = f"; {self._kept} edited or reviewed slice(s) kept" if self._kept else ""
-        self.finished.emit(f"Segmented {self._applied} slice(s){kept}")
+        if self._outcome != "finished":
+            self.finished.emit(f"Segmentation {self._outcome} after {self._done} of {len(self._todo)} slices; "
+                               f"the {self._applied} segmented slice(s) are kept{kept}")
+            return
+        session = self._session
+        empty = 0 if session is None else sum(1 for i in self._todo if session.status(i) is SliceStatus.PREDICTED
+                                               and not session.case.found_mandible(i))
+        none = f", no mandible found on {empty}" if empty else ""
+        self.finished.emit(f"Segmented {self._applied} slice(s){none}{kept}")
 
     def detach(self) -> None:
         """The case is being closed: cancel and drop any masks still arriving."""

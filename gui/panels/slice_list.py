@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 from core.annotation.slice_status import SliceStatus
@@ -25,6 +25,15 @@ class SliceRow:
     status: SliceStatus = SliceStatus.EMPTY
     unsaved: bool = False
     confidence: float | None = None  # of the model's prediction, shown while the slice is PREDICTED
+    found: bool = True  # False: a prediction in which the model found no mandible
+
+    @property
+    def no_mandible(self) -> bool:
+        return self.status is SliceStatus.PREDICTED and not self.found
+
+    @property
+    def label(self) -> str:
+        return "no mandible" if self.no_mandible else self.status.value
 
     @property
     def shown_confidence(self) -> str:
@@ -38,9 +47,14 @@ def status_icon(row: SliceRow) -> QIcon:
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(STATUS_COLORS[row.status])
+    if row.no_mandible:  # looked at, nothing found: a hollow ring, not a filled dot
+        painter.setPen(QPen(STATUS_COLORS[row.status], 2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+    else:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(STATUS_COLORS[row.status])
     painter.drawEllipse(2, 2, 10, 10)
+    painter.setPen(Qt.PenStyle.NoPen)
     if row.unsaved:
         painter.setBrush(QColor(255, 255, 255))
         painter.drawEllipse(5, 5, 4, 4)
@@ -81,12 +95,14 @@ class SliceList(QListWidget):
 
     def _fill(self, item: QListWidgetItem, index: int, row: SliceRow) -> None:
         sure = f"  {row.shown_confidence}" if row.shown_confidence else ""
-        item.setText(f"{index + 1:4d}  {row.status.value}{sure}" + (" •unsaved" if row.unsaved else ""))
+        item.setText(f"{index + 1:4d}  {row.label}{sure}" + (" •unsaved" if row.unsaved else ""))
         item.setIcon(status_icon(row))
         item.setData(Qt.ItemDataRole.UserRole, row.status.value)
         how_sure = (f"; the model was {row.shown_confidence} (the share of the bone outline it is certain about)"
                     if sure else "")
-        item.setToolTip(f"Slice {index + 1}: {row.status.value}{how_sure}" + (" (not saved yet)" if row.unsaved else ""))
+        nothing = "; not training data unless you mark it reviewed (R)" if row.no_mandible else ""
+        item.setToolTip(f"Slice {index + 1}: {row.label}{how_sure}{nothing}"
+                        + (" (not saved yet)" if row.unsaved else ""))
 
     def _on_row(self, row: int) -> None:
         if row >= 0:
