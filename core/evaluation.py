@@ -12,7 +12,7 @@ from typing import Callable
 from core.errors import Cancelled
 from core.inference.postprocess import PredictionPolicy
 from core.inference.segmenter import DEFAULT_POLICY, Segmenter
-from core.training.data import CaseRef, load_case
+from core.training.data import CaseRef, load_labelled_case
 from core.training.metrics import SegmentationMetrics
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def evaluate_cases(segmenter: Segmenter, refs: list[CaseRef], policy: Prediction
     for number, ref in enumerate(refs):
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"evaluation cancelled after {number} of {len(refs)} cases")
-        case = load_case(ref)
+        case = load_labelled_case(ref)
         masks = segmenter.predict_volume(case.volume, policy, cancel=cancel)
         counts = metrics.update(masks, case.labels, case=ref.name)
         log.info("%s: Dice %.4f over %d slices", ref.name, 2 * counts.tp / max(1, 2 * counts.tp + counts.fp + counts.fn),

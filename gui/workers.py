@@ -2,7 +2,6 @@
 
 A job is a plain callable ``job(progress, cancel) -> result`` where ``progress(step, total, message)``
 is core's progress callback and ``cancel`` a ``threading.Event`` that core checks at each step.
-Generators that yield ``(step, total, message)`` tuples work as well (see ``generator_job``).
 
 The worker lives in its own QThread (``worker.moveToThread(thread)``, ``thread.started -> worker.run``,
 ``finished -> thread.quit / deleteLater``). Exceptions never escape: a MandibleStudioError becomes
@@ -12,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
@@ -66,24 +65,6 @@ class Worker(QObject):
 
     def _emit_progress(self, step: int, total: int, message: str = "") -> None:
         self.progress.emit(int(step), int(total), str(message))
-
-
-def generator_job(make_generator: Callable[[threading.Event], Iterator[tuple[int, int, str]]]) -> Job:
-    """Adapt a generator yielding (step, total, message) into a Job; its return value is the result."""
-
-    def job(progress: ProgressFn, cancel: threading.Event) -> Any:
-        gen = make_generator(cancel)
-        while True:
-            if cancel.is_set():
-                gen.close()
-                raise Cancelled("cancelled")
-            try:
-                step, total, message = next(gen)
-            except StopIteration as stop:
-                return stop.value
-            progress(step, total, message)
-
-    return job
 
 
 class BackgroundTask(QObject):

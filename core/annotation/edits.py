@@ -34,11 +34,6 @@ class MaskChange:
     old_source: SliceStatus | None = None
     new_source: SliceStatus | None = None
 
-    @property
-    def num_pixels(self) -> int:
-        """How many mask pixels this change flips."""
-        return int(np.count_nonzero(self.old != self.new))
-
     def apply(self, mask: np.ndarray, edited: np.ndarray | None = None) -> None:
         """Write the new pixels (and edited flags when given) into full-size arrays, in place."""
         mask[self.bbox] = self.new

@@ -54,7 +54,6 @@ class SliceAnnotation:
         if source not in SOURCES:
             raise ValueError(f"an annotation's source is one of {[s.value for s in SOURCES]}, not {source!r}")
         self.source = SliceStatus(source)
-        self.revision = 0
         self._polygons: list[Polygon] | None = None
         self._listeners: list[Listener] = []
         self._stroke: BrushStroke | None = None
@@ -137,10 +136,6 @@ class SliceAnnotation:
         return stroke.change
 
     # -- whole-mask operations ---------------------------------------------------------------
-    def set_mask(self, mask: np.ndarray) -> MaskChange | None:
-        """Replace the mask by a human edit; changed pixels become human-edited."""
-        return self._replace(_as_mask(mask, self.shape))
-
     def clear(self) -> MaskChange | None:
         """Erase the whole slice."""
         return self._replace(np.zeros(self.shape, np.uint8))
@@ -164,10 +159,6 @@ class SliceAnnotation:
         return self._commit(new_mask, new_edited, SliceStatus.PREDICTED)
 
     # -- polygon operations ------------------------------------------------------------------
-    def set_polygons(self, polygons: Sequence[Polygon]) -> MaskChange | None:
-        """Make the mask exactly the rasterization of `polygons` (Labelme's rule)."""
-        return self._replace(_raster(polygons, self.shape))
-
     def add_polygon(self, points: np.ndarray | Sequence[Sequence[float]]) -> MaskChange | None:
         """Add the area inside a clicked polygon (N x 2 (x, y) points, N >= 3) to the mask."""
         outer = _points(points)
@@ -253,7 +244,6 @@ class SliceAnnotation:
         return change
 
     def _changed(self, region: Region) -> None:
-        self.revision += 1
         self._polygons = None
         for listener in list(self._listeners):
             listener(region)

@@ -29,7 +29,7 @@ _SLICE_JSON = re.compile(r"^(\d+)\.json$")
 
 @dataclass(frozen=True)
 class CaseRef:
-    """Where one labelled case lives; nothing is read until load_case."""
+    """Where one labelled case lives; nothing is read until load_labelled_case."""
 
     name: str
     kind: str  # "nnunet", "labelme" or "volume"
@@ -104,7 +104,7 @@ def _looks_like_data(folder: Path) -> bool:
             or any(p.is_dir() for p in folder.iterdir()))
 
 
-def load_case(ref: CaseRef) -> LabelledCase:
+def load_labelled_case(ref: CaseRef) -> LabelledCase:
     if ref.kind == "labelme":
         return _load_labelme_case(ref)
     from core.io.labels import load_labels

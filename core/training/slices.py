@@ -17,7 +17,7 @@ from core.errors import Cancelled, TrainingError
 from core.inference.preprocess import hu_slices
 from core.model.config import ModelConfig
 from core.training.augment import Augmentation
-from core.training.data import CaseRef, load_case, select_slices
+from core.training.data import CaseRef, load_labelled_case, select_slices
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class SliceSampling:
 
 
 def _case_slices(ref: CaseRef, config: ModelConfig, sampling: SliceSampling):
-    case = load_case(ref)
+    case = load_labelled_case(ref)
     rows = select_slices(case, sampling.near, sampling.far, sampling.seed)
     if sampling.max_per_case and len(rows) > sampling.max_per_case:
         rows = rows[np.linspace(0, len(rows) - 1, sampling.max_per_case).round().astype(int)]

@@ -1,8 +1,8 @@
-"""A workspace: a folder of cases, the recent-cases list and (issue 5) model versions.
+"""A workspace: a folder of cases, the recent-cases list and the model versions.
 
   <root>/workspace.json         format tag, recent case ids (most recent first)
   <root>/cases/<case_id>/       one CaseStore each (case.json, annotations/, autosave/)
-  <root>/models/                reserved for model versions
+  <root>/models/                model versions (core/workspace/model_versions.py)
 
 Opening the same CT again (same DICOM series UID, or same file) finds its case, so annotations,
 statuses and the last slice come back (docs/decisions/030-workspace-layout.md).
@@ -87,7 +87,7 @@ class Workspace:
 
     @property
     def models_dir(self) -> Path:
-        """Reserved for model versions (issue 5)."""
+        """Where the model versions live (core/workspace/model_versions.py)."""
         return self.root / "models"
 
     # -- cases -------------------------------------------------------------------------------
@@ -132,11 +132,6 @@ class Workspace:
             store = self._stores[case_id] = CaseStore.create(self.cases_dir / case_id, record)
         self.mark_recent(case_id)
         return store
-
-    def case_for_source(self, source_path: str | Path) -> CaseRecord | None:
-        """The case made from this file or folder, if any (matched on the resolved path)."""
-        wanted = str(Path(source_path).expanduser().resolve())
-        return next((r for r in self.cases() if r.source == wanted), None)
 
     @staticmethod
     def _check_same_grid(record: CaseRecord, volume: Volume) -> None:

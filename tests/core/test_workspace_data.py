@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import TrainingError
 from core.io.nifti import load_nifti_labels, load_nifti_volume
-from core.training.data import discover_cases, load_case, split_cases
+from core.training.data import discover_cases, load_labelled_case, split_cases
 from core.training.workspace_data import count_training_slices, gather_workspace_data, load_staged
 from core.workspace import OpenCase, Workspace
 from tests.conftest import shared_path
@@ -48,7 +48,7 @@ def test_only_saved_human_slices_are_staged_with_exact_hu(labelled_workspace, tm
 
     assert data.num_cases == 2 and data.num_slices == 8
     assert data.slices[store.case_id] == chosen
-    case = load_case(next(r for r in data.train_refs + data.val_refs if r.name == store.case_id))
+    case = load_labelled_case(next(r for r in data.train_refs + data.val_refs if r.name == store.case_id))
     assert np.array_equal(case.volume.hu, volume.hu[chosen].astype(np.int16))
     assert np.array_equal(case.labels, (labels[chosen] > 0).astype(np.uint8))
     assert count_training_slices(workspace) == {cid: 4 for cid in data.slices}

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from PySide6.QtCore import QThread
 
 from core.errors import Cancelled, InputError
-from gui.workers import BackgroundTask, generator_job
+from gui.workers import BackgroundTask
 
 
 def test_progress_and_result_arrive_in_the_gui_thread(qtbot):
@@ -42,22 +41,6 @@ def test_errors_become_failed_messages(qtbot):
         with qtbot.waitSignal(task.finished, timeout=5000), qtbot.waitSignal(task.failed, timeout=5000) as failed:
             task.start()
         assert expected in failed.args[0] and not task.is_running
-
-
-def test_cancel_stops_a_generator_job(qtbot):
-    def slow(cancel):
-        for step in range(1000):
-            time.sleep(0.005)
-            yield step, 1000, "working"
-        return "done"
-
-    task = BackgroundTask(generator_job(slow), "slow")
-    task.progress.connect(lambda s, t, m: task.cancel() if s >= 3 else None)
-    results = []
-    task.result.connect(results.append)
-    with qtbot.waitSignal(task.finished, timeout=5000), qtbot.waitSignal(task.cancelled, timeout=5000):
-        task.start()
-    assert results == [] and not task.is_running
 
 
 def test_core_cancelled_becomes_cancelled_signal(qtbot):

@@ -3,7 +3,9 @@ its overlay made the way a user makes it. With a model installed (resources/mode
 workspace's active version), the whole case is segmented by it (orange) and a brush correction
 is painted on the slice (blue); without one, the sample's clinical contour is imported (blue).
 
-    xvfb-run -s '-screen 0 1600x1000x24' .venv/bin/python -m gui.screenshot docs/screenshot.png
+    xvfb-run -s '-screen 0 1600x1000x24' .venv/bin/python scripts/screenshot.py docs/screenshot.png
+
+A developer's tool, not part of the app: it lives outside the `gui` package.
 """
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QPointF, Qt, QTimer
-from PySide6.QtTest import QTest
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.app_paths import sample_case_dir, sample_label_path
-from gui.app import make_application
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QPointF, Qt, QTimer  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from core.app_paths import sample_case_dir, sample_label_path  # noqa: E402
+from gui.app import make_application  # noqa: E402
 
 SLICE = 58
 SIZE = (1500, 920)
