@@ -151,6 +151,14 @@ class Actions:
     def __getitem__(self, key: str) -> QAction:
         return self._actions[key]
 
+    def add_to_menu(self, title: str, specs: tuple[ActionSpec, ...], slots: dict[str, Callable]) -> dict[str, QAction]:
+        """Add `specs` (their slots by key) at the end of the menu `title`; the new actions by key."""
+        menu = self.menu(title)
+        added = {spec.key: self.add(spec, slots[spec.key]) for spec in specs}
+        for action in added.values():
+            menu.addAction(action)
+        return added
+
     def menu(self, title: str) -> QMenu:
         """The window's menu with this title, created (at the end of the bar) on first use."""
         if title not in self._menus:

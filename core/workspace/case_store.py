@@ -265,14 +265,20 @@ class CaseStore:
                              f"save with the CT this case was opened from")
 
 
-def _set(content: CaseContent, index: int, status: SliceStatus) -> None:
-    if content.statuses.get(index, SliceStatus.EMPTY) is status:
-        return
+def put_status(statuses: dict[int, SliceStatus], index: int, status: SliceStatus) -> bool:
+    """Record a slice's status the way case.json keeps them (EMPTY slices are left out); True if it changed."""
+    if statuses.get(index, SliceStatus.EMPTY) is status:
+        return False
     if status is SliceStatus.EMPTY:
-        content.statuses.pop(index, None)
+        del statuses[index]
     else:
-        content.statuses[index] = status
-    content.record_changed = True
+        statuses[index] = status
+    return True
+
+
+def _set(content: CaseContent, index: int, status: SliceStatus) -> None:
+    if put_status(content.statuses, index, status):
+        content.record_changed = True
 
 
 def disk_write_message(path: Path, exc: OSError) -> str:

@@ -34,7 +34,7 @@ from core.errors import InputError
 from core.volume import Volume
 from core.windowing import Window
 from core.workspace.case_record import CaseRecord
-from core.workspace.case_store import CaseContent, CaseStore, Progress, SaveResult, SliceToSave
+from core.workspace.case_store import CaseContent, CaseStore, Progress, SaveResult, SliceToSave, put_status
 
 
 @dataclass(frozen=True)
@@ -296,13 +296,8 @@ class OpenCase:
         self._notify(SliceChange(index, region))
 
     def _set_status(self, index: int, status: SliceStatus) -> None:
-        if status is self.status(index):
-            return
-        if status is SliceStatus.EMPTY:
-            self._statuses.pop(index, None)
-        else:
-            self._statuses[index] = status
-        self._record_changed = True
+        if put_status(self._statuses, index, status):
+            self._record_changed = True
 
     def _touch(self, index: int) -> None:
         self._unsaved.add(index)

@@ -41,11 +41,8 @@ class Models(QObject):
         self.versions.ensure_starter()
         self.panel = VersionsPanel()
         self.import_task = None
-        menu = actions.menu("&AI")
-        slots = {"import_model": self.import_model, "export_model": self.export_model}
-        self.actions = {spec.key: actions.add(spec, slots[spec.key]) for spec in SPECS}
-        for action in self.actions.values():
-            menu.addAction(action)
+        self.actions = actions.add_to_menu("&AI", SPECS, {"import_model": self.import_model,
+                                                          "export_model": self.export_model})
         self.panel.activate_requested.connect(self.activate)
         self.panel.rollback_requested.connect(self.rollback)
         self.panel.import_requested.connect(self.import_model)

@@ -44,12 +44,9 @@ class Retraining(QObject):
         self.panel = TrainingPanel()
         self.train = TrainController(workspace, versions, self)
         self._resuming = False
-        menu = actions.menu("&AI")
-        slots = {"retrain": self.retrain, "resume_training": self.resume_training}
-        self.actions = {spec.key: actions.add(spec, slots[spec.key]) for spec in SPECS}
-        for action in self.actions.values():
-            menu.addAction(action)
-        menu.addSeparator()
+        self.actions = actions.add_to_menu("&AI", SPECS, {"retrain": self.retrain,
+                                                          "resume_training": self.resume_training})
+        actions.menu("&AI").addSeparator()
         t = self.train
         t.started.connect(lambda plan: self.panel.start(resumed=self._resuming))
         t.data_ready.connect(self.panel.show_data)

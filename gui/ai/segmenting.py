@@ -54,11 +54,8 @@ class Segmenting(QObject):
         slots = {"segment_slice": self.segment_slice, "segment_case": self.segment_case,
                  "segment_case_all": lambda: self.segment_case(overwrite=True), "cancel_ai": self.predict.cancel,
                  "refine": self.set_refine}
-        menu = actions.menu("&AI")
-        self.actions = {spec.key: actions.add(spec, slots[spec.key]) for spec in SPECS}
-        for spec in SPECS:
-            menu.addAction(self.actions[spec.key])
-        menu.addSeparator()
+        self.actions = actions.add_to_menu("&AI", SPECS, slots)
+        actions.menu("&AI").addSeparator()
         self.actions["cancel_ai"].setEnabled(False)
         self.actions["refine"].setChecked(self.predict.policy.refine)
         self._build_job_bar()

@@ -11,23 +11,13 @@ import pytest
 import core.workspace.case_store as case_store_module
 from core.annotation.slice_status import SliceStatus
 from core.errors import InputError
-from core.io.loader import load_volume
 from core.io.nifti import load_nifti_labels
 from core.io.slice_export import read_slice_mask
 from core.workspace import OpenCase, SaveError, SliceChange, Workspace
 from tests.conftest import SAMPLE_DIR
+from tests.core.test_workspace import volume, workspace  # noqa: F401 (fixtures)
 
 LABEL_PATH = SAMPLE_DIR.parent / "okbp_pt_224_label.nii.gz"
-
-
-@pytest.fixture(scope="module")
-def volume():
-    return load_volume(SAMPLE_DIR)
-
-
-@pytest.fixture
-def workspace(tmp_path):
-    return Workspace.create(tmp_path / "ws")
 
 
 @pytest.fixture
