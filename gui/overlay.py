@@ -70,14 +70,6 @@ def _grown(region: tuple[slice, slice], by: int, rows: int, cols: int) -> tuple[
             slice(max(0, region[1].start - by), min(cols, region[1].stop + by)))
 
 
-def rgba_to_qimage(rgba: np.ndarray) -> QImage:
-    """A QImage that owns a copy of the pixels (safe after the array is freed)."""
-    rgba = np.ascontiguousarray(rgba)
-    rows, cols = rgba.shape[:2]
-    image = QImage(rgba.data, cols, rows, cols * 4, QImage.Format.Format_RGBA8888)
-    return image.copy()
-
-
 def gray_to_qimage(gray: np.ndarray) -> QImage:
     """A Grayscale8 QImage copy of a uint8 [rows, cols] array."""
     gray = np.ascontiguousarray(gray, dtype=np.uint8)
