@@ -29,7 +29,7 @@ from gui.panels.slice_list import SliceList
 from gui.panels.tool_panel import ToolPanel
 from gui.slice_controller import SliceController
 from gui.slice_view import SliceView
-from gui.window_layout import add_fixed_dock, central_area, scrolling_column, titled_split
+from gui.window_layout import add_fixed_dock, central_area, fit_to_screen, scrolling_column, titled_split
 from gui.workers import BackgroundTask
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ AUTOSAVE_MS = 3000
 # Drafts are written a few at a time, so a whole case of predictions never stalls the GUI (decision 141).
 DRAFT_BUDGET_S = 0.03
 DRAFT_PAUSE_MS = 15
-DEFAULT_SIZE = (1440, 900)
 
 
 class MainWindow(QMainWindow):
@@ -52,7 +51,6 @@ class MainWindow(QMainWindow):
     def __init__(self, workspace: Workspace | str | Path, autosave_ms: int = AUTOSAVE_MS) -> None:
         super().__init__()
         self.setWindowTitle("Mandible Studio")
-        self.resize(*DEFAULT_SIZE)
         self.setAcceptDrops(True)
         self.workspace = workspace if isinstance(workspace, Workspace) else Workspace.create(workspace)
         self.session: CaseSession | None = None
@@ -76,6 +74,7 @@ class MainWindow(QMainWindow):
         self.refresh_cases()
         self.ai = AiController(self, self.workspace, self.actions, self.toolbar, self.tools_dock)
         self.case_closing.connect(lambda: self.ai.set_session(None))
+        fit_to_screen(self)
 
     # --- layout (gui/window_layout.py) -------------------------------------------------------------
     def _build_central(self) -> None:
