@@ -13,17 +13,18 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QUndoGroup
 from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider
 
-from core.annotation.label_volume import assemble_label_volume
 from core.errors import MandibleStudioError
 from core.windowing import WINDOW_PRESETS
 from core.workspace import OpenCase, SaveError, Workspace
 from gui.actions import Actions
 from gui.ai.ai_controller import AiController
 from gui.case_loading import SeriesChoice, load_label_volume, open_workspace_case
+from gui.case_exports import CaseExports
 from gui.case_session import CaseSession
 from gui import dialogs
 from gui.close_guard import may_close
-from gui.panels.case_list import CaseList
+from gui.help import Help
+from gui.panels.case_list import CaseList, CaseRow
 from gui.panels.overlay_panel import OverlayPanel
 from gui.panels.slice_list import SliceList
 from gui.panels.tool_panel import ToolPanel
@@ -35,6 +36,7 @@ from gui.workers import BackgroundTask
 log = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 3000
+SETTINGS_FILE = "settings.ini"  # the user's choices (export folder), kept with the workspace
 # Drafts are written a few at a time, so a whole case of predictions never stalls the GUI (decision 141).
 DRAFT_BUDGET_S = 0.03
 DRAFT_PAUSE_MS = 15
@@ -59,7 +61,10 @@ class MainWindow(QMainWindow):
         self._build_central()
         self.controller = SliceController(self.view, self.slice_list, self.slider, self.status_labels,
                                           self.undo_group, self)
-        self.actions = Actions(self, targets=(self, self.controller))
+        self.controller.measured.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.exports = CaseExports(self, self.workspace.root / SETTINGS_FILE)
+        self.help = Help(self)
+        self.actions = Actions(self, targets=(self, self.controller, self.exports, self.help))
         self.actions.build_menus()
         self.toolbar = self.actions.build_toolbar()
         self._build_docks()
@@ -85,6 +90,8 @@ class MainWindow(QMainWindow):
         self.slice_list = SliceList()
         self.case_list = CaseList()
         self.case_list.case_activated.connect(self.open_path)
+        self.case_list.remove_requested.connect(self.remove_case)
+        self.case_list.show_folder_requested.connect(dialogs.open_folder)
         self.status_labels = {key: QLabel() for key in ("slice", "hu", "zoom", "window")}
 
     def _build_docks(self) -> None:
@@ -119,8 +126,8 @@ class MainWindow(QMainWindow):
         self.actions.redo.setEnabled(False)
 
     def _set_case_actions_enabled(self, enabled: bool) -> None:
-        for key in ("save", "import_labels", "export_3d", "fill_holes", "remove_islands", "copy_prev", "copy_next", "clear_slice",
-                    "mark_reviewed"):
+        for key in ("save", "import_labels", "export_3d", "export_labelme", "fill_holes", "remove_islands",
+                    "copy_prev", "copy_next", "clear_slice", "mark_reviewed"):
             self.actions[key].setEnabled(enabled)
 
     def _session_set(self, name: str, value) -> None:
@@ -152,6 +159,14 @@ class MainWindow(QMainWindow):
         path = Path(path)
         job = partial(open_workspace_case, self.workspace, path, series_uid)
         self._start_task(job, f"Opening {path.name}", self._on_case_loaded, self._on_open_failed)
+        return True
+
+    def run_job(self, job, title: str, on_result, on_failed) -> bool:
+        """Run a long job of another part (exports) with the window's progress bar; False while one runs."""
+        if self.task is not None and self.task.is_running:
+            self.statusBar().showMessage("Still busy; wait for the current job to finish.", 4000)
+            return False
+        self._start_task(job, title, on_result, on_failed)
         return True
 
     def _start_task(self, job, title: str, on_result, on_failed) -> None:
@@ -210,6 +225,8 @@ class MainWindow(QMainWindow):
         session.brush_radius_changed.connect(self.tool_panel.set_radius)
         session.edited.connect(self._schedule_autosave)
         self.session = session
+        for panel in (self.tool_panel, self.overlay_panel):
+            panel.set_units(case.volume.units)
         self.controller.set_session(session)
         self.ai.set_session(session)
         self._set_case_actions_enabled(True)
@@ -228,8 +245,8 @@ class MainWindow(QMainWindow):
         rows = []
         for record in records:
             done = sum(1 for s in record.statuses.values() if s.is_training_data)
-            rows.append((record.display_name, record.source or "",
-                         f"{record.patient.summary()}\n{record.num_slices} slices, {done} done"))
+            rows.append(CaseRow(record.case_id, record.display_name, record.source or "",
+                                f"{record.patient.summary()}\n{record.num_slices} slices, {done} done"))
         self.case_list.set_cases(rows, current)
         menu = self.actions.recent_menu
         if menu is not None:
@@ -238,6 +255,24 @@ class MainWindow(QMainWindow):
                 if record.source:
                     menu.addAction(record.display_name, partial(self.open_path, record.source))
             menu.setEnabled(not menu.isEmpty())
+
+    def remove_case(self, case_id: str) -> bool:
+        """Take a case off the list, after asking; its folder is kept under the workspace's removed/ folder."""
+        if self.session is not None and self.session.case.store.case_id == case_id:
+            return False
+        record = self.workspace.case(case_id).record
+        text = (f"Remove {record.display_name} from the list?\n\nIts annotations are not deleted: the case folder "
+                f"moves to {self.workspace.removed_dir}. Opening the CT again starts it afresh.")
+        if not dialogs.confirm(self, "Remove from list", text, "Remove from List"):
+            return False
+        try:
+            moved = self.workspace.remove_case(case_id)
+        except MandibleStudioError as exc:
+            dialogs.show_error(self, "Cannot remove the case", str(exc))
+            return False
+        self.refresh_cases()
+        self.statusBar().showMessage(f"Removed {record.display_name} from the list; its files are in {moved}", 8000)
+        return True
 
     # --- labels -----------------------------------------------------------------------------------
     def import_labels_dialog(self) -> None:
@@ -264,22 +299,6 @@ class MainWindow(QMainWindow):
 
     def _on_import_failed(self, message: str) -> None:
         dialogs.show_error(self, "Cannot import labels", message)
-
-    def export_3d(self) -> None:
-        """Open the 3-D export dialog (gui/export_dialog.py) on every annotated slice of the case."""
-        if self.session is None:
-            return
-        from gui.export_dialog import ExportDialog
-
-        session = self.session
-        masks = {i: a.mask for i, a in session.annotations.items() if not a.is_empty}
-        try:
-            labels = assemble_label_volume(session.volume, masks).labels
-        except MandibleStudioError as exc:
-            dialogs.show_error(self, "Cannot export", str(exc))
-            return
-        self.export_dialog = ExportDialog(session.volume, labels, self, output_dir=session.case.store.case_dir)
-        self.export_dialog.open()
 
     # --- saving -----------------------------------------------------------------------------------
     def _schedule_autosave(self) -> None:

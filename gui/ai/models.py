@@ -54,8 +54,12 @@ class Models(QObject):
         self.actions["export_model"].setEnabled(bool(versions))
         self.versions_changed.emit()
 
-    def explain_no_model(self) -> None:
-        dialogs.show_error(self._parent, "No model yet", NO_MODEL.replace("<b>", "").replace("</b>", ""))
+    def explain_no_model(self) -> str | None:
+        """Say how to get a model; what the user chose: 'import' (done here), 'train' (for the caller) or None."""
+        answer = dialogs.ask_no_model(self._parent, "No model yet", NO_MODEL.replace("<b>", "").replace("</b>", ""))
+        if answer == "import":
+            self.import_model()
+        return answer
 
     def activate(self, version_id: str) -> bool:
         return self._change_model(lambda: self.versions.activate(version_id))

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QLabel, QPushButt
 from core.workspace.model_versions import ModelVersion
 
 COLUMNS = ("", "Version", "Origin", "Date", "Data", "Dice", "MIoU", "vs. active then")
-NO_MODEL = ("<b>No model yet.</b> To segment, either <b>Import model…</b> (a .msmodel file, for example the "
-            "starter model), or correct and save some slices, mark good ones reviewed (R) and <b>Retrain</b>.")
+NO_MODEL = ("<b>No model yet.</b> To segment, either <b>Import model…</b> (a .msmodel file), or train one: "
+            "correct and save some slices, mark good ones reviewed (R), then <b>Retrain</b>.")
 
 
 class VersionsPanel(QWidget):

@@ -59,6 +59,7 @@ class Dialogs:
     series_answer: int | None = None  # index of the series to choose; None = cancel
     choosers: list = field(default_factory=list)  # the series choosers shown (dialogs.SeriesChooser)
     close_answer: str = "cancel"
+    no_model_answer: str | None = None  # the no-model question: "import", "train" or None (Close)
 
 
 @pytest.fixture
@@ -77,6 +78,8 @@ def recorded_dialogs(monkeypatch) -> Dialogs:
 
     monkeypatch.setattr(dialogs.SeriesChooser, "exec", choose)
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, count: record.close_answer)
+    monkeypatch.setattr(dialogs, "ask_no_model",
+                        lambda parent, title, text: record.messages.append((title, text)) or record.no_model_answer)
     return record
 
 

@@ -73,7 +73,7 @@ def test_export_3d_opens_with_the_cases_annotations(qtbot, make_window, sample):
     with qtbot.waitSignal(window.labels_imported, timeout=30_000):
         window.import_labels(sample_label_path())
     window.actions.export_3d.trigger()
-    dialog = window.export_dialog
+    dialog = window.exports.export_dialog
     assert np.array_equal(dialog.labels, labels != 0)
     qtbot.waitUntil(lambda: dialog.result is not None or "fail" in dialog.status.text().lower(), timeout=60_000)
     assert dialog.result is not None
