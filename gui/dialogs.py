@@ -63,10 +63,10 @@ def ask_save_changes(parent: QWidget, count: int) -> str:
     box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
                       f"{count} slice(s) have edits that are not saved as Labelme JSON yet.",
                       parent=parent)
-    box.setInformativeText("Save them now? \"Close, Keep Draft\" writes nothing as Labelme JSON; the edits "
-                           "stay in the workspace as a draft and come back when you open this case again.")
+    box.setInformativeText("Save them now? \"Close, Keep for Later\" writes nothing as Labelme JSON; the edits "
+                           "stay in the workspace, unsaved, and come back when you open this case again.")
     save = box.addButton("Save", QMessageBox.ButtonRole.AcceptRole)
-    keep = box.addButton("Close, Keep Draft", QMessageBox.ButtonRole.RejectRole)
+    keep = box.addButton("Close, Keep for Later", QMessageBox.ButtonRole.RejectRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(save)
     box.exec()

@@ -340,7 +340,7 @@ class MainWindow(QMainWindow):
             return True
         self.case_closing.emit()
         if not self.autosave_now():
-            dialogs.show_error(self, "Cannot keep the draft",
+            dialogs.show_error(self, "Cannot keep the unsaved work",
                                "The unsaved work on this case could not be written to the workspace, so it stays "
                                f"open. Free some disk space, or save it with Ctrl+S, then {then} again.")
             return False

@@ -115,3 +115,38 @@ def test_an_image_stack_reads_intensity_not_hu(qtbot, make_window, tmp_path):
     assert "intensity 100" in readout and "HU" not in readout
     for spin in (window.tool_panel.threshold, window.overlay_panel.center, window.overlay_panel.width):
         assert "HU" not in spin.suffix()
+
+
+JARGON = ("MIoU", "Dice", "vs. active", "draft", "Empty slices", "lr ", "frozen encoder", "HU Threshold")
+
+
+def _visible_words(root: QWidget) -> list[str]:
+    """What a user reads without hovering: labels, buttons, group titles, table headers, menu and tab texts."""
+    from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel, QTableWidget
+
+    texts = [w.text() for w in root.findChildren(QLabel) + root.findChildren(QAbstractButton)]
+    texts += [w.title() for w in root.findChildren(QGroupBox)]
+    for table in root.findChildren(QTableWidget):
+        texts += [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())
+                  if table.horizontalHeaderItem(c) is not None]
+    for bar in root.findChildren(QTabBar):
+        texts += [bar.tabText(i) for i in range(bar.count())]
+    return texts
+
+
+def test_the_main_interface_speaks_plainly(qtbot, make_window):
+    """Technical terms stay in tooltips (and in the Retrain dialog's Advanced part), not on the main screen."""
+    if not SAMPLE_DIR.is_dir():
+        pytest.skip("the bundled sample resources/samples/okbp_pt_224 is missing")
+    window = make_window()
+    open_case(qtbot, window, SAMPLE_DIR)
+    texts = _visible_words(window)
+    menus = [a.menu() for a in window.menuBar().actions() if a.menu() is not None]
+    texts += [a.text() for menu in menus for a in menu.actions()]
+    window.actions.export_3d.trigger()
+    texts += _visible_words(window.exports.export_dialog)
+    window.exports.export_dialog.reject()
+    found = [(word, text) for text in texts for word in JARGON if word.lower() in text.lower()]
+    assert not found, found
+    headers = window.ai.models.panel.table
+    assert "Dice" in headers.horizontalHeaderItem(5).toolTip()  # the term is still there for who wants it
