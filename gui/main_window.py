@@ -24,7 +24,7 @@ from gui.case_session import CaseSession
 from gui import dialogs
 from gui.close_guard import may_close
 from gui.help import Help
-from gui.panels.case_list import CaseList, CaseRow
+from gui.panels.case_list import CaseList
 from gui.panels.overlay_panel import OverlayPanel
 from gui.panels.slice_list import SliceList
 from gui.panels.tool_panel import ToolPanel
@@ -32,6 +32,7 @@ from gui.slice_controller import SliceController
 from gui.slice_view import SliceView
 from gui.window_layout import add_fixed_dock, central_area, fit_to_screen, scrolling_column, titled_split
 from gui.workers import BackgroundTask
+from gui.workspace_cases import ask_and_remove, case_rows
 
 log = logging.getLogger(__name__)
 
@@ -239,15 +240,7 @@ class MainWindow(QMainWindow):
 
     def refresh_cases(self) -> None:
         current = self.session.case.record.source if self.session is not None else None
-        records = self.workspace.recent_cases()
-        seen = {r.case_id for r in records}
-        records += [r for r in self.workspace.cases() if r.case_id not in seen]
-        rows = []
-        for record in records:
-            done = sum(1 for s in record.statuses.values() if s.is_training_data)
-            rows.append(CaseRow(record.case_id, record.display_name, record.source or "",
-                                f"{record.patient.summary()}\n{record.num_slices} slices, {done} done"))
-        self.case_list.set_cases(rows, current)
+        self.case_list.set_cases(case_rows(self.workspace), current)
         menu = self.actions.recent_menu
         if menu is not None:
             menu.clear()
@@ -257,22 +250,14 @@ class MainWindow(QMainWindow):
             menu.setEnabled(not menu.isEmpty())
 
     def remove_case(self, case_id: str) -> bool:
-        """Take a case off the list, after asking; its folder is kept under the workspace's removed/ folder."""
+        """Take a case (not the open one) off the list, after asking; its files are kept (decision 171)."""
         if self.session is not None and self.session.case.store.case_id == case_id:
             return False
-        record = self.workspace.case(case_id).record
-        text = (f"Remove {record.display_name} from the list?\n\nIts annotations are not deleted: the case folder "
-                f"moves to {self.workspace.removed_dir}. Opening the CT again starts it afresh.")
-        if not dialogs.confirm(self, "Remove from list", text, "Remove from List"):
-            return False
-        try:
-            moved = self.workspace.remove_case(case_id)
-        except MandibleStudioError as exc:
-            dialogs.show_error(self, "Cannot remove the case", str(exc))
-            return False
-        self.refresh_cases()
-        self.statusBar().showMessage(f"Removed {record.display_name} from the list; its files are in {moved}", 8000)
-        return True
+        moved = ask_and_remove(self, self.workspace, case_id)
+        if moved is not None:
+            self.refresh_cases()
+            self.statusBar().showMessage(f"Removed from the list; the case's files are in {moved}", 8000)
+        return moved is not None
 
     # --- labels -----------------------------------------------------------------------------------
     def import_labels_dialog(self) -> None:
