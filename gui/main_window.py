@@ -28,6 +28,7 @@ from gui.panels.case_list import CaseList
 from gui.panels.overlay_panel import OverlayPanel
 from gui.panels.slice_list import SliceList
 from gui.panels.tool_panel import ToolPanel
+from gui.saved_notice import OpenFolderButton
 from gui.slice_controller import SliceController
 from gui.slice_view import SliceView
 from gui.window_layout import add_fixed_dock, central_area, fit_to_screen, scrolling_column, titled_split
@@ -116,6 +117,8 @@ class MainWindow(QMainWindow):
         self.progress = QProgressBar(maximumWidth=220, textVisible=True)
         self.progress.hide()
         bar.addPermanentWidget(self.progress)
+        self.open_saved_folder = OpenFolderButton()
+        bar.addPermanentWidget(self.open_saved_folder)
         for key in ("slice", "hu", "zoom", "window"):
             self.status_labels[key].setObjectName(f"status_{key}")
             bar.addPermanentWidget(self.status_labels[key])
@@ -367,7 +370,8 @@ class MainWindow(QMainWindow):
         except SaveError as exc:
             self._on_save_failed(str(exc))
             return
-        self.statusBar().showMessage(f"Saved {len(result.saved)} slice(s) to {case.store.annotations_dir}", 6000)
+        self.statusBar().showMessage(f"Saved {len(result.saved)} slice(s) to {case.store.annotations_dir}", 15000)
+        self.open_saved_folder.offer(case.store.annotations_dir)
         self.saved.emit(list(result.saved))
 
     def _on_save_failed(self, message: str) -> None:

@@ -110,5 +110,5 @@ class Models(QObject):
         except MandibleStudioError as exc:
             dialogs.show_error(self._parent, "Cannot export", str(exc))
             return False
-        self._status_bar.showMessage(f"Model exported to {out}", 6000)
+        dialogs.show_saved(self._parent, "Model exported", "The model was saved as a file.", out)
         return True

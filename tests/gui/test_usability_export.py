@@ -145,3 +145,15 @@ def test_export_labelme_dataset_says_when_nothing_is_saved(qtbot, make_window, r
     monkeypatch.setattr(case_exports.QFileDialog, "getExistingDirectory", lambda *a: asked.append(a) or "")
     assert not window.exports.export_labelme_dataset()
     assert not asked and recorded_dialogs.messages[-1][0] == "Nothing to export"
+
+
+def test_ctrl_s_says_the_full_path_and_offers_its_folder(qtbot, labelled_window, opened_folders):
+    window = labelled_window
+    folder = window.session.case.store.annotations_dir
+    assert window.open_saved_folder.isHidden()
+    with qtbot.waitSignal(window.saved, timeout=BUILD_TIMEOUT_MS):
+        assert window.save_case()
+    assert str(folder) in window.statusBar().currentMessage()
+    assert window.open_saved_folder.isVisible() and str(folder) in window.open_saved_folder.toolTip()
+    window.open_saved_folder.click()
+    assert opened_folders == [str(folder)]
