@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason="the bundled sam
 
 def test_a_new_case_opens_on_its_middle_slice_not_the_black_first_one(qtbot, make_window):
     window = make_window()
-    open_case(qtbot, window, SAMPLE_DIR)
+    open_case(qtbot, window, SAMPLE_DIR, first_view=True)
     session = window.session
     assert session.current == session.num_slices // 2
     assert window.slider.value() == session.current + 1
