@@ -1,7 +1,7 @@
 """Accuracy table: each model with and without native-resolution refinement, on OpenKBP and the head.
 
     .venv/bin/python benchmarks/bench_accuracy.py [--model NAME=PATH ...] [--refine both|on|off]
-        [--openkbp-cases N] [--no-openkbp] [--no-head] [--check] [--json OUT]
+        [--openkbp-cases N] [--no-openkbp] [--no-head] [--check] [--json OUT] [--cache DIR]
 
 Rows: every --model (default: the reference model), without refinement and "+ refinement".
 Columns:
@@ -14,7 +14,8 @@ Each case's probability is computed once per model and both rows are derived fro
 network on the CT's own grid, then the 0.5 threshold (baseline) or refine_masks, then the same
 3-D clean-up (`clean_mask`) and the same metrics (SegmentationMetrics) that `evaluate` uses.
 --check also runs core.evaluation.evaluate_cases on the plain rows and prints both, to show the
-harness scores what `evaluate` scores.
+harness scores what `evaluate` scores. --cache keeps each case's network probability (float16,
+per model file) so that a rerun with other refinement settings skips the network.
 """
 from __future__ import annotations
 
@@ -41,6 +42,23 @@ SHARED = ROOT.parent / "shared"
 REFERENCE = SHARED / "models" / "okbp128_gpu36.msmodel"
 OPENKBP = SHARED / "data" / "openkbp" / "validation"
 HEAD = SHARED / "data" / "cranium"
+
+
+class ProbabilityCache:
+    """The network's probability per case, on disk (float16) when a folder is given."""
+
+    def __init__(self, folder: Path | None, model: Path):
+        self.folder = folder / f"{model.stem}-{model.stat().st_size}" if folder else None
+
+    def get(self, segmenter: Segmenter, volume, name: str) -> np.ndarray:
+        path = self.folder / f"{name}.npy" if self.folder else None
+        if path is not None and path.is_file():
+            return np.load(path).astype(np.float32)
+        probability = network_probability(segmenter, volume)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, probability.astype(np.float16))
+        return probability
 
 
 def network_probability(segmenter: Segmenter, volume) -> np.ndarray:
@@ -74,6 +92,12 @@ class Row:
         self.metrics: dict[str, SegmentationMetrics] = {}
         self.seconds = 0.0
 
+    def masks(self, volume, probability: np.ndarray) -> np.ndarray:
+        start = time.perf_counter()
+        mask = masks_for(volume, probability, self.refine)
+        self.seconds += time.perf_counter() - start
+        return mask
+
     def add(self, column: str, prediction, labels, case: str) -> None:
         self.metrics.setdefault(column, SegmentationMetrics()).update(prediction, labels, case=case)
 
@@ -82,31 +106,27 @@ class Row:
         return metrics.aggregate() if metrics else None
 
 
-def score_openkbp(segmenter, rows: list[Row], limit: int | None) -> None:
+def score_openkbp(segmenter, cache: ProbabilityCache, rows: list[Row], limit: int | None) -> None:
     refs = discover_cases([OPENKBP])[:limit]
     for number, ref in enumerate(refs):
         case = load_case(ref)
-        probability = network_probability(segmenter, case.volume)
+        probability = cache.get(segmenter, case.volume, ref.name)
         for row in rows:
-            start = time.perf_counter()
-            mask = masks_for(case.volume, probability, row.refine)
-            row.seconds += time.perf_counter() - start
-            row.add("openkbp", mask, case.labels, ref.name)
+            row.add("openkbp", row.masks(case.volume, probability), case.labels, ref.name)
         print(f"  openkbp {number + 1}/{len(refs)} {ref.name}: "
               + ", ".join(f"{row.result('openkbp')['dice_3d'][ref.name]:.4f}" for row in rows), flush=True)
 
 
-def score_head(segmenter, rows: list[Row]) -> None:
+def score_head(segmenter, cache: ProbabilityCache, rows: list[Row]) -> None:
     trusted = json.loads((HEAD / "eval_slices.json").read_text())["eval_slices"]
     whole = load_case(CaseRef("cranium", "volume", HEAD / "dicom", HEAD / "label.nii.gz"))
-    probability = network_probability(segmenter, whole.volume)
+    probability = cache.get(segmenter, whole.volume, "cranium")
     for row in rows:
-        mask = masks_for(whole.volume, probability, row.refine)
-        row.add("head", mask[trusted], whole.labels[trusted], "cranium")
+        row.add("head", row.masks(whole.volume, probability)[trusted], whole.labels[trusted], "cranium")
     pair = load_case(discover_cases([HEAD / "eval"])[0])
-    probability = network_probability(segmenter, pair.volume)
+    probability = cache.get(segmenter, pair.volume, "cranium_eval_pair")
     for row in rows:
-        row.add("head_pair", masks_for(pair.volume, probability, row.refine), pair.labels, "cranium")
+        row.add("head_pair", row.masks(pair.volume, probability), pair.labels, "cranium")
 
 
 def check_against_evaluate(segmenter, row: Row, openkbp_limit: int | None, do_openkbp: bool) -> None:
@@ -153,6 +173,7 @@ def main() -> int:
     parser.add_argument("--no-head", action="store_true")
     parser.add_argument("--check", action="store_true", help="also run evaluate_cases on the plain rows")
     parser.add_argument("--json", type=Path, help="write every row's full metrics here")
+    parser.add_argument("--cache", type=Path, help="keep the network's probabilities in this folder")
     args = parser.parse_args()
     switches = {"both": (False, True), "on": (True,), "off": (False,)}[args.refine]
     all_rows: list[Row] = []
@@ -163,10 +184,11 @@ def main() -> int:
         segmenter = Segmenter.from_file(path)
         rows = [Row(name + (" + refinement" if refine else ""), refine) for refine in switches]
         print(f"{name}: {path}", flush=True)
+        cache = ProbabilityCache(args.cache, path)
         if not args.no_head:
-            score_head(segmenter, rows)
+            score_head(segmenter, cache, rows)
         if not args.no_openkbp:
-            score_openkbp(segmenter, rows, args.openkbp_cases)
+            score_openkbp(segmenter, cache, rows, args.openkbp_cases)
         if args.check and not rows[0].refine and not args.no_head:
             check_against_evaluate(segmenter, rows[0], args.openkbp_cases, not args.no_openkbp)
         all_rows.extend(rows)

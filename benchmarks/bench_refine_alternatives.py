@@ -1,6 +1,6 @@
 """Refinement designs compared on the same network probability (docs/decisions/130).
 
-    .venv/bin/python benchmarks/bench_refine_alternatives.py [--model M.msmodel] [--leak-cases 4]
+    .venv/bin/python benchmarks/bench_refine_alternatives.py [--model M.msmodel] [--leak-cases 4] [--cache DIR]
 
 1. The development head (whole volume, scored on its 31 trustworthy slices): Dice, recall,
    precision and seconds for each design.
@@ -10,6 +10,7 @@
    up to resampling). These images are blurred (4 mm detail on a 1 mm grid) and their labels are
    coarse clinical contours, so their Dice says little; what they show is how much each design
    puts more than 5 mm away from the label (mm^3): bone it followed where it should have stopped.
+--cache: the probability folder of bench_accuracy.py (the network then runs only once per case).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from skimage.segmentation import random_walker
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_accuracy import HEAD, OPENKBP, REFERENCE, network_probability  # noqa: E402
+from benchmarks.bench_accuracy import HEAD, OPENKBP, REFERENCE, ProbabilityCache  # noqa: E402
 from core.inference.refine import RefineSettings, fill_holes_in_plane, refine_masks  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
 from core.training.data import CaseRef, discover_cases, load_case  # noqa: E402
@@ -83,10 +84,10 @@ DESIGNS = {
 }
 
 
-def head_scores(segmenter) -> None:
+def head_scores(segmenter, cache: ProbabilityCache) -> None:
     case = load_case(CaseRef("cranium", "volume", HEAD / "dicom", HEAD / "label.nii.gz"))
     trusted = json.loads((HEAD / "eval_slices.json").read_text())["eval_slices"]
-    probability = network_probability(segmenter, case.volume)
+    probability = cache.get(segmenter, case.volume, "cranium")
     print("| Design | Head Dice | recall | precision | s |\n|---|---|---|---|---|")
     for name, design in DESIGNS.items():
         start = time.perf_counter()
@@ -111,13 +112,13 @@ def resampled(case, probability, factor: int = 4):
             up(case.labels, cv2.INTER_LINEAR) > 0.5, spacing)
 
 
-def leak_scores(segmenter, count: int) -> None:
+def leak_scores(segmenter, cache: ProbabilityCache, count: int) -> None:
     names = [name for name in DESIGNS if name != "random walker in the band, each slice"]  # minutes per case
     far_mm3 = {name: [] for name in names}
     dices = {name: [] for name in names}
     for ref in discover_cases([OPENKBP])[:count]:
         case = load_case(ref)
-        hu, probability, labels, spacing = resampled(case, network_probability(segmenter, case.volume))
+        hu, probability, labels, spacing = resampled(case, cache.get(segmenter, case.volume, ref.name))
         far = ndimage.distance_transform_edt(~labels, sampling=spacing) > 5
         for name in names:
             mask = DESIGNS[name](hu, probability, spacing)
@@ -134,14 +135,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=REFERENCE)
     parser.add_argument("--leak-cases", type=int, default=4)
+    parser.add_argument("--cache", type=Path, help="keep the network's probabilities in this folder")
     args = parser.parse_args()
     if not args.model.is_file():
         print(f"error: model file {args.model} not found; give --model PATH of an .msmodel", file=sys.stderr)
         return 2
     segmenter = Segmenter.from_file(args.model)
-    head_scores(segmenter)
+    cache = ProbabilityCache(args.cache, args.model)
+    head_scores(segmenter, cache)
     if args.leak_cases:
-        leak_scores(segmenter, args.leak_cases)
+        leak_scores(segmenter, cache, args.leak_cases)
     return 0
 
 
