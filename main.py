@@ -9,10 +9,13 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import importlib
 import logging
+import logging.handlers
 import multiprocessing
 import sys
+import traceback
 
 # Each headless command lives in core/commands/<name>.py and exposes
 # add_arguments(parser) and run(args) -> int.
@@ -29,6 +32,70 @@ def _command_module(name: str):
     return importlib.import_module(f"core.commands.{name}")
 
 
+# Loggers whose records (library details, tracebacks) go to the log file only, never to the terminal.
+FILE_ONLY_LOGGERS = ("pydicom", "highdicom", "PIL", "py.warnings", "nibabel", "trimesh", "mandible_studio")
+LOG_FILE = "mandible-studio.log"
+
+
+class _OwnMessages(logging.Filter):
+    """Lets through our own log records, never those of FILE_ONLY_LOGGERS."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(record.name == name or record.name.startswith(name + ".") for name in FILE_ONLY_LOGGERS)
+
+
+def configure_logging() -> str | None:
+    """Our INFO messages on stderr; everything (library warnings and tracebacks too) in the log file.
+
+    Returns the log file's path, or None when the data folder cannot take one. Like
+    logging.basicConfig, it does nothing when logging is configured already (a test harness).
+    """
+    root = logging.getLogger()
+    if root.handlers:
+        file_handlers = [h for h in root.handlers if isinstance(h, logging.FileHandler)]
+        return file_handlers[0].baseFilename if file_handlers else None
+    root.setLevel(logging.INFO)
+    logging.raiseExceptions = False  # a log that cannot be written (full disk) must not print a traceback
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    terminal.addFilter(_OwnMessages())
+    root.addHandler(terminal)
+    logging.captureWarnings(True)  # warnings.warn (pydicom's, Pillow's) become log records
+    try:
+        from core.app_paths import user_data_dir
+
+        folder = user_data_dir() / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(folder / LOG_FILE, maxBytes=2_000_000, backupCount=2,
+                                                       encoding="utf-8", errors="backslashreplace")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    return handler.baseFilename
+
+
+def _escape_unprintable(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a byte of a non-UTF-8 file name (a surrogate escape) prints as \\xe9, anything
+    else the terminal cannot show as a backslash escape."""
+    text = error.object[error.start:error.end]
+    return "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF
+                   else c.encode("ascii", "backslashreplace").decode("ascii") for c in text), error.end
+
+
+def _tolerant_output() -> None:
+    """A file name that is not valid UTF-8 is printed with escapes, never a UnicodeEncodeError."""
+    codecs.register_error("mandible-escape", _escape_unprintable)
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="mandible-escape")
+
+
+def _error(message: str, code: int = 2) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
 def _run_command(argv: list[str]) -> int:
     """Run one headless command; only that command's module is imported."""
     from core.errors import MandibleStudioError
@@ -38,15 +105,22 @@ def _run_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog=f"mandible-studio {name}", description=COMMANDS[name])
     module.add_arguments(parser)
     args = parser.parse_args(rest)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    log_file = configure_logging()
     try:
         return int(module.run(args) or 0)
     except MandibleStudioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _error(str(exc))
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _error(f"{exc.strerror or exc}{where}; check the path, the free disk space and your permissions")
+    except MemoryError:
+        return _error("not enough memory for this input; close other programs or use a smaller scan")
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        return _error("interrupted", 130)
+    except Exception as exc:  # a defect, not bad input: details to the log, one line to the user
+        logging.getLogger("mandible_studio").error("unexpected failure\n%s", traceback.format_exc())
+        return _error(f"internal error ({exc.__class__.__name__}: {exc}); the details are in "
+                      f"{log_file or 'the log'}. Please report it.", 1)
 
 
 def _usage() -> str:
@@ -59,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     # Training runs in a child process (gui/ai/training_process.py); in an installed (frozen)
     # build the child is this same program, and freeze_support lets it act as the child.
     multiprocessing.freeze_support()
+    _tolerant_output()
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
         return _run_command(argv)

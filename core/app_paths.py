@@ -44,5 +44,5 @@ def default_workspace_dir() -> Path:
 
 
 def bundled_models_dir() -> Path:
-    """Starter model files shipped with an installed build (never in git)."""
+    """The starter model: in the repository (the one model file in git) and in every build."""
     return resources_dir() / "models"

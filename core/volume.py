@@ -7,10 +7,51 @@ Canonical orientation (every loader returns it, every exporter names slices by i
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
+
+UNKNOWN_PATIENT = "Patient unknown"
+
+
+@dataclass(frozen=True)
+class PatientInfo:
+    """Who and what the scan is, for the screen only (title, case list, series chooser): never exported.
+
+    DICOM fills it from the headers; NIfTI and image files carry none (every field empty).
+    Dates are shown as YYYY-MM-DD.
+    """
+
+    name: str = ""
+    patient_id: str = ""
+    birth_date: str = ""
+    study_date: str = ""
+    series_description: str = ""
+
+    @property
+    def known(self) -> bool:
+        return bool(self.name or self.patient_id or self.birth_date)
+
+    def summary(self) -> str:
+        """One line: "DOE, JOHN · ID 12345 · born 1958-02-14 · study 2024-03-01", or UNKNOWN_PATIENT."""
+        parts = [self.name or ("" if not self.known else "(no name)")]
+        parts += [f"ID {self.patient_id}" if self.patient_id else "",
+                  f"born {self.birth_date}" if self.birth_date else ""]
+        if not self.known:
+            parts = [UNKNOWN_PATIENT]
+        parts.append(f"study {self.study_date}" if self.study_date else "")
+        return " · ".join(p for p in parts if p)
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data) -> "PatientInfo":
+        """From case.json; anything that is not a dict of strings gives what it can (else unknown)."""
+        if not isinstance(data, dict):
+            return cls()
+        return cls(**{f.name: data[f.name] for f in fields(cls) if isinstance(data.get(f.name), str)})
 
 
 @dataclass
@@ -42,6 +83,8 @@ class Volume:
     # False when no file recorded the voxel size and 1 mm was assumed (image stacks, bare DICOM):
     # millimetre outputs (meshes, label volumes) refuse such a volume.
     spacing_known: bool = True
+    # Patient identity for the screen; exports never write it (decision 103).
+    patient: PatientInfo = field(default_factory=PatientInfo)
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from core.app_paths import default_workspace_dir, resources_dir, sample_case_dir
+from gui.workers import collect_garbage_in_gui_thread
 
 APP_NAME = "Mandible Studio"
 
@@ -27,6 +28,7 @@ def make_application(argv: list[str]) -> QApplication:
     app.setOrganizationName("MandibleStudio")
     app.setStyle("Fusion")
     app.setStyleSheet(load_style_sheet())
+    collect_garbage_in_gui_thread(app)  # docs/decisions/150: no worker thread destroys a GUI object
     return app
 
 

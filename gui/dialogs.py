@@ -1,9 +1,14 @@
 """The few questions and messages the main window asks and shows. Tests monkeypatch these Qt calls."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+import numpy as np
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QListWidget, QListWidgetItem,
+                               QMessageBox, QVBoxLayout, QWidget)
 
 from core.io.dicom import SeriesInfo
+from core.io.dicom_decode import THUMBNAIL_SIZE
 
 MAX_WARNINGS_SHOWN = 8
 
@@ -36,11 +41,57 @@ def ask_save_changes(parent: QWidget, count: int) -> str:
     return "save" if clicked is save else "keep" if clicked is keep else "cancel"
 
 
+class SeriesChooser(QDialog):
+    """One row per series: its thumbnail, the patient (name, ID, birth and study date) and what it is."""
+
+    def __init__(self, parent: QWidget | None, series: list[SeriesInfo]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Choose a series")
+        self.series = series
+        self.list = QListWidget(objectName="seriesList")
+        self.list.setIconSize(QSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+        for info in series:
+            item = QListWidgetItem(series_text(info))
+            item.setToolTip(f"Series {info.series_number if info.series_number is not None else '?'} · {info.uid}")
+            if info.thumbnail is not None:
+                item.setIcon(QIcon(gray_pixmap(info.thumbnail)))
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+        self.list.itemDoubleClicked.connect(self.accept)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("This folder holds several series. Check the patient, then choose one:"))
+        layout.addWidget(self.list)
+        layout.addWidget(buttons)
+        self.resize(620, 420)
+
+    def chosen_uid(self) -> str | None:
+        row = self.list.currentRow()
+        return self.series[row].uid if 0 <= row < len(self.series) else None
+
+
+def series_text(info: SeriesInfo) -> str:
+    """Two lines: who (patient) and what (description, modality, files, size)."""
+    what = f"{info.description or '(no description)'} — {info.modality or '?'}, {info.num_files} files, " \
+           f"{info.rows}x{info.cols}"
+    return f"{info.patient.summary()}\n{what}"
+
+
+def gray_pixmap(pixels: np.ndarray) -> QPixmap:
+    """A QPixmap of a uint8 [rows, cols] image."""
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    rows, cols = pixels.shape
+    image = QImage(pixels.data, cols, rows, cols, QImage.Format.Format_Grayscale8)
+    return QPixmap.fromImage(image.copy())
+
+
 def choose_series(parent: QWidget, series: list[SeriesInfo]) -> str | None:
     """Series picker for a DICOM folder holding several series; the chosen UID or None."""
-    labels = [s.label() for s in series]
-    label, ok = QInputDialog.getItem(parent, "Choose a series", "This folder holds several series:", labels, 0, False)
-    return series[labels.index(label)].uid if ok and label in labels else None
+    chooser = SeriesChooser(parent, series)
+    accepted = chooser.exec() == QDialog.DialogCode.Accepted
+    return chooser.chosen_uid() if accepted else None
 
 
 def choose_files(parent: QWidget, title: str, filters: str = "", folder: bool = False) -> list[str]:

@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         self._install_case(loaded)
 
     def _install_case(self, loaded: LoadedCase) -> None:
+        self.autosave_now()  # edits made on the old case while the new one loaded
         old = self.session
         self.undo_group.setActiveStack(None)
         if old is not None:
@@ -226,7 +227,7 @@ class MainWindow(QMainWindow):
         self.session = session
         self.controller.set_session(session)
         self._set_case_actions_enabled(True)
-        self.setWindowTitle(f"{loaded.store.record.display_name} — Mandible Studio")
+        self.setWindowTitle(f"{loaded.store.record.display_name} — {loaded.volume.patient.summary()} — Mandible Studio")
         self.statusBar().showMessage(f"Opened {loaded.store.record.display_name}", 5000)
         self.refresh_cases()
         if session.pending_autosave:
@@ -243,7 +244,8 @@ class MainWindow(QMainWindow):
         rows = []
         for record in records:
             done = sum(1 for s in record.statuses.values() if s.is_training_data)
-            rows.append((record.display_name, record.source or "", f"{record.num_slices} slices, {done} done"))
+            rows.append((record.display_name, record.source or "",
+                         f"{record.patient.summary()}\n{record.num_slices} slices, {done} done"))
         self.case_list.set_cases(rows, current)
         menu = self.actions.recent_menu
         if menu is not None:

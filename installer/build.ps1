@@ -1,6 +1,7 @@
 # Builds the Windows one-folder program and its Inno Setup installer.
 #
 #   powershell -ExecutionPolicy Bypass -File installer\build.ps1 [-Variant cpu|cuda] [-Model FILE] [-Out DIR]
+#   -Model FILE ships FILE as the starter model instead of the bundled resources\models one.
 #
 # Step for step the same as installer/build.sh. Needs Python 3.11 (py launcher) and Inno Setup 6 (iscc on PATH).
 param([ValidateSet("cpu", "cuda")][string]$Variant = "cuda", [string]$Model = "", [string]$Out = "")
@@ -19,9 +20,11 @@ if ($Variant -eq "cpu") {
 }
 & "$venv\Scripts\pip.exe" install -q "$Root[installer]"
 
-# 2. Optional starter model, staged in resources\models for the build only (removed at the end).
-Remove-Item -Recurse -Force "$Root\resources\models" -ErrorAction SilentlyContinue
-if ($Model) { New-Item -ItemType Directory "$Root\resources\models" | Out-Null; Copy-Item $Model "$Root\resources\models\" }
+# 2. The starter model: the bundled one (resources\models), or -Model FILE (read by the spec).
+if ($Model) { $env:MANDIBLE_STARTER_MODEL = (Resolve-Path $Model).Path }
+elseif (-not (Test-Path "$Root\resources\models\*.msmodel")) {
+    throw "no starter model in resources\models; restore it from git or give -Model FILE"
+}
 
 # 3. PyInstaller one-folder build.
 & "$venv\Scripts\pyinstaller.exe" --noconfirm --clean --log-level WARN `
@@ -37,6 +40,5 @@ Pop-Location
 
 # 6. Installer.
 iscc /DAppDir="$app" /DVariant=$Variant /O"$Out" "$Root\installer\windows\mandible_studio.iss"
-Remove-Item -Recurse -Force "$Root\resources\models" -ErrorAction SilentlyContinue
 $secs = [int]((Get-Date) - $start).TotalSeconds
 Write-Host "built $app and the installer in $Out in $secs s"

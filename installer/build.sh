@@ -7,7 +7,8 @@
 #                   on the CPU; several GB, because it carries the CUDA libraries.
 #   --variant cpu   torch from PyTorch's CPU-only wheel index (~5x smaller); needs that index
 #                   to be reachable from the build machine.
-#   --model FILE    a starter model file to ship in resources/models/ (the app activates it).
+#   --model FILE    ship FILE as the starter model instead of the bundled resources/models/ one
+#                   (the app activates the starter on first start; the smoke test predicts with it).
 #
 # Step for step the same as installer/build.ps1.
 set -euo pipefail
@@ -32,10 +33,14 @@ if [ "$variant" = cpu ]; then
 fi
 "$venv/bin/pip" install -q "$ROOT[installer]"
 
-# 2. Optional starter model, staged in resources/models/ for the build only.
-rm -rf "$ROOT/resources/models"
-trap 'rm -rf "$ROOT/resources/models"' EXIT
-if [ -n "$model" ]; then mkdir -p "$ROOT/resources/models" && cp "$model" "$ROOT/resources/models/"; fi
+# 2. The starter model: the bundled one, or --model FILE (read by the spec).
+if [ -n "$model" ]; then
+  [ -f "$model" ] || { echo "error: --model $model: no such file" >&2; exit 2; }
+  export MANDIBLE_STARTER_MODEL=$(cd "$(dirname "$model")" && pwd)/$(basename "$model")
+else
+  ls "$ROOT"/resources/models/*.msmodel >/dev/null 2>&1 || {
+    echo "error: no starter model in resources/models/; restore it from git or give --model FILE" >&2; exit 2; }
+fi
 
 # 3. PyInstaller one-folder build.
 "$venv/bin/pyinstaller" --noconfirm --clean --log-level WARN \

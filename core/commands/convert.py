@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 from core.errors import InputError
+from core.io.files import check_output_place, prepare_output_folder, writing_to
 from core.io.labels import load_labels
 from core.io.loader import load_volume
 from core.io.slice_export import export_volume
@@ -30,11 +31,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"input {args.input} does not exist; give a DICOM folder, NIfTI file or image folder")
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out} is a file; give a folder")
+    check_output_place(args.out, "--out")
     volume = load_volume(args.input, series_uid=args.series_uid)
     labels = load_labels(args.labels, volume) if args.labels is not None else None
+    prepare_output_folder(args.out, "--out")  # inputs first: a bad one leaves no folder behind
     window = WINDOW_PRESETS[args.window]
-    args.out.mkdir(parents=True, exist_ok=True)
-    pngs, jsons = export_volume(args.out, volume, labels, window, all_slices=args.all)
+    with writing_to(args.out, "--out"):
+        pngs, jsons = export_volume(args.out, volume, labels, window, all_slices=args.all)
     print(f"converted {volume.name}: {pngs} PNG and {jsons} Labelme JSON slices in {args.out} "
           f"(window {args.window}, {volume.shape[1]}x{volume.shape[2]})")
     return 0

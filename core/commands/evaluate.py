@@ -1,4 +1,4 @@
-"""`python main.py evaluate --model MODEL --data DIR...`: the paper's metrics as ONE JSON line.
+"""`python main.py evaluate [--model MODEL] --data DIR...`: the paper's metrics as ONE JSON line.
 
 --data takes nnU-Net folders (imagesTr/labelsTr) and Labelme folders, or one CT with --labels.
 """
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from core.evaluation import evaluate_cases
 from core.inference.segmenter import Segmenter
+from core.model.model_file import starter_model
 from core.model.runtime import PRECISIONS
 from core.training.data import discover_cases
 
@@ -17,7 +18,7 @@ KEYS = ("acc", "precision", "recall", "miou", "iou_mandible", "dice", "dice_3d_m
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, required=True, help="model file (.msmodel)")
+    parser.add_argument("--model", type=Path, help="model file (.msmodel); default: the bundled starter model")
     parser.add_argument("--data", nargs="+", required=True,
                         help="nnU-Net or Labelme folders; or one CT (DICOM folder, NIfTI) with --labels")
     parser.add_argument("--labels", type=Path, help="labels of the single CT in --data (NIfTI or Labelme folder)")
@@ -29,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     refs = discover_cases(args.data, labels=args.labels)
-    segmenter = Segmenter.from_file(args.model, args.device, args.precision, args.batch)
+    segmenter = Segmenter.from_file(args.model or starter_model(), args.device, args.precision, args.batch)
     result = evaluate_cases(segmenter, refs, postprocess=not args.no_postprocess)
     line = {key: result[key] for key in KEYS}
     line["dice_3d"] = result["dice_3d"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from core.annotation.label_volume import (EXPORTABLE_STATUSES, assemble_label_volume, fill_gap_slices,
                                           find_gaps, require_geometry, require_labels, slice_ranges)
 from core.errors import ExportError
+from core.io.files import prepare_output_file
 from core.io.mesh import MeshOptions, build_mesh
 from core.workspace.case_store import CASE_FILE, CaseStore
 
@@ -44,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("highdicom").setLevel(logging.WARNING)  # it logs every module it copies
     if args.smooth < 0:
         raise ExportError("--smooth must be 0 or more iterations")
+    for option in ("stl", "nifti", "dicom_seg"):  # a bad output place is said before the long work
+        if getattr(args, option) is not None:
+            prepare_output_file(getattr(args, option), "--" + option.replace("_", "-"))
     volume = load_volume(args.input, series_uid=args.series)
     require_geometry(volume)
     include = [name.strip() for name in args.statuses.split(",") if name.strip()]

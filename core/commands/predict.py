@@ -1,4 +1,4 @@
-"""`python main.py predict --model MODEL INPUT --out DIR`: segment the mandible in a CT.
+"""`python main.py predict [--model MODEL] INPUT --out DIR`: segment the mandible in a CT.
 
 Writes DIR/<index:04d>.png + DIR/<index:04d>.json (Labelme; no shapes where no mandible was found)
 for every slice, and DIR/mandible_mask.nii.gz with the whole mask on the CT's grid.
@@ -11,9 +11,11 @@ from pathlib import Path
 
 from core.errors import InputError
 from core.inference.segmenter import Segmenter
+from core.io.files import check_output_place, prepare_output_folder, writing_to
 from core.io.loader import load_volume
 from core.io.nifti import save_nifti_labels
 from core.io.slice_export import export_volume
+from core.model.model_file import starter_model
 from core.model.runtime import PRECISIONS
 from core.windowing import WINDOW_PRESETS
 
@@ -24,7 +26,7 @@ MASK_NAME = "mandible_mask.nii.gz"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="DICOM folder, NIfTI file or folder of images")
-    parser.add_argument("--model", type=Path, required=True, help="model file (.msmodel)")
+    parser.add_argument("--model", type=Path, help="model file (.msmodel); default: the bundled starter model")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
@@ -43,12 +45,15 @@ def _log_progress(step: int, total: int, message: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out} is a file; give a folder")
-    segmenter = Segmenter.from_file(args.model, args.device, args.precision, args.batch)
+    check_output_place(args.out, "--out")
+    segmenter = Segmenter.from_file(args.model or starter_model(), args.device, args.precision, args.batch)
     volume = load_volume(args.input, series_uid=args.series_uid)
+    # Inputs first (a bad one leaves no folder behind), then the output place, before the long work.
+    prepare_output_folder(args.out, "--out")
     mask = segmenter.predict_volume(volume, progress=_log_progress, postprocess=not args.no_postprocess)
-    args.out.mkdir(parents=True, exist_ok=True)
-    pngs, jsons = export_volume(args.out, volume, mask, WINDOW_PRESETS[args.window], all_slices=True)
-    save_nifti_labels(args.out / MASK_NAME, mask, volume)
+    with writing_to(args.out, "--out"):
+        pngs, jsons = export_volume(args.out, volume, mask, WINDOW_PRESETS[args.window], all_slices=True)
+        save_nifti_labels(args.out / MASK_NAME, mask, volume)
     with_mandible = int(mask.reshape(len(mask), -1).any(axis=1).sum())
     print(f"segmented {pngs} slices of {volume.name}: mandible on {with_mandible} "
           f"({jsons} Labelme JSON + PNG in {args.out}, mask {args.out / MASK_NAME})")

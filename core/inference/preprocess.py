@@ -79,19 +79,23 @@ def display_to_hu(values: np.ndarray, window: tuple[float, float], maximum: floa
 
 def windowed_channels(hu: torch.Tensor, config: ModelConfig,
                       windows: torch.Tensor | None = None) -> torch.Tensor:
-    """[N, S, S] HU -> [N, 3, S, S] network input: three windows, normalised like ImageNet.
+    """[N, S, S] (or [N, C, S, S]: a slice and its neighbours) HU -> [N, 3C, S, S] network input: three
+    windows of each slice, normalised like ImageNet; the slice itself comes first (channels 0-2).
 
     `windows` ([N, 3, 2] center/width) overrides the model's windows per sample (window jitter).
     """
+    if hu.dim() == 3:
+        hu = hu.unsqueeze(1)
+    count, slices = hu.shape[0], hu.shape[1]
     if windows is None:
         windows = torch.tensor([[c, w] for _, c, w in config.windows], dtype=hu.dtype, device=hu.device)
-        windows = windows.expand(hu.shape[0], 3, 2)
-    center = windows[..., 0].reshape(-1, 3, 1, 1)
-    width = windows[..., 1].reshape(-1, 3, 1, 1)
-    scaled = ((hu.unsqueeze(1) - (center - width / 2)) / width).clamp_(0.0, 1.0)
-    mean = torch.tensor(config.mean, dtype=hu.dtype, device=hu.device).reshape(1, 3, 1, 1)
-    std = torch.tensor(config.std, dtype=hu.dtype, device=hu.device).reshape(1, 3, 1, 1)
-    return (scaled - mean) / std
+        windows = windows.expand(count, 3, 2)
+    center = windows[..., 0].reshape(-1, 1, 3, 1, 1)
+    width = windows[..., 1].reshape(-1, 1, 3, 1, 1)
+    scaled = ((hu.unsqueeze(2) - (center - width / 2)) / width).clamp_(0.0, 1.0)
+    mean = torch.tensor(config.mean, dtype=hu.dtype, device=hu.device).reshape(1, 1, 3, 1, 1)
+    std = torch.tensor(config.std, dtype=hu.dtype, device=hu.device).reshape(1, 1, 3, 1, 1)
+    return ((scaled - mean) / std).reshape(count, 3 * slices, *hu.shape[2:])
 
 
 def slice_spacing(volume) -> tuple[float, float] | None:
@@ -101,23 +105,45 @@ def slice_spacing(volume) -> tuple[float, float] | None:
 
 
 def hu_slices(volume, indices, config: ModelConfig) -> tuple[np.ndarray, SliceGeometry]:
-    """The chosen slices of `volume` on the model canvas, in HU: float32 [n, S, S].
+    """The chosen slices of `volume` on the model canvas, in HU: float32 [n, S, S], or [n, C, S, S] with
+    each slice's neighbours when the model looks at context slices (see context_planes).
 
     Image stacks ("display" units) have no HU: their display range is taken to be the model's
     first (bone) window, the way such images are usually exported from a CT.
     """
     height, width = volume.shape[1], volume.shape[2]
     geometry = SliceGeometry.for_slice(height, width, slice_spacing(volume), config)
-    out = np.empty((len(indices), config.input_size, config.input_size), dtype=np.float32)
+    planes = 1 + 2 * config.context_slices
+    out = np.empty((len(indices), planes, config.input_size, config.input_size), dtype=np.float32)
     display = None
     if volume.units != "HU":
         from core.windowing import display_window_for
 
         display = display_window_for(volume)
     for n, index in enumerate(indices):
-        values = volume.hu[index]
-        if display is not None:
-            shifted = np.asarray(values, np.float32) - display.low
-            values = display_to_hu(shifted, tuple(config.windows[0][1:]), maximum=display.width)
-        out[n] = geometry.to_model(values, fill=AIR_HU)
-    return out, geometry
+        for plane, values in enumerate(context_planes(volume, index, config)):
+            if display is not None:
+                shifted = np.asarray(values, np.float32) - display.low
+                values = display_to_hu(shifted, tuple(config.windows[0][1:]), maximum=display.width)
+            out[n, plane] = geometry.to_model(values, fill=AIR_HU)
+    return (out[:, 0] if planes == 1 else out), geometry
+
+
+def context_planes(volume, index: int, config: ModelConfig) -> list[np.ndarray]:
+    """Slice `index`, then its neighbours at -d, +d, -2d, +2d ... mm (d = config.context_mm), interpolated
+    linearly between slices, so that a 1 mm and a 3 mm scan give the network the same anatomy
+    (docs/decisions/122). Unknown slice spacing (none recorded, or 0): d is one slice. Beyond the ends: the end
+    slice."""
+    planes = [volume.hu[index]]
+    spacing = float(volume.spacing[0])
+    step = config.context_mm / spacing if volume.spacing_known and spacing > 0 else 1.0
+    last = volume.num_slices - 1
+    for distance in range(1, config.context_slices + 1):
+        for sign in (-1, 1):
+            position = min(max(index + sign * distance * step, 0.0), float(last))
+            low = int(np.floor(position))
+            high, fraction = min(low + 1, last), position - low
+            below = np.asarray(volume.hu[low], np.float32)
+            planes.append(below if fraction == 0 else (1 - fraction) * below
+                          + fraction * np.asarray(volume.hu[high], np.float32))
+    return planes

@@ -18,6 +18,7 @@ import torch
 from core.errors import Cancelled
 from core.inference.postprocess import clean_mask
 from core.inference.preprocess import hu_slices, windowed_channels
+from core.inference.tta import mandible_probability
 from core.volume import Volume
 from core.model.model_file import LoadedModel, load_model
 from core.model.runtime import Runtime
@@ -49,9 +50,7 @@ class Segmenter:
         """Mandible probability [n, S, S] for HU slices already on the model canvas."""
         hu = torch.from_numpy(np.ascontiguousarray(hu_canvas, dtype=np.float32)).to(self.runtime.device)
         x = windowed_channels(hu, self.config).contiguous(memory_format=torch.channels_last)
-        with self.runtime.autocast():
-            logits = self.network(x)
-        return torch.softmax(logits.float(), dim=1)[:, 1].cpu().numpy()
+        return mandible_probability(self.network, x, self.config, self.runtime).cpu().numpy()
 
     def predict_slices(self, volume: Volume, indices: Sequence[int]) -> np.ndarray:
         """Masks uint8 [len(indices), rows, cols] on the volume's own grid, without post-processing."""

@@ -5,42 +5,76 @@ direction); without positions they fall back to InstanceNumber. The spacing betw
 from the positions (median step), else SpacingBetweenSlices, else SliceThickness. Without
 positions the InstanceNumber order is assumed to run from head to feet. The affine
 returned maps the index [slice, row, col] of the stacked (not yet canonical) array to LPS mm.
+
+Values no scanner writes (an all-zero orientation, a position of 1e300 mm, a pixel of 0 or
+2 km) are treated as missing, with a warning that names them (core.io.limits).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
 from core.errors import DicomSeriesError
-
-if TYPE_CHECKING:
-    from core.io.dicom import SliceHeader
+from core.io.dicom_scan import SliceHeader
+from core.io.limits import valid_position, valid_spacing
 
 _AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 _SAME_POSITION_MM = 1e-3
+# Direction cosines must be unit vectors at right angles, up to the rounding scanners write.
+_COSINE_TOLERANCE = 0.05
 
-
-# Warnings that mean the voxel size is a guess (Volume.spacing_known is False then).
 NO_SLICE_SPACING = "No slice spacing in the headers: 1 mm is assumed."
 NO_PIXEL_SPACING = "PixelSpacing missing: 1 mm pixels are assumed."
 
 
-def _orientation(headers: list["SliceHeader"], warnings: list[str]) -> np.ndarray:
+@dataclass
+class SliceOrder:
+    """The slices of a series in order, where they lie, and what had to be assumed."""
+
+    headers: list[SliceHeader]
+    affine: np.ndarray  # 4x4, index [slice, row, col] of the stacked array -> LPS mm
+    warnings: list[str]
+    spacing_known: bool  # False when a voxel size had to be assumed (1 mm)
+
+
+def _valid_orientation(values) -> bool:
+    cosines = np.asarray(values, float)
+    if not np.all(np.isfinite(cosines)):
+        return False
+    row, col = cosines[:3], cosines[3:]
+    return (abs(np.linalg.norm(row) - 1) <= _COSINE_TOLERANCE and abs(np.linalg.norm(col) - 1) <= _COSINE_TOLERANCE
+            and abs(np.dot(row, col)) <= _COSINE_TOLERANCE)
+
+
+def _orientation(headers: list[SliceHeader], warnings: list[str]) -> np.ndarray:
     given = [h.orientation for h in headers if h.orientation is not None]
-    if not given:
+    valid = [g for g in given if _valid_orientation(g)]
+    if len(valid) < len(given):
+        warnings.append(f"ImageOrientationPatient is not a pair of unit vectors at right angles in "
+                        f"{len(given) - len(valid)} file(s) (e.g. {list(next(g for g in given if g not in valid))}).")
+    if not valid:
         warnings.append("ImageOrientationPatient missing: slices are assumed to be axial.")
         return np.array(_AXIAL)
-    first = np.array(given[0])
-    if any(not np.allclose(first, g, atol=1e-4) for g in given):
+    first = np.array(valid[0])
+    if any(not np.allclose(first, g, atol=1e-4) for g in valid):
         raise DicomSeriesError("The series mixes slice orientations (a localizer in the same series?); "
                                "remove the odd files or choose another series.")
-    return first
+    row, col = first[:3] / np.linalg.norm(first[:3]), first[3:] / np.linalg.norm(first[3:])
+    return np.concatenate([row, col])
+
+
+def _positions_usable(headers: list[SliceHeader], warnings: list[str]) -> bool:
+    given = [h.position for h in headers if h.position is not None]
+    bad = [p for p in given if not valid_position(p)]
+    if bad:
+        warnings.append(f"ImagePositionPatient is impossible in {len(bad)} file(s) (e.g. {list(bad[0])} mm).")
+    return len(given) == len(headers) and not bad
 
 
 def _sort(headers, normal, warnings):
     """(ordered headers, positions along the normal or None)."""
-    if all(h.position is not None for h in headers):
+    if _positions_usable(headers, warnings):
         along = np.array([np.dot(h.position, normal) for h in headers])
         order = np.argsort(along, kind="stable")
         kept, proj = [order[0]], [along[order[0]]]
@@ -53,7 +87,7 @@ def _sort(headers, normal, warnings):
                             "and were left out.")
         return [headers[i] for i in kept], np.array(proj)
     if len(headers) > 1:
-        warnings.append("ImagePositionPatient missing: slices are ordered by InstanceNumber.")
+        warnings.append("ImagePositionPatient missing or unusable: slices are ordered by InstanceNumber.")
     ordered = sorted(headers, key=lambda h: (h.instance_number is None, h.instance_number or 0, h.path.name))
     return ordered, None
 
@@ -72,15 +106,28 @@ def _slice_step(ordered, proj, warnings) -> float:
         return step
     first = ordered[0]
     for value in (first.spacing_between_slices, first.slice_thickness):
-        if value:
+        if value is not None and valid_spacing(abs(float(value)), len(ordered)):
             return abs(float(value))
     if len(ordered) > 1:
         warnings.append(NO_SLICE_SPACING)
     return 1.0
 
 
-def order_slices(headers: list["SliceHeader"]) -> tuple[list["SliceHeader"], np.ndarray, list[str]]:
-    """Sort the slices; return (ordered headers, 4x4 index->LPS affine, warnings)."""
+def _pixel_spacing(first: SliceHeader, warnings: list[str]) -> tuple[float, float] | None:
+    """(row, column) spacing in mm, or None (with a warning) when missing or impossible."""
+    if first.pixel_spacing is None:
+        warnings.append(NO_PIXEL_SPACING)
+        return None
+    row, col = first.pixel_spacing
+    if valid_spacing(row, first.rows) and valid_spacing(col, first.cols):
+        return row, col
+    warnings.append(f"PixelSpacing {row:g} x {col:g} mm is impossible for {first.rows}x{first.cols} pixels "
+                    "(0, negative, or a field of view over 5 m): 1 mm pixels are assumed.")
+    return None
+
+
+def order_slices(headers: list[SliceHeader]) -> SliceOrder:
+    """Sort the slices and place them in patient space."""
     warnings: list[str] = []
     iop = _orientation(headers, warnings)
     row_dir, col_dir = iop[:3], iop[3:]  # along a row (columns increase), along a column (rows increase)
@@ -88,9 +135,8 @@ def order_slices(headers: list["SliceHeader"]) -> tuple[list["SliceHeader"], np.
     ordered, proj = _sort(headers, normal, warnings)
     step = _slice_step(ordered, proj, warnings)
     first = ordered[0]
-    row_spacing, col_spacing = first.pixel_spacing or (1.0, 1.0)
-    if first.pixel_spacing is None:
-        warnings.append(NO_PIXEL_SPACING)
+    pixel_spacing = _pixel_spacing(first, warnings)
+    row_spacing, col_spacing = pixel_spacing or (1.0, 1.0)
     # Without positions, InstanceNumber order is taken as head to feet (slice 0 stays first).
     slice_vector = normal * step if proj is not None else -normal * step
     if proj is not None and len(ordered) > 1:
@@ -103,5 +149,6 @@ def order_slices(headers: list["SliceHeader"]) -> tuple[list["SliceHeader"], np.
     affine[:3, 0] = slice_vector
     affine[:3, 1] = col_dir * row_spacing
     affine[:3, 2] = row_dir * col_spacing
-    affine[:3, 3] = first.position if first.position is not None else (0.0, 0.0, 0.0)
-    return ordered, affine, warnings
+    affine[:3, 3] = first.position if proj is not None else (0.0, 0.0, 0.0)
+    spacing_known = pixel_spacing is not None and NO_SLICE_SPACING not in warnings
+    return SliceOrder(ordered, affine, warnings, spacing_known)

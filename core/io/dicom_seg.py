@@ -4,6 +4,9 @@ A PACS or 3D Slicer then shows it over the original CT. The SEG needs the source
 headers (UIDs, patient and study modules, plane positions): they are read again, without
 pixel data, from the folder the Volume was loaded from and matched by SOP Instance UID.
 A CT loaded from NIfTI or an image stack has no such UIDs, so it cannot get a DICOM SEG.
+
+Like every export, the SEG carries no patient identity: the patient and study attributes highdicom
+would copy are written empty; the UIDs that tie it to the CT stay (decision 103).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from pydicom.sr.codedict import codes
 
 from core.annotation.label_volume import require_labels
 from core.errors import ExportError
+from core.io.files import regular_files
 from core.io.mesh_export import writable_path
 from core.volume import Volume
 
@@ -24,7 +28,7 @@ log = logging.getLogger(__name__)
 
 MANDIBLE_CODE = hd.sr.CodedConcept("91609006", "SCT", "Mandible")
 SOFTWARE = ("Mandible Studio", "0.1.0")
-# Type 2 attributes highdicom copies from the source; scanner exports sometimes leave them out.
+# Type 2 attributes highdicom copies from the source: written empty, so no identity leaves the app.
 TYPE2_COPIED = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
                 "ReferringPhysicianName", "StudyID", "AccessionNumber")
 
@@ -68,7 +72,7 @@ def source_datasets(volume: Volume) -> list[pydicom.Dataset]:
                           "a DICOM SEG needs the source series' files")
     wanted = set(volume.sop_uids)
     found: dict[str, pydicom.Dataset] = {}
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for file in regular_files(folder, recursive=True):
         try:
             ds = pydicom.dcmread(file, stop_before_pixels=True)
         except Exception:  # not DICOM: other files in the folder are allowed
@@ -76,8 +80,7 @@ def source_datasets(volume: Volume) -> list[pydicom.Dataset]:
         uid = str(getattr(ds, "SOPInstanceUID", ""))
         if uid in wanted and str(getattr(ds, "SeriesInstanceUID", "")) == volume.series_uid:
             for keyword in TYPE2_COPIED:
-                if keyword not in ds:
-                    setattr(ds, keyword, "")
+                setattr(ds, keyword, "")
             found[uid] = ds
     missing = [uid for uid in volume.sop_uids if uid not in found]
     if missing:

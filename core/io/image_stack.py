@@ -13,8 +13,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import PIL.Image
 
 from core.errors import InputError
+from core.io.files import is_regular_file, require_regular_file
+from core.io.limits import MAX_SLICE_PIXELS, check_slice_size, check_volume_size
 from core.volume import Volume
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
@@ -28,14 +31,38 @@ def natural_key(name: str) -> list:
 def image_files(folder: str | Path) -> list[Path]:
     """Image files directly in `folder`, in natural order."""
     folder = Path(folder)
-    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-             and not p.name.startswith(".")]
+    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
+             and not p.name.startswith(".") and is_regular_file(p)]
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
-def _read_gray(path: Path) -> np.ndarray:
-    # imdecode of the bytes instead of imread: works with non-ASCII paths on Windows.
-    image = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
+def image_size(path: Path) -> tuple[int, int]:
+    """(rows, cols) from the image's header alone, nothing decoded; InputError if it has none."""
+    require_regular_file(path, "an image file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path} is empty (0 bytes); remove it or replace it.")
+    try:
+        with open(path, "rb") as fp, PIL.Image.open(fp) as image:
+            cols, rows = image.size
+    except PIL.Image.DecompressionBombError as exc:
+        side = int(MAX_SLICE_PIXELS ** 0.5)
+        raise InputError(f"{path} declares an image larger than the {side}x{side} pixels Mandible Studio opens; "
+                         "the file is damaged or not a CT slice.") from exc
+    except (OSError, ValueError, SyntaxError) as exc:  # Pillow's errors for files it cannot identify
+        raise InputError(f"{path} is not a readable image ({exc}); remove it or replace it.") from exc
+    return rows, cols
+
+
+def read_gray_image(path: Path) -> np.ndarray:
+    """An 8- or 16-bit grayscale image (colour made grey); its declared size is checked before decoding."""
+    rows, cols = image_size(path)
+    check_slice_size(rows, cols, str(path))
+    # The bytes through imdecode, never a path to imread: OpenCV crashes on paths that are not UTF-8.
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path} cannot be read ({exc}); check the file.") from exc
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
     if image is None:
         raise InputError(f"{path} is not a readable image; remove it or replace it.")
     if image.ndim == 3:
@@ -54,12 +81,13 @@ def load_image_stack(folder: str | Path) -> Volume:
     files = image_files(folder)
     if not files:
         raise InputError(f"{folder} holds no PNG, JPEG or TIFF images.")
-    slices = [_read_gray(p) for p in files]
-    first = slices[0]
-    for path, image in zip(files, slices):
-        if image.shape != first.shape:
-            raise InputError(f"{path.name} is {image.shape[1]}x{image.shape[0]} pixels but {files[0].name} is "
-                             f"{first.shape[1]}x{first.shape[0]}; all slices must have the same size.")
+    sizes = [image_size(p) for p in files]  # headers only: sizes are checked before anything is decoded
+    for path, (rows, cols) in zip(files, sizes):
+        if (rows, cols) != sizes[0]:
+            raise InputError(f"{path.name} is {cols}x{rows} pixels but {files[0].name} is "
+                             f"{sizes[0][1]}x{sizes[0][0]}; all slices must have the same size.")
+    check_volume_size((len(files), *sizes[0]), str(folder))
+    slices = [read_gray_image(p) for p in files]
     dtype = np.uint16 if any(s.dtype == np.uint16 for s in slices) else np.uint8
     stack = np.stack([s.astype(dtype, copy=False) for s in slices])
     return Volume(hu=stack, spacing=(1.0, 1.0, 1.0), name=folder.name, source=folder, units="display",

@@ -25,6 +25,8 @@ import PIL.Image
 from core.errors import LabelFileError
 from core.annotation.shape import Shape, png_b64_to_array
 from core.io.atomic import atomic_write_text
+from core.io.files import is_regular_file
+from core.io.limits import MAX_SLICE_PIXELS
 
 DEFAULT_VERSION = "5.5.0"
 TOP_LEVEL_KEYS = ("version", "flags", "shapes", "imagePath", "imageData", "imageHeight", "imageWidth")
@@ -49,6 +51,8 @@ class LabelFile:
 def read_label_file(path: str | Path) -> LabelFile:
     """Read a Labelme JSON file; raise LabelFileError saying which file and what is wrong."""
     path = Path(path)
+    if path.exists() and not is_regular_file(path):
+        raise LabelFileError(f"cannot read Labelme file {path}: it is not a regular file (a folder, pipe or device)")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -57,9 +61,12 @@ def read_label_file(path: str | Path) -> LabelFile:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LabelFileError(f"{path} is not valid JSON ({exc}); fix or delete the file") from exc
+    except RecursionError as exc:
+        raise LabelFileError(f"{path} nests JSON too deeply to be a Labelme file; delete or replace it") from exc
     try:
         return _label_file_from_json(raw, path)
-    except (KeyError, TypeError, ValueError, OSError, binascii.Error, PIL.UnidentifiedImageError) as exc:
+    except (KeyError, TypeError, ValueError, OSError, binascii.Error, PIL.UnidentifiedImageError,
+            PIL.Image.DecompressionBombError) as exc:
         problem = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
         raise LabelFileError(f"{path} is not a valid Labelme file: {problem}") from exc
 
@@ -128,6 +135,9 @@ def _label_file_from_json(raw: Any, path: Path) -> LabelFile:
     for key, value in (("imageHeight", height), ("imageWidth", width)):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise TypeError(f"{key} must be a positive integer, not {value!r}")
+    if height * width > MAX_SLICE_PIXELS:
+        raise ValueError(f"imageHeight x imageWidth {height}x{width} is larger than any CT slice "
+                         f"({MAX_SLICE_PIXELS:,} pixels at most)")
     version = raw.get("version") or DEFAULT_VERSION
     if not isinstance(version, str):
         raise TypeError(f"version must be a string, not {version!r}")

@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 
 from core.errors import InputError
-from core.io.dicom import Progress, load_dicom_series, read_slice_header
+from core.io.dicom import Progress, load_dicom_file_series, load_dicom_series
+from core.io.files import iter_regular_files, require_regular_file
 from core.io.image_stack import IMAGE_SUFFIXES, load_image_stack
 from core.io.nifti import load_nifti_volume
 from core.volume import Volume
@@ -28,6 +29,7 @@ def _has_preamble(path: Path) -> bool:
 
 
 def _describe_file(path: Path) -> str:
+    require_regular_file(path, "a DICOM, NIfTI or Labelme file")
     if _is_nifti(path):
         return "nifti"
     if path.suffix.lower() == ".json":
@@ -42,10 +44,8 @@ def _describe_folder(path: Path) -> str:
     names = [n for n in os.listdir(path) if not n.startswith(".")]
     if not names:
         raise InputError(f"The folder {path} is empty; choose the folder that holds the CT slices.")
-    for folder, dirs, files in os.walk(path):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        if any(_has_preamble(Path(folder, f)) for f in files if not f.startswith(".")):
-            return "dicom"
+    if any(_has_preamble(file) for file in iter_regular_files(path, recursive=True)):
+        return "dicom"
     suffixes = {Path(n).suffix.lower() for n in names}
     if ".json" in suffixes:
         return "labelme"
@@ -64,23 +64,28 @@ def describe_input(path: str | os.PathLike) -> str:
 
 def load_volume(path: str | os.PathLike, series_uid: str | None = None, progress: Progress = None,
                 cancel: threading.Event | None = None) -> Volume:
-    """Open `path` as a canonical Volume whatever its kind (a Labelme folder gives its slice images)."""
+    """Open `path` as a canonical Volume whatever its kind (a Labelme folder gives its slice images).
+
+    Every problem with the input is a MandibleStudioError (InputError and kin) that says what to do.
+    """
     path = Path(path)
+    try:
+        return _load(path, series_uid, progress, cancel)
+    except OSError as exc:
+        raise InputError(f"cannot read {exc.filename or path}: {exc.strerror or exc}; check that it is there "
+                         "and that you may read it.") from exc
+
+
+def _load(path: Path, series_uid: str | None, progress: Progress, cancel: threading.Event | None) -> Volume:
     kind = describe_input(path)
     if kind == "dicom":
-        if path.is_file():
-            series_uid = series_uid or _series_of(path)
-            path = path.parent
-        return load_dicom_series(path, series_uid, progress=progress, cancel=cancel)
+        if path.is_file() and series_uid is None:
+            return load_dicom_file_series(path, progress=progress, cancel=cancel)
+        return load_dicom_series(path.parent if path.is_file() else path, series_uid, progress=progress,
+                                 cancel=cancel)
     if kind == "nifti":
         return load_nifti_volume(path)
     if path.is_file():
         raise InputError(f"{path.name} is a Labelme file; open the folder that holds the slices instead.")
     return load_image_stack(path)
 
-
-def _series_of(path: Path) -> str:
-    header = read_slice_header(path)
-    if isinstance(header, str):
-        raise InputError(f"{path.name} cannot be opened: {header}.")
-    return header.series_uid

@@ -7,10 +7,16 @@ which permute and flip axes only: an oblique scan keeps its oblique direction ma
 `volume_affine_ras(volume)` maps the index (i, j, k) of the array as NIfTI stores it, that is the
 canonical array transposed to [col, row, slice] (x = column, y = row, z = slice), to RAS mm.
 For the OpenKBP cases this gives back the original affine and axis codes ('L', 'P', 'I').
+
+Reading checks what the header declares before any voxel is read (size, type, affine), and a
+.nii.gz is checked whole (its CRC and length) because nibabel stops reading before the gzip
+trailer: a damaged file must not load as a quietly wrong CT (decision 102).
 """
 from __future__ import annotations
 
+import gzip
 import logging
+import zlib
 from pathlib import Path
 
 import nibabel as nib
@@ -19,6 +25,8 @@ from nibabel import orientations
 
 from core.errors import InputError
 from core.io.atomic import atomic_path
+from core.io.files import require_regular_file
+from core.io.limits import check_volume_size, finite_values, valid_spacing
 from core.volume import Volume
 
 log = logging.getLogger(__name__)
@@ -59,20 +67,63 @@ def volume_affine_ras(volume: Volume) -> np.ndarray:
     return LPS_FROM_RAS @ volume.affine_lps() @ _SWAP_SLICE_COL
 
 
+# Bytes a .nii.gz may hold beyond what its header declares (extensions, padding) before it is refused.
+_GZIP_SLACK = 64 * 1024 * 1024
+_CHUNK = 4 * 1024 * 1024
+
+
 def _read_image(path: Path) -> nib.Nifti1Image:
+    """The image with its header checked (shape, voxel type, size, gzip integrity); voxels not read yet."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"NIfTI file {path} does not exist; choose a .nii or .nii.gz file.")
+    require_regular_file(path, "a NIfTI file (.nii or .nii.gz)")
     try:
         image = nib.load(str(path))
+        shape, dtype = image.shape, np.dtype(image.get_data_dtype())
     except Exception as exc:  # nibabel raises many types for damaged files
         raise InputError(f"{path} is not a readable NIfTI file ({exc}).") from exc
-    shape = image.shape
-    if len(shape) == 4 and shape[3] == 1:
-        image = image.slicer[..., 0]
-    elif len(shape) != 3:
+    if len(shape) != 3 and not (len(shape) == 4 and shape[3] == 1):
         raise InputError(f"{path} has shape {shape}; a 3-D volume is needed (one CT, not a time series).")
-    return image
+    if dtype.kind not in "biuf":
+        raise InputError(f"{path} holds {'colour (RGB)' if dtype.names else str(dtype)} voxels; "
+                         "a grayscale CT (integer or floating-point values) is needed.")
+    check_volume_size(shape[:3], str(path))
+    if path.name.lower().endswith(".gz"):
+        _check_gzip(path, int(image.header.get_data_offset()) + int(np.prod(shape)) * dtype.itemsize)
+    return image.slicer[..., 0] if len(shape) == 4 else image
+
+
+def _check_gzip(path: Path, expected: int) -> None:
+    """InputError unless the whole gzip stream inflates with a good CRC and length (streamed, bounded)."""
+    inflated = 0
+    try:
+        with gzip.open(path, "rb") as stream:
+            while chunk := stream.read(_CHUNK):
+                inflated += len(chunk)
+                if inflated > expected + _GZIP_SLACK:
+                    raise InputError(f"{path} inflates to more data than its header declares; "
+                                     "the file is damaged, export it again.")
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{path} is damaged ({exc}); export or download it again.") from exc
+    if inflated < expected:
+        raise InputError(f"{path} is cut short ({inflated:,} of {expected:,} bytes); export or download it again.")
+
+
+def _affine_lps(image: nib.Nifti1Image, path: Path) -> tuple[np.ndarray, list[str]]:
+    """The LPS affine, or (when it is zero, not a number or gives impossible voxel sizes) a 1 mm
+    stand-in that shows the voxels as stored, with a warning; see Volume.spacing_known."""
+    affine = np.asarray(image.affine, float)
+    columns = affine[:3, :3]
+    sizes = np.linalg.norm(columns, axis=0) if np.all(np.isfinite(affine)) else np.zeros(3)
+    usable = (np.all(np.isfinite(affine)) and abs(np.linalg.det(columns)) > 1e-12
+              and all(valid_spacing(float(s), n) for s, n in zip(sizes, image.shape)))
+    if usable:
+        return LPS_FROM_RAS @ affine, []
+    log.warning("%s: unusable affine %s", path, affine.tolist())
+    return LPS_FROM_RAS @ np.diag([-1.0, 1.0, 1.0, 1.0]), [
+        "The file's affine (orientation and voxel size) is zero, not a number or impossible: "
+        "the voxels are shown as stored and 1 mm voxels are assumed."]
 
 
 def _voxels(image: nib.Nifti1Image, path: Path) -> np.ndarray:
@@ -91,12 +142,15 @@ def load_nifti_volume(path: str | Path) -> Volume:
     """A CT volume from a .nii/.nii.gz file, reoriented to canonical; values kept as stored (HU)."""
     path = Path(path)
     image = _read_image(path)
+    affine, warnings = _affine_lps(image, path)
     data = _voxels(image, path)
     if data.dtype.kind == "f":
         data = data.astype(np.float32, copy=False)
-    hu, affine, _ = canonicalize(data, LPS_FROM_RAS @ image.affine)
+    data, value_warnings = finite_values(data, str(path))
+    hu, affine, _ = canonicalize(data, affine)
     name = path.name.removesuffix(".gz").removesuffix(".nii")
-    return Volume(hu=hu, name=name.removesuffix("_0000"), source=path, **volume_geometry(affine))
+    return Volume(hu=hu, name=name.removesuffix("_0000"), source=path, warnings=warnings + value_warnings,
+                  spacing_known=not warnings, **volume_geometry(affine))
 
 
 def load_nifti_labels(path: str | Path, volume: Volume | None = None) -> np.ndarray:
@@ -104,9 +158,10 @@ def load_nifti_labels(path: str | Path, volume: Volume | None = None) -> np.ndar
     path = Path(path)
     image = _read_image(path)
     data = _voxels(image, path)
-    if data.size and (data.min() < 0 or data.max() > 255 or (data.dtype.kind == "f" and np.any(data % 1))):
+    if data.size and (data.dtype.kind == "f" and not np.all(np.isfinite(data))
+                      or data.min() < 0 or data.max() > 255 or (data.dtype.kind == "f" and np.any(data % 1))):
         raise InputError(f"{path} is not a label map: values must be whole numbers 0..255.")
-    labels, affine, _ = canonicalize(data.astype(np.uint8), LPS_FROM_RAS @ image.affine)
+    labels, affine, _ = canonicalize(data.astype(np.uint8), _affine_lps(image, path)[0])
     if volume is not None:
         if labels.shape != volume.shape:
             raise InputError(f"Labels {path.name} have shape {labels.shape} but the CT has {volume.shape}; "

@@ -14,12 +14,12 @@ import torch
 import torchvision
 
 from core.errors import ModelFileError, TrainingError
+from core.model.encoders import ENCODERS, KnownWeights
 from core.model.model_file import is_model_file, load_model
 from core.model.unet import MandibleUNet
 
 log = logging.getLogger(__name__)
 
-IMAGENET_WEIGHTS = ("IMAGENET1K_V2", "IMAGENET1K_V1")
 DOWNLOAD_TIMEOUT_S = 30
 
 
@@ -36,20 +36,21 @@ def initialise_network(network: MandibleUNet, init: str) -> dict:
     return record
 
 
-def _imagenet_state() -> tuple[dict, str]:
+def _imagenet_state(known: KnownWeights, label: str) -> tuple[dict, str]:
     cache = Path(torch.hub.get_dir()) / "checkpoints"
-    candidates = [getattr(torchvision.models.ResNet50_Weights, name) for name in IMAGENET_WEIGHTS]
+    enum = getattr(torchvision.models, known.enum)
+    candidates = [getattr(enum, name) for name in known.members]
     for weights in candidates:
         if (cache / Path(weights.url).name).is_file():
-            return weights.get_state_dict(progress=False), f"torchvision ResNet50_Weights.{weights.name} (cached)"
+            return weights.get_state_dict(progress=False), f"torchvision {known.enum}.{weights.name} (cached)"
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
     try:
-        return candidates[0].get_state_dict(progress=False), f"torchvision ResNet50_Weights.{candidates[0].name}"
+        return candidates[0].get_state_dict(progress=False), f"torchvision {known.enum}.{candidates[0].name}"
     except (OSError, RuntimeError) as exc:  # URLError is an OSError; a truncated download a RuntimeError
         raise TrainingError(
-            f"ImageNet weights for ResNet-50 are not available: none cached in {cache} and the download failed "
-            f"({exc}). Use --init FILE with a torchvision resnet50 state dict (.pth) or a Mandible Studio model, "
+            f"ImageNet weights for {label} are not available: none cached in {cache} and the download failed "
+            f"({exc}). Use --init FILE with a torchvision-format state dict (.pth) or a Mandible Studio model, "
             "or --init none to train from scratch."
         ) from exc
     finally:
@@ -57,10 +58,12 @@ def _imagenet_state() -> tuple[dict, str]:
 
 
 def _load_imagenet(network: MandibleUNet) -> dict:
-    if network.config.encoder != "resnet50":
-        raise TrainingError("ImageNet weights exist only for the ResNet-50 encoder; use --init none "
-                            "for the plain U-Net encoder")
-    state, source = _imagenet_state()
+    spec = ENCODERS[network.config.encoder]
+    if "imagenet" not in spec.weights:
+        having = ", ".join(s.label for s in ENCODERS.values() if "imagenet" in s.weights)
+        raise TrainingError(f"ImageNet weights exist only for {having}, not for the {spec.label}; "
+                            "use --init none or --init FILE")
+    state, source = _imagenet_state(spec.weights["imagenet"], spec.label)
     _load_encoder_state(network, state, source)
     return {"kind": "imagenet", "source": source}
 
@@ -111,6 +114,6 @@ def _load_file(network: MandibleUNet, path: Path) -> dict:
             raise TrainingError(f"{path} has another architecture ({theirs.encoder}, attention {theirs.attention}); "
                                 "train with the same switches or use --init imagenet")
         network.load_state_dict(previous.network.state_dict())
-        return {"kind": "model", "source": f"{path.name} (sha256 {previous.weights_sha256[:12]})"}
+        return {"kind": "model", "source": f"{path.name} (sha256 {previous.sha256[:12]})"}
     _load_encoder_state(network, _read_state_dict(path), str(path))
     return {"kind": "file", "source": f"{path.name} (torchvision-format encoder weights)"}

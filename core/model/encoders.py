@@ -1,11 +1,19 @@
-"""Encoders returning five feature maps at strides 2, 4, 8, 16 and 32.
+"""Encoders returning five feature maps at strides 2, 4, 8, 16 and 32, and their registry.
 
 `ResNet50Encoder` has exactly torchvision's resnet50 module names (conv1, bn1, relu, maxpool,
 layer1..layer4 with `downsample`), so a torchvision state dict loads with no key renaming;
 only `fc.*` is left over. `PlainEncoder` is the VGG-like encoder of the original U-Net,
 for the paper's ablation (Table 3).
+
+`ENCODERS` declares each encoder once, as data (the shape of segmentation_models_pytorch's
+`encoders/__init__.py`): its builder, the channels of its five feature maps and the starting
+weights known for it. Adding an encoder = one class and one entry here.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable
 
 import torch
 from torch import nn
@@ -23,8 +31,6 @@ def _resnet_stage(in_channels: int, width: int, blocks: int, stride: int) -> nn.
 
 
 class ResNet50Encoder(nn.Module):
-    out_channels = (64, 256, 512, 1024, 2048)
-
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
@@ -53,11 +59,8 @@ class DoubleConv(nn.Sequential):
 
 
 class PlainEncoder(nn.Module):
-    out_channels = (64, 128, 256, 512, 1024)
-
-    def __init__(self):
+    def __init__(self, channels: tuple[int, int, int, int, int]):
         super().__init__()
-        channels = self.out_channels
         self.stage1 = DoubleConv(3, channels[0], stride=2)
         self.stages = nn.ModuleList(
             nn.Sequential(nn.MaxPool2d(2), DoubleConv(channels[i], channels[i + 1])) for i in range(4)
@@ -68,3 +71,30 @@ class PlainEncoder(nn.Module):
         for stage in self.stages:
             features.append(stage(features[-1]))
         return features
+
+
+@dataclass(frozen=True)
+class KnownWeights:
+    """Published starting weights for an encoder: torchvision's `enum` class and its members, best first."""
+
+    enum: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    label: str  # what the user reads
+    build: Callable[[], nn.Module]
+    out_channels: tuple[int, int, int, int, int]  # of the feature maps at strides 2, 4, 8, 16, 32
+    weights: dict[str, KnownWeights] = field(default_factory=dict)
+
+
+PLAIN_CHANNELS = (64, 128, 256, 512, 1024)
+
+ENCODERS: dict[str, EncoderSpec] = {
+    "resnet50": EncoderSpec(
+        label="ResNet-50", build=ResNet50Encoder, out_channels=(64, 256, 512, 1024, 2048),
+        weights={"imagenet": KnownWeights("ResNet50_Weights", ("IMAGENET1K_V2", "IMAGENET1K_V1"))}),
+    "plain": EncoderSpec(label="plain U-Net encoder", build=partial(PlainEncoder, PLAIN_CHANNELS),
+                         out_channels=PLAIN_CHANNELS),
+}

@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from core.errors import InputError, LabelFileError
+from core.io.image_stack import read_gray_image
 from core.io.slice_export import PROVENANCE_KEY, read_slice_mask
 from core.volume import Volume
 from core.inference.preprocess import display_to_hu
@@ -116,10 +116,10 @@ def load_case(ref: CaseRef) -> LabelledCase:
 
 
 def _slice_image(json_path: Path, image_name: str) -> np.ndarray:
-    image = cv2.imread(str(json_path.parent / image_name), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise InputError(f"{json_path} refers to {image_name}, which cannot be read next to it")
-    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    try:
+        return read_gray_image(json_path.parent / image_name)
+    except InputError as exc:
+        raise InputError(f"{json_path} refers to {image_name}, which cannot be read next to it: {exc}") from exc
 
 
 def _load_labelme_case(ref: CaseRef) -> LabelledCase:
@@ -169,11 +169,16 @@ def select_slices(case: LabelledCase, near: int = 8, far: int = 4, seed: int = 0
     return np.sort(np.concatenate([np.flatnonzero(positive | close), picked]).astype(int))
 
 
+def held_out_count(cases: int, val_fraction: float) -> int:
+    """How many of `cases` split_cases holds out: none below two cases or at fraction 0, else at least one
+    and never all."""
+    return 0 if cases < 2 or val_fraction == 0 else min(cases - 1, max(1, round(cases * val_fraction)))
+
+
 def split_cases(refs: list[CaseRef], val_fraction: float, seed: int = 0) -> tuple[list[CaseRef], list[CaseRef]]:
     """Whole cases go to training or validation; at least one of each when there are two or more."""
     if not 0.0 <= val_fraction < 1.0:
         raise InputError(f"--val-fraction must be at least 0 and below 1, not {val_fraction}")
     order = np.random.default_rng(seed).permutation(len(refs))
-    count = 0 if len(refs) < 2 or val_fraction == 0 else min(len(refs) - 1, max(1, round(len(refs) * val_fraction)))
-    val = sorted(order[:count].tolist())
+    val = sorted(order[:held_out_count(len(refs), val_fraction)].tolist())
     return [r for i, r in enumerate(refs) if i not in val], [refs[i] for i in val]

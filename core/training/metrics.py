@@ -89,10 +89,14 @@ class SegmentationMetrics:
     def update(self, prediction, target, case: str = "") -> Confusion:
         """Add masks [H, W] or [N, H, W] (N slices) of one case; return their counts."""
         counts = confusion(prediction, target)
+        self.add(counts, case, 1 if np.ndim(prediction) == 2 else int(np.shape(prediction)[0]))
+        return counts
+
+    def add(self, counts: Confusion, case: str = "", slices: int = 1) -> None:
+        """Add counts made elsewhere (say, on a GPU for many slices at once)."""
         self.pooled = self.pooled + counts
         self.per_case[case] = self.per_case.get(case, Confusion()) + counts
-        self.slices += 1 if np.ndim(prediction) == 2 else int(np.shape(prediction)[0])
-        return counts
+        self.slices += slices
 
     def aggregate(self) -> dict:
         c = self.pooled

@@ -1,7 +1,8 @@
-"""Training and validation slices on the model canvas, held in memory, batched in-process.
+"""Training and validation slices on the model canvas, read once, then batched on the training device.
 
-No DataLoader worker processes (docs/decisions/023): training runs from a GUI thread, and the
-slices are small enough to prepare once; augmentation of a batch costs little next to the network.
+No DataLoader worker processes (docs/decisions/023): training runs from a GUI thread or a child
+process, and the slices are small enough to prepare once. They are moved to the training device
+when they fit (docs/decisions/121), and each batch is augmented there as a whole (core.training.augment).
 """
 from __future__ import annotations
 
@@ -21,16 +22,27 @@ from core.training.data import CaseRef, load_case, select_slices
 
 log = logging.getLogger(__name__)
 
+# Share of the GPU's free memory the slices may take; the rest is the network's.
+DEVICE_SHARE = 0.25
+
 
 @dataclass
 class SliceSet:
-    hu: np.ndarray  # int16 [n, S, S] HU on the canvas
+    hu: np.ndarray  # int16 [n, C, S, S] HU on the canvas: the slice, then its context slices (C = 1 without)
     labels: np.ndarray  # uint8 [n, S, S]
     case_of: np.ndarray  # index into `cases` for each slice
     cases: list[str]
 
+    def __post_init__(self):
+        if self.hu.ndim == 3:
+            self.hu = self.hu[:, None]
+
     def __len__(self) -> int:
         return len(self.hu)
+
+    @property
+    def nbytes(self) -> int:
+        return self.hu.nbytes + self.labels.nbytes
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,9 @@ class SliceSampling:
 
 def _case_slices(ref: CaseRef, config: ModelConfig, sampling: SliceSampling):
     case = load_case(ref)
+    if config.context_slices and len(case.slice_numbers) != case.volume.num_slices:
+        raise TrainingError(f"case {ref.name} holds only some slices of its CT; a model that looks at "
+                            "neighbouring slices (2.5-D) needs whole CT volumes")
     rows = select_slices(case, sampling.near, sampling.far, sampling.seed)
     if sampling.max_per_case and len(rows) > sampling.max_per_case:
         rows = rows[np.linspace(0, len(rows) - 1, sampling.max_per_case).round().astype(int)]
@@ -73,29 +88,68 @@ def iter_prepare_slices(refs: list[CaseRef], config: ModelConfig, sampling: Slic
     return SliceSet(np.concatenate(hus), np.concatenate(labels), np.concatenate(owners), names)
 
 
-def model_windows(config: ModelConfig) -> np.ndarray:
-    return np.array([[c, w] for _, c, w in config.windows], dtype=np.float32)
+def model_windows(config: ModelConfig) -> torch.Tensor:
+    return torch.tensor([[c, w] for _, c, w in config.windows], dtype=torch.float32)
 
 
-def training_batches(slices: SliceSet, config: ModelConfig, batch_size: int, seed: int, epoch: int,
-                     augmentation: Augmentation | None) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """(hu [B,S,S], labels [B,S,S], windows [B,3,2]) in an order fixed by (seed, epoch), so that a
-    resumed run repeats exactly what the interrupted one would have done."""
-    rng = np.random.default_rng([seed, epoch])
-    order = rng.permutation(len(slices))
+@dataclass
+class DeviceSlices:
+    """A SliceSet as torch tensors on the device that batches them (zero-copy views on the CPU)."""
+
+    hu: torch.Tensor  # int16 [n, C, S, S]
+    labels: torch.Tensor  # uint8 [n, S, S]
+    case_of: torch.Tensor  # int64 [n]
+    cases: list[str]
+
+    def __len__(self) -> int:
+        return len(self.hu)
+
+    @classmethod
+    def place(cls, slices: SliceSet, device: torch.device) -> "DeviceSlices":
+        """On `device` when the slices fit in a quarter of its free memory; else they stay in (pinned)
+        host memory and each batch is copied over."""
+        on_host = (torch.from_numpy(slices.hu), torch.from_numpy(slices.labels), torch.from_numpy(slices.case_of))
+        if device.type != "cuda":
+            return cls(*on_host, slices.cases)
+        free, _ = torch.cuda.mem_get_info(device)
+        if slices.nbytes <= DEVICE_SHARE * free:
+            log.info("%d slices (%.0f MB) live on %s", len(slices), slices.nbytes / 2 ** 20, device)
+            return cls(*(t.to(device) for t in on_host), slices.cases)
+        log.info("%d slices (%.0f MB) stay in host memory (%.0f MB free on %s)", len(slices),
+                 slices.nbytes / 2 ** 20, free / 2 ** 20, device)
+        return cls(*(t.pin_memory() for t in on_host), slices.cases)
+
+    def batch(self, rows: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(hu float32 [B, C, S, S], labels uint8 [B, S, S], case index [B]) of `rows`, on `device`."""
+        rows = rows.to(self.hu.device)
+        move = lambda t: t.index_select(0, rows).to(device, non_blocking=True)  # noqa: E731
+        return move(self.hu).float(), move(self.labels), move(self.case_of)
+
+
+def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
+    """The one source of an epoch's random draws (order and augmentation): seeded by (seed, epoch), so a
+    resumed epoch is drawn exactly as the interrupted run would have drawn it."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0]))
+    return generator
+
+
+def training_batches(slices: DeviceSlices, config: ModelConfig, batch_size: int, seed: int, epoch: int,
+                     augmentation: Augmentation | None,
+                     device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(hu [B, C, S, S], labels [B, S, S], windows [B, 3, 2]) on `device`, in an order and with
+    augmentations fixed by (seed, epoch)."""
+    generator = epoch_generator(seed, epoch, device)
+    order = torch.randperm(len(slices), generator=generator, device=device)
     if len(order) > batch_size and len(order) % batch_size == 1:
         order = order[:-1]  # BatchNorm needs more than one sample in a batch
-    windows = model_windows(config)
+    windows = model_windows(config).to(device)
     for start in range(0, len(order), batch_size):
-        hu, labels, wins = [], [], []
-        for index in order[start:start + batch_size]:
-            sample = (slices.hu[index].astype(np.float32), slices.labels[index], windows)
-            if augmentation is not None:
-                sample = augmentation.apply(*sample, rng)
-            hu.append(sample[0])
-            labels.append(sample[1])
-            wins.append(sample[2])
-        yield torch.from_numpy(np.stack(hu)), torch.from_numpy(np.stack(labels)), torch.from_numpy(np.stack(wins))
+        hu, labels, _ = slices.batch(order[start:start + batch_size], device)
+        batch_windows = windows.expand(len(hu), 3, 2)
+        if augmentation is not None:
+            hu, labels, batch_windows = augmentation.apply(hu, labels, batch_windows, generator)
+        yield hu, labels, batch_windows
 
 
 def steps_per_epoch(count: int, batch_size: int) -> int:

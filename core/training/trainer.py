@@ -4,7 +4,9 @@
         ...
 
 Cancel is checked before every step; the run then stops with Cancelled and the checkpoint of
-the last finished epoch stays on disk, so the same call resumes it (stage included).
+the last finished epoch stays on disk, so the same call resumes it (stage included). "step" events
+come every `report_every` steps (each one waits for the device); checkpoints are written in a
+background thread, and the run waits for the last one before it returns or raises.
 """
 from __future__ import annotations
 
@@ -17,15 +19,15 @@ from typing import Callable, Iterator
 import torch
 
 from core.errors import TrainingError
-from core.model.encoder_init import initialise_network
 from core.model.model_file import save_model
 from core.model.runtime import Runtime
 from core.model.unet import MandibleUNet
-from core.training.checkpoint import Checkpoint, checkpoint_path
+from core.training.checkpoint import Checkpoint, CheckpointWriter, checkpoint_path
 from core.training.config import TrainingConfig
 from core.training.data import discover_cases, split_cases
 from core.training.epoch import EpochRunner
 from core.training.slices import SliceSet, iter_prepare_slices, steps_per_epoch
+from core.training.warm_start import start_weights
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ def _start(config: TrainingConfig, network: MandibleUNet, fingerprint: str) -> t
         network.load_state_dict(checkpoint.model)
         log.info("resuming from %s at epoch %d", path, checkpoint.next_epoch + 1)
         return _RunState(**checkpoint.state), checkpoint
-    return _RunState(init=initialise_network(network, config.init)), None
+    return _RunState(init=start_weights(network, config.init)), None
 
 
 def run_training(config: TrainingConfig, cancel: threading.Event | None = None) -> Iterator[TrainingProgress]:
@@ -110,33 +112,68 @@ def run_training(config: TrainingConfig, cancel: threading.Event | None = None) 
     steps = steps_per_epoch(len(train_set), config.batch_size)
     log.info("training on %s: %d slices, %d steps per epoch, epochs %d-%d", runtime.describe(), len(train_set),
              steps, first + 1, schedule.epochs)
-    session_start, session_steps = time.monotonic(), 0
-    for epoch in range(first, schedule.epochs):
-        stage = schedule.stage(epoch)
-        if stage != runner.stage:
-            runner.enter_stage(stage, None)
-        epoch_start, losses = time.monotonic(), []
-        for step, loss in enumerate(runner.train_epoch(train_set, epoch, cancel), start=1):
-            losses.append(loss)
-            session_steps += 1
-            per_step = (time.monotonic() - session_start) / session_steps
-            eta = per_step * ((schedule.epochs - epoch - 1) * steps + steps - step)
-            yield TrainingProgress("step", stage, epoch, schedule.epochs, step, steps, loss, eta_s=eta,
-                                   message=f"epoch {epoch + 1}/{schedule.epochs} ({stage}) step {step}/{steps} "
-                                           f"loss {loss:.4f}, about {eta / 60:.1f} min left")
-        metrics = runner.validate(val_set) if val_set is not None else {}
-        record = {"epoch": epoch, "stage": stage, "loss": sum(losses) / len(losses), **metrics}
-        state.history.append(record)
-        state.seconds += time.monotonic() - epoch_start
-        if val_set is None or metrics["dice"] > state.best_dice:
-            state.best_epoch, state.best_dice = epoch, metrics.get("dice", -1.0)
-            state.best_metrics = metrics or None
-            best_model = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
-        Checkpoint(fingerprint, epoch + 1, network.state_dict(), runner.optimizer.state_dict(),
-                   best_model, state.to_dict()).save(checkpoint_path(config.out))
-        yield TrainingProgress("epoch", stage, epoch, schedule.epochs, steps, steps, record["loss"], metrics,
-                               message=_epoch_message(record, schedule.epochs))
-    yield _finish(config, network, best_model, state, runtime, train_set, val_set)
+    train_slices = runner.place(train_set)
+    val_slices = runner.place(val_set) if val_set is not None else None
+    writer = CheckpointWriter(checkpoint_path(config.out))
+    clock = _Clock(schedule.epochs, steps)
+    try:
+        for epoch in range(first, schedule.epochs):
+            stage = schedule.stage(epoch)
+            if stage != runner.stage:
+                runner.enter_stage(stage, None)
+            epoch_start = time.monotonic()
+            loss = yield from _steps(runner, train_slices, epoch, stage, clock, cancel)
+            metrics = runner.validate(val_slices) if val_slices is not None else {}
+            record = {"epoch": epoch, "stage": stage, "loss": loss, **metrics}
+            state.history.append(record)
+            state.seconds += time.monotonic() - epoch_start
+            if val_set is None or metrics["dice"] > state.best_dice:
+                state.best_epoch, state.best_dice = epoch, metrics.get("dice", -1.0)
+                state.best_metrics = metrics or None
+                best_model = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
+            writer.write(Checkpoint(fingerprint, epoch + 1, network.state_dict(), runner.optimizer.state_dict(),
+                                    best_model, state.to_dict()))
+            yield TrainingProgress("epoch", stage, epoch, schedule.epochs, steps, steps, record["loss"], metrics,
+                                   message=_epoch_message(record, schedule.epochs))
+    finally:  # a cancel, an error or a closed generator still leaves the last checkpoint whole on disk
+        writer.wait()
+    yield _finish(config, network, best_model, state, runtime, train_set, val_set, writer)
+
+
+def _steps(runner: EpochRunner, slices, epoch: int, stage: str, clock: "_Clock",
+           cancel) -> Iterator[TrainingProgress]:
+    """One epoch's "step" events; returns the epoch's mean loss."""
+    loss_sum, reported, epochs, steps = 0.0, 0, clock.epochs, clock.steps
+    for step, loss in runner.train_epoch(slices, epoch, cancel):
+        clock.tick()
+        if loss is None:
+            continue
+        loss_sum, reported = loss_sum + loss * (step - reported), step  # each report: the mean since the last
+        eta = clock.eta(epoch, step)
+        yield TrainingProgress("step", stage, epoch, epochs, step, steps, loss, eta_s=eta,
+                               message=f"epoch {epoch + 1}/{epochs} ({stage}) step {step}/{steps} "
+                                       f"loss {loss:.4f}, {_minutes_left(eta)}")
+    return loss_sum / steps
+
+
+class _Clock:
+    """Time left, from the steps this session has run."""
+
+    def __init__(self, epochs: int, steps: int):
+        self.epochs, self.steps = epochs, steps
+        self.start, self.count = time.monotonic(), 0
+
+    def tick(self) -> None:
+        self.count += 1
+
+    def eta(self, epoch: int, step: int) -> float:
+        per_step = (time.monotonic() - self.start) / max(1, self.count)
+        return per_step * ((self.epochs - epoch - 1) * self.steps + self.steps - step)
+
+
+def _minutes_left(seconds: float) -> str:
+    minutes = seconds / 60
+    return "under a minute left" if minutes < 1 else f"about {minutes:.0f} minute{'s' if round(minutes) != 1 else ''} left"
 
 
 def _epoch_message(record: dict, epochs: int) -> str:
@@ -148,7 +185,7 @@ def _epoch_message(record: dict, epochs: int) -> str:
 
 
 def _finish(config: TrainingConfig, network: MandibleUNet, best_model: dict, state: _RunState, runtime: Runtime,
-            train_set: SliceSet, val_set: SliceSet | None) -> TrainingProgress:
+            train_set: SliceSet, val_set: SliceSet | None, writer: CheckpointWriter) -> TrainingProgress:
     network.load_state_dict(best_model)
     schedule = config.schedule()
     info = {
@@ -159,7 +196,8 @@ def _finish(config: TrainingConfig, network: MandibleUNet, best_model: dict, sta
                      "sampling": config.sampling.__dict__, "augment": config.augment,
                      "loss": f"focal gamma 2 + {config.dice_weight} x Dice"},
         "schedule": {"epochs": schedule.epochs, "freeze_epochs": schedule.freeze_epochs, "lr": schedule.lr_frozen,
-                     "lr_unfrozen": schedule.lr_unfrozen, "batch_size": config.batch_size, "optimizer": "Adam"},
+                     "lr_unfrozen": schedule.lr_unfrozen, "lr_schedule": schedule.lr_shape,
+                     "batch_size": config.batch_size, "optimizer": "Adam"},
         "best_epoch": state.best_epoch + 1,
         "validation": state.best_metrics,
         "history": state.history,
@@ -167,11 +205,11 @@ def _finish(config: TrainingConfig, network: MandibleUNet, best_model: dict, sta
         "training_seconds": round(state.seconds, 1),
     }
     sha = save_model(config.out, network, info)
-    checkpoint_path(config.out).unlink(missing_ok=True)
+    writer.discard()
     message = f"model saved to {config.out} (best epoch {state.best_epoch + 1})"
     log.info(message)
     return TrainingProgress("done", epoch=schedule.epochs - 1, epochs=schedule.epochs,
-                            metrics={**(state.best_metrics or {}), "weights_sha256": sha}, message=message)
+                            metrics={**(state.best_metrics or {}), "sha256": sha}, message=message)
 
 
 def train(config: TrainingConfig, progress: Callable[[int, int, str], None] | None = None,

@@ -1,7 +1,12 @@
-"""The workspace as training data: every saved EDITED or REVIEWED slice of every case, split by case.
+"""The workspace as training data: every EDITED or REVIEWED slice of every case, split by case.
 
+    inventory = training_inventory(workspace)      # what will train, and what is left out and why
     data = gather_workspace_data(workspace, staging_dir, val_fraction=0.2, seed=0, progress=..., cancel=...)
     config = data.training_config(out="model.msmodel", epochs=..., ...)   # -> core.training.trainer
+
+A slice counts when a person edited or reviewed it and the work is on disk: saved as Labelme JSON, or
+only autosaved so far (the autosave snapshot is newer than any saved file and is what the case list
+shows; docs/decisions/123). Nothing that the case list shows as done is left out silently.
 
 The engine's trainer reads folders (core.training.data.discover_cases), so the human-checked slices
 are staged as an nnU-Net folder (docs/decisions/070): per case, imagesTr/<case>_0000.nii.gz holds only
@@ -21,7 +26,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Generator
 
 import nibabel as nib
 import numpy as np
@@ -37,7 +42,8 @@ from core.model.config import DEFAULT_WINDOWS
 from core.training.config import TrainingConfig
 from core.training.data import CaseRef, discover_cases, split_cases
 from core.windowing import display_window_for
-from core.workspace.workspace import TrainingItem, Workspace
+from core.workspace.autosave import read_autosave
+from core.workspace.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -79,33 +85,102 @@ class WorkspaceTrainingData:
                               seed=self.seed, **settings)
 
 
-def count_training_slices(workspace: Workspace) -> dict[str, int]:
-    """Cheap count for the retrain dialog: case id -> saved EDITED/REVIEWED slices (nothing is read)."""
-    counts: dict[str, int] = defaultdict(int)
-    for item in workspace.training_items():
-        counts[item.case_id] += 1
-    return dict(counts)
+@dataclass(frozen=True)
+class TrainingSlice:
+    """One slice a person edited or reviewed: its CT and where its mask is on disk."""
+
+    case_id: str
+    case_name: str
+    source: Path | None
+    series_uid: str | None
+    index: int
+    saved: Path  # its Labelme JSON (may not exist when the work is only autosaved)
+    autosaved: Path | None  # the newer autosave snapshot, when there is one
+
+    def read_mask(self, height: int, width: int) -> np.ndarray:
+        if self.autosaved is not None:
+            restored = read_autosave(self.autosaved, (height, width))
+            if restored is None:
+                raise InputError(f"slice {self.index + 1}: its autosaved version cannot be read")
+            return restored[0].mask
+        try:
+            return read_slice_mask(self.saved, height, width)[0]
+        except LabelFileError as exc:
+            raise InputError(f"slice {self.index + 1}: {exc}") from exc
+
+
+@dataclass
+class TrainingInventory:
+    """What Retrain will use: the slices, and each case left out with the reason."""
+
+    slices: list[TrainingSlice] = field(default_factory=list)
+    excluded: dict[str, str] = field(default_factory=dict)  # case name -> why it cannot train
+
+    def by_case(self) -> dict[str, list[TrainingSlice]]:
+        cases: dict[str, list[TrainingSlice]] = defaultdict(list)
+        for item in self.slices:
+            cases[item.case_id].append(item)
+        return dict(cases)
+
+    @property
+    def autosaved(self) -> int:
+        return sum(item.autosaved is not None for item in self.slices)
+
+
+def training_inventory(workspace: Workspace) -> TrainingInventory:
+    """Every EDITED or REVIEWED slice whose work is on disk, saved or autosaved (cheap: only names are read)."""
+    inventory = TrainingInventory()
+    for record in workspace.cases():
+        store = workspace.case(record.case_id)
+        autosaved = {int(p.stem) for p in store.autosave_dir.glob("[0-9][0-9][0-9][0-9].npz")}
+        done = sorted(i for i, status in store.statuses.items() if status.is_training_data)
+        on_disk = [i for i in done if i in autosaved or store.annotation_path(i).exists()]
+        if not on_disk:
+            continue
+        if record.source_path is None or not Path(record.source_path).exists():
+            inventory.excluded[record.display_name] = (f"its CT is no longer at {record.source_path}; open it again "
+                                                       "from its new place")
+            continue
+        inventory.slices.extend(
+            TrainingSlice(record.case_id, record.display_name, Path(record.source_path), record.series_uid, i,
+                          store.annotation_path(i), store.autosave_path(i) if i in autosaved else None)
+            for i in on_disk)
+    return inventory
 
 
 def gather_workspace_data(workspace: Workspace, folder: str | Path, val_fraction: float = 0.2, seed: int = 0,
                           progress: Progress | None = None,
                           cancel: threading.Event | None = None) -> WorkspaceTrainingData:
-    """Stage every saved EDITED/REVIEWED slice of `workspace` in `folder` (emptied first) and split by case.
+    """Stage every EDITED/REVIEWED slice of `workspace` (training_inventory) in `folder` (emptied first) and
+    split by case; `progress(cases staged, cases, message)`. See iter_gather_workspace_data."""
+    gathering = iter_gather_workspace_data(workspace, folder, val_fraction, seed, cancel)
+    while True:
+        try:
+            step, total, message = next(gathering)
+        except StopIteration as finished:
+            return finished.value
+        if progress is not None:
+            progress(step, total, message)
+
+
+def iter_gather_workspace_data(workspace: Workspace, folder: str | Path, val_fraction: float, seed: int,
+                               cancel: threading.Event | None = None
+                               ) -> Generator[tuple[int, int, str], None, WorkspaceTrainingData]:
+    """Yields (cases staged, cases, message) and returns the staged data.
 
     Raises TrainingError when no case can be used; cases whose CT cannot be read are left out and
     described in `warnings`.
     """
-    by_case: dict[str, list[TrainingItem]] = defaultdict(list)
-    for item in workspace.training_items():
-        by_case[item.case_id].append(item)
+    inventory = training_inventory(workspace)
+    by_case = inventory.by_case()
     if not by_case:
-        raise TrainingError("no training data yet: correct some slices (or mark good predictions reviewed with R) "
-                            "and save (Ctrl+S); only edited or reviewed slices are used for training")
+        raise TrainingError("no training data yet: correct some slices (or mark good predictions reviewed with R); "
+                            "only edited or reviewed slices are used for training")
     folder = Path(folder)
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "imagesTr").mkdir(parents=True)
     (folder / "labelsTr").mkdir()
-    staged, warnings = {}, []
+    staged, warnings = {}, [f"case {name} left out: {why}" for name, why in inventory.excluded.items()]
     for number, (case_id, items) in enumerate(sorted(by_case.items())):
         if cancel is not None and cancel.is_set():
             raise Cancelled("training cancelled while gathering the workspace's slices")
@@ -114,8 +189,7 @@ def gather_workspace_data(workspace: Workspace, folder: str | Path, val_fraction
         except MandibleStudioError as exc:
             warnings.append(f"case {case_id} left out: {exc}")
             log.warning("case %s left out of training: %s", case_id, exc)
-        if progress is not None:
-            progress(number + 1, len(by_case), f"gathered {len(items)} slices of {case_id}")
+        yield number + 1, len(by_case), f"gathered {len(items)} slices of {items[0].case_name}"
     if not staged:
         raise TrainingError("none of the workspace's cases could be read for training:\n" + "\n".join(warnings))
     atomic_write_text(folder / STAGED_FILE, json.dumps({"slices": staged, "warnings": warnings}, indent=1))
@@ -135,7 +209,7 @@ def load_staged(folder: str | Path, val_fraction: float = 0.2, seed: int = 0) ->
     return WorkspaceTrainingData(folder, slices, train, val, val_fraction, seed, list(record.get("warnings", [])))
 
 
-def _stage_case(folder: Path, case_id: str, items: list[TrainingItem]) -> list[int]:
+def _stage_case(folder: Path, case_id: str, items: list[TrainingSlice]) -> list[int]:
     source = items[0].source
     if source is None or not source.exists():
         raise InputError(f"its CT is no longer at {source}; open it again from its new place")
@@ -144,11 +218,7 @@ def _stage_case(folder: Path, case_id: str, items: list[TrainingItem]) -> list[i
     height, width = volume.shape[1:]
     labels = np.zeros((len(indexes), height, width), np.uint8)
     for row, item in enumerate(sorted(items, key=lambda i: i.index)):
-        try:
-            mask, _ = read_slice_mask(item.json_path, height, width)
-        except LabelFileError as exc:
-            raise InputError(f"slice {item.index + 1}: {exc}") from exc
-        labels[row] = mask > 0
+        labels[row] = item.read_mask(height, width) > 0
     part = dataclasses.replace(volume, hu=_hu_of(volume, indexes), units="HU", sop_uids=None, warnings=[])
     _save_nifti_image(folder / "imagesTr" / f"{case_id}_0000.nii.gz", part)
     save_nifti_labels(folder / "labelsTr" / f"{case_id}.nii.gz", labels, part)

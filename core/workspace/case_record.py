@@ -1,6 +1,8 @@
 """What a workspace remembers about one case (case.json): where the CT came from and where the user was.
 
-No patient name, ID or birth date is ever stored: the display name is the source file or folder name.
+The patient's name, ID, birth date and study date (`patient`) are kept here so that the case list
+can show them: case.json is local workspace data, never exported (decision 103). The display name
+is the source file or folder name, never the patient's name.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import InputError
-from core.volume import Volume
+from core.volume import PatientInfo, Volume
 from core.annotation.slice_status import SliceStatus
 
 CASE_FORMAT = "mandible-studio-case"
@@ -37,6 +39,7 @@ class CaseRecord:
     last_slice: int = 0
     window: tuple[float, float] | None = None
     statuses: dict[int, SliceStatus] = field(default_factory=dict)
+    patient: PatientInfo = field(default_factory=PatientInfo)
     created: str = field(default_factory=lambda: _now())
     modified: str = field(default_factory=lambda: _now())
 
@@ -51,28 +54,38 @@ class CaseRecord:
         data: dict[str, Any] = {"format": CASE_FORMAT, "version": CASE_VERSION, **asdict(self)}
         data["statuses"] = {str(i): s.value for i, s in sorted(self.statuses.items())}
         data["window"] = list(self.window) if self.window else None
+        data["patient"] = self.patient.to_dict()
         return json.dumps(data, indent=1)
 
     @classmethod
     def from_json(cls, text: str, path: Path) -> "CaseRecord":
         """Parse case.json; raises InputError naming the file when it is not a case record."""
         try:
-            data = json.loads(text)
-            if data.get("format") != CASE_FORMAT:
-                raise ValueError(f"format is {data.get('format')!r}, not {CASE_FORMAT!r}")
-            statuses = {int(i): SliceStatus(s) for i, s in data.get("statuses", {}).items()}
-            window = data.get("window")
-            return cls(case_id=str(data["case_id"]), display_name=str(data["display_name"]),
-                       source=data.get("source"), kind=str(data.get("kind", "unknown")),
-                       series_uid=data.get("series_uid"), num_slices=int(data["num_slices"]),
-                       height=int(data["height"]), width=int(data["width"]),
-                       last_slice=int(data.get("last_slice", 0)),
-                       window=(float(window[0]), float(window[1])) if window else None,
-                       statuses={i: s for i, s in statuses.items() if s is not SliceStatus.EMPTY},
-                       created=str(data.get("created", _now())), modified=str(data.get("modified", _now())))
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
-            raise InputError(f"{path} is not a readable Mandible Studio case file ({exc}); "
+            return cls._from_dict(json.loads(text))
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as exc:
+            problem = "JSON nested too deeply" if isinstance(exc, RecursionError) else exc
+            raise InputError(f"{path} is not a readable Mandible Studio case file ({problem}); "
                              f"move the case folder aside and open the CT again") from exc
+
+    @classmethod
+    def _from_dict(cls, data: Any) -> "CaseRecord":
+        if not isinstance(data, dict) or data.get("format") != CASE_FORMAT:
+            found = data.get("format") if isinstance(data, dict) else f"a JSON {type(data).__name__}"
+            raise ValueError(f"format is {found!r}, not {CASE_FORMAT!r}")
+        raw_statuses = data.get("statuses") or {}
+        if not isinstance(raw_statuses, dict):
+            raise TypeError(f"statuses must map slice numbers to statuses, not a {type(raw_statuses).__name__}")
+        statuses = {int(i): SliceStatus(s) for i, s in raw_statuses.items()}
+        window = data.get("window")
+        return cls(case_id=str(data["case_id"]), display_name=str(data["display_name"]),
+                   source=data.get("source"), kind=str(data.get("kind", "unknown")),
+                   series_uid=data.get("series_uid"), num_slices=int(data["num_slices"]),
+                   height=int(data["height"]), width=int(data["width"]),
+                   last_slice=int(data.get("last_slice", 0)),
+                   window=(float(window[0]), float(window[1])) if window else None,
+                   statuses={i: s for i, s in statuses.items() if s is not SliceStatus.EMPTY},
+                   patient=PatientInfo.from_dict(data.get("patient")),
+                   created=str(data.get("created", _now())), modified=str(data.get("modified", _now())))
 
     def touch(self) -> None:
         self.modified = _now()

@@ -6,8 +6,9 @@
 
 A version is never changed after it is written; activating one only rewrites versions.json, so the
 active version survives restarts and any version can be activated again (rollback = the one that
-was active before). Without any version the starter model shipped with an installed build
-(core.app_paths.bundled_models_dir) is imported as the first version (docs/decisions/071).
+was active before). Without any version the bundled starter model (resources/models, in the
+repository and in every build: core.app_paths.bundled_models_dir) is registered and activated as the
+first version (docs/decisions/071, 112).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from typing import Callable
 from core.app_paths import bundled_models_dir
 from core.errors import InputError, ModelFileError
 from core.io.atomic import atomic_path, atomic_write_text
-from core.model.model_file import MODEL_SUFFIX, is_model_file, load_model
+from core.model.model_file import MODEL_SUFFIX, is_model_file, load_model, read_document
 
 log = logging.getLogger(__name__)
 
@@ -167,10 +168,9 @@ class ModelVersions:
     def import_model(self, path: str | Path, name: str = "", origin: str = "imported") -> ModelVersion:
         """Copy a model file into a new version after checking it loads (foreign/tampered files are refused)."""
         path = Path(path)
-        loaded = load_model(path)
-        info = loaded.info or {}
-        data = {key: info[key] for key in ("training",) if key in info}
-        return self._add(path, origin, name or path.stem, info.get("validation"), None, data, info, move=False)
+        info = load_model(path).info or {}
+        return self._add(path, origin, name or path.stem, info.get("validation"), None, _training_data(info), info,
+                         move=False)
 
     def export_model(self, version_id: str, dest: str | Path) -> Path:
         """Copy a version's model file to `dest` (a file, or a folder to put `<version id>.msmodel` in)."""
@@ -187,28 +187,32 @@ class ModelVersions:
         return dest
 
     def starter_files(self) -> list[Path]:
-        """Model files shipped with an installed build (none in a source checkout)."""
+        """The bundled starter model files (resources/models; a build may ship none)."""
         folder = self._starter_dir
         return sorted(folder.glob(f"*{MODEL_SUFFIX}")) if folder.is_dir() else []
 
     def ensure_starter(self) -> ModelVersion | None:
         """With no version at all, register and activate the bundled starter model (when there is one).
 
-        The starter is used where it is installed (no 130 MB copy per workspace); its tag is checked
-        here and its weights' checksum whenever it is loaded.
+        The starter is used where it is installed (no copy per workspace). Only its header is read here
+        (its metrics are shown as its file records them); the checksum over the whole file is verified
+        whenever it is loaded.
         """
         if self.versions():
             return None
         for path in self.starter_files():
-            if not is_model_file(path):
-                self.warnings.append(f"the starter model {path} is not a Mandible Studio model; it is not used")
+            try:
+                info = read_document(path)[1].get("info", {})
+            except ModelFileError as exc:
+                self.warnings.append(f"the starter model is not used: {exc}")
                 continue
             with self._lock:
                 version_id = self._new_id("starter")
                 folder = self.models_dir / version_id
                 folder.mkdir()
             version = ModelVersion(version_id, "starter", _now(), f"starter: {path.stem}",
-                                   external_model=str(path.resolve()), folder=folder)
+                                   metrics=_plain(_dict_or_none(info.get("validation"))), data=_training_data(info),
+                                   model_info=_model_info(info), external_model=str(path.resolve()), folder=folder)
             atomic_write_text(folder / VERSION_FILE, version.to_json())
             return self.activate(version_id)
         return None
@@ -219,10 +223,8 @@ class ModelVersions:
             version_id = self._new_id(origin)
             folder = self.models_dir / version_id
             folder.mkdir()
-        model_info = {k: info[k] for k in ("encoder_init", "schedule", "best_epoch", "device", "training_seconds",
-                                           "history") if k in info}
         version = ModelVersion(version_id, origin, _now(), name, _plain(metrics), _plain(comparison), data,
-                               model_info, folder=folder)
+                               _model_info(info), folder=folder)
         try:
             if move:
                 shutil.move(str(source), str(version.model_path))
@@ -261,6 +263,20 @@ class ModelVersions:
     def _write_state(self) -> None:
         atomic_write_text(self.models_dir / VERSIONS_FILE,
                           json.dumps({"format": VERSIONS_FORMAT, "version": 1, **self._state}, indent=1))
+
+
+def _model_info(info: dict) -> dict:
+    """What a version keeps of its model file's info (schedule, init, device...)."""
+    return {k: info[k] for k in ("encoder_init", "schedule", "best_epoch", "device", "training_seconds", "history",
+                                 "provenance") if k in info}
+
+
+def _dict_or_none(value) -> dict | None:
+    return value if isinstance(value, dict) else None
+
+
+def _training_data(info: dict) -> dict:
+    return {key: info[key] for key in ("training",) if key in info}
 
 
 def _plain(metrics: dict | None) -> dict | None:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from core.errors import InputError
-from core.io.atomic import atomic_write_text
+from core.errors import InputError, MandibleStudioError
+from core.io.atomic import atomic_write_text, remove_stale_temporaries
 from core.io.loader import describe_input
 from core.volume import Volume
 from core.workspace.case_record import CaseRecord, case_id_for, case_key, display_name_for
@@ -77,8 +77,9 @@ class Workspace:
         except FileNotFoundError as exc:
             raise InputError(f"{root} is not a Mandible Studio workspace (no {WORKSPACE_FILE}); "
                              f"choose another folder or create a new workspace") from exc
-        except (OSError, ValueError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:
             raise InputError(f"{path} cannot be read ({exc}); choose another workspace folder") from exc
+        remove_stale_temporaries(root)  # left by a save that was killed
         return cls(root, recent)
 
     @property
@@ -95,11 +96,18 @@ class Workspace:
         """Every readable case, by display name; unreadable case folders are skipped with a warning."""
         records = []
         for case_dir in sorted(p for p in self.cases_dir.glob("*") if (p / CASE_FILE).exists()):
-            try:
-                records.append(self.case(case_dir.name).record)
-            except InputError as exc:
-                log.warning("skipping case folder: %s", exc)
+            record = self._readable_record(case_dir.name)
+            if record is not None:
+                records.append(record)
         return sorted(records, key=lambda r: (r.display_name.lower(), r.case_id))
+
+    def _readable_record(self, case_id: str) -> CaseRecord | None:
+        """The case's record, or None (logged) when its folder is damaged: one bad case never hides the others."""
+        try:
+            return self.case(case_id).record
+        except (MandibleStudioError, OSError, ValueError) as exc:
+            log.warning("skipping case folder %s: %s", case_id, exc)
+            return None
 
     def case(self, case_id: str) -> CaseStore:
         """The store of one case (the same object on every call)."""
@@ -122,6 +130,7 @@ class Workspace:
             if source is not None and Path(source).exists():
                 store.relocate(source)
                 store.flush()
+            self._remember_patient(store, volume)
         else:
             if kind is None:
                 kind = describe_input(source) if source is not None and Path(source).exists() else "memory"
@@ -129,7 +138,7 @@ class Workspace:
             record = CaseRecord(case_id=case_id, display_name=display_name_for(volume, source),
                                 source=str(Path(source).resolve()) if source is not None else None, kind=kind,
                                 series_uid=volume.series_uid, num_slices=volume.shape[0],
-                                height=volume.shape[1], width=volume.shape[2])
+                                height=volume.shape[1], width=volume.shape[2], patient=volume.patient)
             store = self._stores[case_id] = CaseStore.create(self.cases_dir / case_id, record)
         self.mark_recent(case_id)
         return store
@@ -138,6 +147,17 @@ class Workspace:
         """The case made from this file or folder, if any (matched on the resolved path)."""
         wanted = str(Path(source_path).expanduser().resolve())
         return next((r for r in self.cases() if r.source == wanted), None)
+
+    @staticmethod
+    def _remember_patient(store: CaseStore, volume: Volume) -> None:
+        """Keep the patient shown in the case list up to date (cases made before it was stored have none)."""
+        if store.record.patient == volume.patient:
+            return
+        store.record.patient = volume.patient
+        try:
+            atomic_write_text(store.case_dir / CASE_FILE, store.record.to_json())
+        except OSError as exc:
+            log.warning("could not store the patient of case %s: %s", store.case_id, exc)
 
     @staticmethod
     def _check_same_grid(record: CaseRecord, volume: Volume) -> None:
@@ -149,13 +169,9 @@ class Workspace:
     # -- recent cases --------------------------------------------------------------------------
     def recent_cases(self) -> list[CaseRecord]:
         """Recently opened cases, most recent first (cases deleted from disk are left out)."""
-        records = []
-        for case_id in self._recent:
-            try:
-                records.append(self.case(case_id).record)
-            except InputError:
-                continue
-        return records
+        records = [self._readable_record(case_id) for case_id in self._recent
+                   if (self.cases_dir / case_id / CASE_FILE).exists()]
+        return [record for record in records if record is not None]
 
     def mark_recent(self, case_id: str) -> None:
         """Put a case at the top of the recent list and write workspace.json."""

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (QDialog, QDockWidget, QFileDialog, QHBoxLayout, Q
                                QProgressBar, QToolButton, QWidget)
 
 from core.errors import MandibleStudioError
-from core.training.workspace_data import count_training_slices
 from core.workspace.model_versions import ModelVersion, ModelVersions
 from gui import dialogs
 from gui.actions import ActionSpec
@@ -22,7 +21,7 @@ from gui.ai.jobs import make_ai_task, wait_for
 from gui.ai.predict_controller import PredictController
 from gui.ai.retrain_dialog import RetrainDialog
 from gui.ai.train_controller import TrainController
-from gui.ai.training_process import RetrainPlan, resume_epoch
+from core.training.retrain import RetrainPlan, resume_epoch
 from gui.ai.training_panel import TrainingPanel
 from gui.ai.versions_panel import NO_MODEL, VersionsPanel, describe_comparison
 
@@ -30,8 +29,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_WAIT_MS = 30_000
 NO_TRAINING_DATA = ("There is nothing to train on yet. Correct the mandible on some slices (or mark good "
-                    "predictions reviewed with R), save with Ctrl+S, then Retrain. Only edited or reviewed, "
-                    "saved slices are used.")
+                    "predictions reviewed with R), then Retrain. Only slices you edited or reviewed are used.")
 
 SPECS = (
     ActionSpec("segment_slice", "Segment This &Slice", ("Ctrl+G",), None, None,
@@ -75,9 +73,11 @@ def ask_export_path(parent: QWidget, name: str) -> str:
     return path
 
 
-def ask_plan(parent: QWidget, counts: dict[str, int], active_model: Path | None) -> RetrainPlan | None:
-    dialog = RetrainDialog(counts, active_model, parent)
-    return dialog.plan() if dialog.exec() == QDialog.DialogCode.Accepted else None
+def ask_plan(parent: QWidget, inventory, active_model: Path | None) -> RetrainPlan | None:
+    dialog = RetrainDialog(inventory, active_model, parent)
+    accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    dialog.timer.stop()
+    return dialog.plan() if accepted else None
 
 
 class AiController(QObject):
@@ -163,6 +163,8 @@ class AiController(QObject):
         p.finished.connect(self._on_predict_finished)
         t.started.connect(lambda plan: self.training_panel.start(resumed=self._resuming))
         t.data_ready.connect(self.training_panel.show_data)
+        t.progress.connect(self.training_panel.show_progress)
+        t.started.connect(lambda resumed: self.actions["resume_training"].setEnabled(False))
         t.event.connect(self.training_panel.show_event)
         t.version_added.connect(self._on_version_added)
         t.failed.connect(self._on_training_failed)
@@ -238,12 +240,12 @@ class AiController(QObject):
         if self.train.is_running:
             self.training_dock.raise_()
             return False
-        counts = count_training_slices(self.window.workspace)
-        if not counts:
+        inventory = self.train.inventory(self.window.session)
+        if not inventory.slices:
             dialogs.show_error(self.window, "Nothing to train on", NO_TRAINING_DATA)
             return False
         active = self.versions.active()
-        plan = ask_plan(self.window, counts, active.model_path if active else None)
+        plan = ask_plan(self.window, inventory, active.model_path if active else None)
         if plan is None:
             return False
         self._resuming = False

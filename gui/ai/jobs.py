@@ -19,7 +19,12 @@ WORKER_TORCH_THREADS = max(1, (os.cpu_count() or 2) - 1)
 
 
 class ItemRelay(QObject):
-    """Thread-safe per-item channel from a job to the GUI thread."""
+    """Thread-safe per-item channel from a job to the GUI thread.
+
+    Deliberately no Qt parent (docs/decisions/151): a job may still be emitting on the relay while its
+    controller is being destroyed, and emitting on a QObject that another thread is deleting is undefined.
+    The relay belongs to Python, so the running job's closure keeps it alive; Qt drops its connections to
+    the destroyed controller, and the items then reach no one."""
 
     item = Signal(object)
 
@@ -35,8 +40,7 @@ def make_ai_task(job: Callable[[Callable, threading.Event], Any], name: str,
             torch.set_num_threads(WORKER_TORCH_THREADS)
         return job(progress, cancel)
 
-    task = BackgroundTask(limited, name, parent)
-    return task
+    return BackgroundTask(limited, name, parent)
 
 
 def wait_for(task: BackgroundTask, timeout_ms: int) -> bool:
@@ -44,7 +48,9 @@ def wait_for(task: BackgroundTask, timeout_ms: int) -> bool:
     if not task.is_running:
         return True
     loop = QEventLoop()
+    timer = QTimer(loop, singleShot=True, interval=timeout_ms)  # dies with the loop: never fires later
+    timer.timeout.connect(loop.quit)
     task.finished.connect(loop.quit)
-    QTimer.singleShot(timeout_ms, loop.quit)
+    timer.start()
     loop.exec()
     return not task.is_running

@@ -77,7 +77,7 @@ class PredictController(QObject):
         super().__init__(parent)
         self.cache = SegmenterCache()
         self.task = None
-        self._relay = ItemRelay(self)
+        self._relay = ItemRelay()  # no parent: see gui/ai/jobs.py
         self._relay.item.connect(self._on_mask)
         self._session: CaseSession | None = None
         self._overwrite = False

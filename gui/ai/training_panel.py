@@ -1,13 +1,21 @@
-"""The live training panel: stage, epoch, loss curve, validation MIoU and Dice per epoch, ETA, Cancel / Resume."""
+"""The live training panel: stage, round (epoch), the training error curve, the check on held-out cases per round,
+time left, Cancel / Resume. Plain words on screen; the technical terms are in tooltips."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
+from core.training.schedule import FROZEN
 from core.training.trainer import TrainingProgress
 from gui.ai.loss_chart import LossChart
+from gui.ai.retrain_texts import duration_text
 
-COLUMNS = ("Epoch", "Stage", "Loss", "Val MIoU", "Val Dice")
+# (header, tooltip)
+COLUMNS = (("Round", "Epoch"), ("Stage", "Warm-up: the encoder is frozen; full: every layer learns"),
+           ("Training error", "Mean training loss of the epoch (focal loss)"),
+           ("Overlap", "Mean IoU (MIoU) on the held-out cases: mandible and background overlap"),
+           ("Match", "Dice coefficient on the held-out cases: 1 is a perfect match"))
+STAGE_WORDS = {FROZEN: "warm-up", "unfrozen": "full"}
 
 
 class TrainingPanel(QWidget):
@@ -16,18 +24,22 @@ class TrainingPanel(QWidget):
         self.setObjectName("trainingPanel")
         layout = QVBoxLayout(self)
         self.state = QLabel("No training running.", objectName="trainingState", wordWrap=True)
-        self.stage = QLabel(objectName="trainingStage")
+        self.stage = QLabel(objectName="trainingStage", wordWrap=True)
         self.epoch = QLabel(objectName="trainingEpoch")
         self.eta = QLabel(objectName="trainingEta")
         self.bar = QProgressBar(objectName="trainingProgress", textVisible=True)
         self.chart = LossChart()
         self.table = QTableWidget(0, len(COLUMNS), objectName="trainingEpochs")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([header for header, _ in COLUMNS])
+        for column, (_, tip) in enumerate(COLUMNS):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().hide()
         self.cancel_button = QPushButton("Cancel", objectName="trainingCancel", enabled=False)
         self.resume_button = QPushButton("Resume", objectName="trainingResume", enabled=False)
-        self.cancel_button.setToolTip("Stop after the current step; the last finished epoch is kept for Resume")
-        self.resume_button.setToolTip("Continue the interrupted run from its last finished epoch")
+        self.cancel_button.setToolTip("Stop after the current step; the last finished round is kept for Resume")
+        self.resume_button.setToolTip("Continue the interrupted run from its last finished round")
         buttons = QHBoxLayout()
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.resume_button)
@@ -38,17 +50,31 @@ class TrainingPanel(QWidget):
         layout.addLayout(buttons)
 
     def start(self, resumed: bool) -> None:
+        """A run starts: nothing of the previous run's progress stays on screen (the rounds table and the curve
+        stay when the same run is resumed)."""
         if not resumed:
             self.chart.clear()
             self.table.setRowCount(0)
+        for label in (self.stage, self.epoch, self.eta):
+            label.setText("")
+        self.bar.setRange(0, 0)  # busy until the first numbers arrive
+        self.bar.setFormat("")
         self.state.setText("Resuming the interrupted run…" if resumed else "Gathering the training slices…")
         self.cancel_button.setEnabled(True)
         self.cancel_button.setText("Cancel")
         self.resume_button.setEnabled(False)
 
     def show_data(self, summary: dict) -> None:
-        self.state.setText(f"Training on {summary['slices']} slice(s) of {summary['cases']} case(s); "
-                           f"validation: {len(summary['validation'])} case(s).")
+        held_out = len(summary["validation"])
+        check = (f"{held_out} case(s) kept aside for checking" if held_out else "nothing kept aside for checking")
+        self.state.setText(f"Training on {summary['slices']} slice(s) of {summary['cases']} case(s); {check}.")
+
+    def show_progress(self, step: int, total: int, message: str) -> None:
+        """Gathering the slices (step of total cases) or comparing the models (total 0)."""
+        self.bar.setRange(0, total)
+        self.bar.setValue(step)
+        self.bar.setFormat("%v / %m cases" if total else "")
+        self.state.setText(message[:1].upper() + message[1:])
 
     def show_event(self, event: TrainingProgress) -> None:
         if event.event == "prepare":
@@ -57,15 +83,16 @@ class TrainingPanel(QWidget):
             self.bar.setFormat("reading %v / %m cases")
             return
         if event.stage:
-            self.stage.setText(f"Stage: {event.stage} encoder")
+            self.stage.setText(f"Stage: {STAGE_WORDS.get(event.stage, event.stage)}")
+            self.stage.setToolTip("frozen encoder" if event.stage == FROZEN else "all layers learn (unfrozen)")
         if event.event == "step":
-            self.epoch.setText(f"Epoch {event.epoch + 1} / {event.epochs}, step {event.step} / {event.steps}")
+            self.epoch.setText(f"Round {event.epoch + 1} / {event.epochs}, step {event.step} / {event.steps}")
             self.bar.setRange(0, max(1, event.epochs * event.steps))
             self.bar.setValue(event.epoch * event.steps + event.step)
             self.bar.setFormat("%p%")
             self.chart.add_loss(event.loss)
             if event.eta_s is not None:
-                self.eta.setText(f"About {_eta(event.eta_s)} left")
+                self.eta.setText(f"Time left: {duration_text(event.eta_s)}")
         elif event.event == "epoch":
             self._add_row(event)
         elif event.event == "done":
@@ -75,8 +102,8 @@ class TrainingPanel(QWidget):
         metrics = event.metrics or {}
         row = self.table.rowCount()
         self.table.insertRow(row)
-        values = (str(event.epoch + 1), event.stage, f"{event.loss:.4f}", _metric(metrics.get("miou")),
-                  _metric(metrics.get("dice")))
+        values = (str(event.epoch + 1), STAGE_WORDS.get(event.stage, event.stage), f"{event.loss:.4f}",
+                  _metric(metrics.get("miou")), _metric(metrics.get("dice")))
         for column, text in enumerate(values):
             self.table.setItem(row, column, QTableWidgetItem(text))
         self.table.scrollToBottom()
@@ -86,7 +113,9 @@ class TrainingPanel(QWidget):
     def stopped(self, message: str, can_resume: bool) -> None:
         self.state.setText(message)
         self.eta.setText("")
+        self.bar.setRange(0, 1)
         self.cancel_button.setEnabled(False)
+        self.cancel_button.setText("Cancel")
         self.resume_button.setEnabled(can_resume)
 
     def cancelling(self) -> None:
@@ -97,11 +126,3 @@ class TrainingPanel(QWidget):
 
 def _metric(value) -> str:
     return "—" if value is None else f"{value:.4f}"
-
-
-def _eta(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

@@ -18,3 +18,12 @@ def dicom_case():
     """okbp_pt_201 loaded from its DICOM series (random file names), with its NIfTI label."""
     volume = load_dicom_series(shared_path("data", "dicom", "okbp_pt_201"))
     return volume, load_nifti_labels(validation_label_path("okbp_pt_201"), volume)
+
+
+@pytest.fixture(scope="session")
+def cranium():
+    """The full-resolution development head (DICOM, 0.957 mm pixels, 1.5 mm slices) and its mandible label."""
+    from core.io.loader import load_volume
+
+    volume = load_volume(shared_path("data", "cranium", "dicom"))
+    return volume, load_nifti_labels(shared_path("data", "cranium", "label.nii.gz"), volume)

@@ -17,6 +17,7 @@ from core.errors import Cancelled
 from core.io.dicom import load_dicom_series, scan_dicom_folder
 from core.io.loader import describe_input, load_volume
 from core.io.nifti import load_nifti_labels, load_nifti_volume
+from tests.dicom_fixtures import copy_sample_series, rewrite_uncompressed
 from tests.conftest import SAMPLE_DIR, shared_path
 
 CANONICAL_DIRECTION = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])
@@ -115,6 +116,21 @@ def test_single_dicom_file_opens_its_series(tmp_path):
     shutil.copytree(SAMPLE_DIR, tmp_path / "case")
     volume = load_volume(tmp_path / "case" / "IM00007.dcm")
     assert volume.shape == (128, 128, 128)
+
+
+def test_one_file_opens_its_series_without_a_word_about_the_rest_of_its_folder(tmp_path):
+    """Issue 13 item 5: other series, damaged files and subfolders beside the file are not the user's choice."""
+    files = copy_sample_series(tmp_path, 5)
+    other = copy_sample_series(tmp_path / "other", 2)
+    for path in other:
+        rewrite_uncompressed(path, edit=lambda ds: setattr(ds, "SeriesInstanceUID", "1.2.3.4"))
+        shutil.move(path, tmp_path / f"other-{path.name}")
+    copy_sample_series(tmp_path / "copy", 5)  # the same slices again, in a subfolder
+    (tmp_path / "noise.dcm").write_bytes(b"\0" * 300)
+    volume = load_volume(files[2])
+    assert volume.shape == (5, 128, 128) and volume.warnings == []
+    ct_small = load_volume(get_testdata_file("CT_small.dcm"))  # among the 80-odd files pydicom ships
+    assert ct_small.shape == (1, 128, 128) and ct_small.warnings == []
 
 
 def test_progress_is_reported_and_cancel_stops_the_load():

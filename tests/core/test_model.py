@@ -8,6 +8,7 @@ import torchvision
 
 from core.model.blocks import CBAM
 from core.model.config import ModelConfig
+from core.model.encoders import ENCODERS
 from core.model.unet import MandibleUNet
 from core.model.runtime import Runtime
 from core.training.config import TrainingConfig
@@ -21,6 +22,18 @@ def test_logits_have_two_classes_at_the_input_size(encoder, attention):
     network = MandibleUNet(ModelConfig(encoder=encoder, attention=attention, input_size=64)).eval()
     with torch.inference_mode():
         assert network(torch.randn(2, 3, 64, 96)).shape == (2, 2, 64, 96)
+
+
+@pytest.mark.parametrize("name", sorted(ENCODERS))
+def test_each_registered_encoder_gives_the_feature_maps_it_declares(name):
+    spec = ENCODERS[name]
+    with torch.inference_mode():
+        features = spec.build().eval()(torch.zeros(1, 3, 64, 64))
+    assert tuple(f.shape[1] for f in features) == spec.out_channels
+    assert [f.shape[-1] for f in features] == [32, 16, 8, 4, 2]  # strides 2, 4, 8, 16, 32
+    for weights in spec.weights.values():  # known weights name real torchvision weights
+        enum = getattr(torchvision.models, weights.enum)
+        assert all(hasattr(enum, member) for member in weights.members)
 
 
 def test_paper_size_512_gives_512_logits():

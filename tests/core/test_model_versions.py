@@ -42,7 +42,7 @@ def test_import_lists_a_version_and_activation_persists(versions, model_files, t
     second = versions.import_model(model_files[1], name="second")
     assert [v.version_id for v in versions.versions()] == [first.version_id, second.version_id]
     assert first.metrics["dice"] == pytest.approx(0.1)
-    assert load_model(second.model_path).weights_sha256 == load_model(model_files[1]).weights_sha256
+    assert load_model(second.model_path).sha256 == load_model(model_files[1]).sha256
     versions.activate(second.version_id)
     reopened = ModelVersions(tmp_path / "models", starter_dir=tmp_path / "no-starter")
     assert reopened.active().version_id == second.version_id
@@ -86,7 +86,7 @@ def test_export_writes_the_same_model(versions, model_files, tmp_path):
     version = versions.import_model(model_files[0])
     out = versions.export_model(version.version_id, tmp_path)
     assert out.parent == tmp_path and out.suffix == ".msmodel"
-    assert load_model(out).weights_sha256 == load_model(model_files[0]).weights_sha256
+    assert load_model(out).sha256 == load_model(model_files[0]).sha256
 
 
 def test_trained_run_becomes_a_version_with_its_data_and_metrics(versions, model_files, tmp_path):
@@ -109,9 +109,19 @@ def test_starter_model_is_activated_only_when_there_is_no_version(tmp_path, mode
     version = versions.ensure_starter()
     assert version.origin == "starter" and versions.active_id == version.version_id
     assert version.model_path == (starter / "mandible-starter.msmodel").resolve()  # used in place, not copied
-    assert load_model(versions.active().model_path).weights_sha256 == load_model(model_files[0]).weights_sha256
+    assert load_model(versions.active().model_path).sha256 == load_model(model_files[0]).sha256
+    assert version.metrics == {"dice": 0.1, "miou": 0.5}  # as its file records them, shown in the Models panel
     assert versions.ensure_starter() is None
     assert ModelVersions(tmp_path / "other", starter_dir=tmp_path / "none").ensure_starter() is None
+
+
+def test_a_starter_that_is_not_a_model_file_is_skipped_with_a_warning(tmp_path):
+    starter = tmp_path / "bundled"
+    starter.mkdir()
+    (starter / "broken.msmodel").write_bytes(b"not a model")
+    versions = ModelVersions(tmp_path / "models", starter_dir=starter)
+    assert versions.ensure_starter() is None and versions.active() is None
+    assert "starter model is not used" in versions.warnings[0]
 
 
 def test_compare_measures_both_models_on_the_same_slices(model_files, tmp_path):

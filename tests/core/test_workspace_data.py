@@ -1,4 +1,4 @@
-"""The workspace as training data: only saved edited/reviewed slices, exact HU, split by case."""
+"""The workspace as training data: only edited/reviewed slices (saved or autosaved), exact HU, split by case."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 from core.errors import TrainingError
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from core.training.data import discover_cases, load_case, split_cases
-from core.training.workspace_data import count_training_slices, gather_workspace_data, load_staged
+from core.training.workspace_data import gather_workspace_data, load_staged, training_inventory
 from core.workspace import Workspace
 from core.annotation.slice_status import SliceStatus
 from tests.conftest import shared_path
@@ -52,7 +52,8 @@ def test_only_saved_human_slices_are_staged_with_exact_hu(labelled_workspace, tm
     case = load_case(next(r for r in data.train_refs + data.val_refs if r.name == store.case_id))
     assert np.array_equal(case.volume.hu, volume.hu[chosen].astype(np.int16))
     assert np.array_equal(case.labels, (labels[chosen] > 0).astype(np.uint8))
-    assert count_training_slices(workspace) == {cid: 4 for cid in data.slices}
+    assert {cid: len(items) for cid, items in training_inventory(workspace).by_case().items()} == {
+        cid: 4 for cid in data.slices}
     again = load_staged(data.folder, 0.5, 0)  # resuming uses exactly the same slices and split
     assert again.slices == data.slices and [r.name for r in again.val_refs] == [r.name for r in data.val_refs]
 
@@ -83,3 +84,31 @@ def test_case_whose_ct_moved_is_left_out_with_a_warning(labelled_workspace, tmp_
     data = gather_workspace_data(workspace, tmp_path / "staged")
     assert list(data.slices) == [cases["okbp_pt_201"][0].case_id]
     assert len(data.warnings) == 1 and "no longer" in data.warnings[0]
+
+
+def test_autosaved_work_trains_with_its_newest_mask_and_unwritten_work_does_not(labelled_workspace, tmp_path):
+    """A slice shown as done that was only autosaved is used (with the autosaved mask, not the older saved
+    one); a slice whose status says edited but whose work never reached the disk is not."""
+    from core.annotation.slice_annotation import SliceAnnotation
+
+    workspace, cases = labelled_workspace
+    store, volume, labels, chosen = cases["okbp_pt_201"]
+    unsaved = max(chosen) + 1  # imported (EDITED) but neither saved nor autosaved
+    autosaved = max(chosen) + 2
+    newer = np.zeros(volume.shape[1:], np.uint8)
+    newer[10:20, 10:30] = 1
+    store.autosave(autosaved, SliceAnnotation(*volume.shape[1:], newer, newer.astype(bool), "edited"),
+                   SliceStatus.EDITED)
+    store.autosave(chosen[0], SliceAnnotation(*volume.shape[1:], newer, newer.astype(bool), "edited"))
+
+    inventory = training_inventory(Workspace.open(workspace.root))
+    mine = inventory.by_case()[store.case_id]
+    assert [item.index for item in mine] == sorted(chosen + [autosaved]) and unsaved not in [i.index for i in mine]
+    assert inventory.autosaved == 2
+
+    data = gather_workspace_data(Workspace.open(workspace.root), tmp_path / "staged", val_fraction=0.0)
+    case = load_case(next(r for r in data.train_refs if r.name == store.case_id))
+    rows = data.slices[store.case_id]
+    assert np.array_equal(case.labels[rows.index(autosaved)], newer)
+    assert np.array_equal(case.labels[rows.index(chosen[0])], newer)  # the autosave is newer than the save
+    assert np.array_equal(case.labels[rows.index(chosen[1])], (labels[chosen[1]] > 0).astype(np.uint8))

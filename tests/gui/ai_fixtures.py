@@ -1,12 +1,11 @@
-"""Shared pieces of the AI GUI tests: tiny model files, a local resnet50 weights file, a GUI stall meter."""
+"""Shared pieces of the AI GUI tests: tiny model files and a local resnet50 weights file. (GUI stalls are measured
+by benchmarks/bench_jobs.py, never asserted in a test.)"""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 import torch
-from PySide6.QtCore import QTimer
 
 from core.model.config import ModelConfig
 from core.model.model_file import save_model
@@ -42,33 +41,6 @@ def resnet50_weights(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     torch.save(torchvision.models.resnet50().state_dict(), path)
     return path
-
-
-class StallMeter:
-    """A 10 ms QTimer in the GUI thread; `worst_ms` is the longest gap between two ticks beyond the interval."""
-
-    def __init__(self, interval_ms: int = 10) -> None:
-        self.interval_ms = interval_ms
-        self.worst_ms = 0.0
-        self.ticks = 0
-        self._last = None
-        self.timer = QTimer(interval=interval_ms)
-        self.timer.timeout.connect(self._tick)
-
-    def start(self) -> "StallMeter":
-        self._last = time.perf_counter()
-        self.timer.start()
-        return self
-
-    def stop(self) -> float:
-        self.timer.stop()
-        return self.worst_ms
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.worst_ms = max(self.worst_ms, (now - self._last) * 1000 - self.interval_ms)
-        self._last = now
-        self.ticks += 1
 
 
 @pytest.fixture(autouse=True)

@@ -1,23 +1,53 @@
 """GUI test set-up: a main window on a temporary workspace, real mouse/key/wheel events at image
-coordinates, and dialogs replaced by recorders so no modal window ever blocks a test."""
+coordinates, and dialogs replaced by recorders so no modal window ever blocks a test.
+
+Worker threads end with their test (docs/decisions/150, 151): Python's garbage collector runs only in the
+GUI thread, and after each test (its windows closed and destroyed by then) no worker may still be running
+for a live owner, and every detached one must end once cancelled; the next test starts with none."""
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from core.io.loader import load_volume
 from core.io.nifti import load_nifti_labels
-from gui import dialogs
+from gui import dialogs, workers
+from gui.ai import ai_controller
 from gui.main_window import MainWindow
 from tests.conftest import SAMPLE_DIR
 
 OPEN_TIMEOUT_MS = 120_000
+THREAD_END_TIMEOUT_MS = 120_000  # only stops a hang: a cancelled job ends at its next step
+
+
+@pytest.fixture(scope="session", autouse=True)
+def garbage_collected_in_gui_thread(qapp):
+    """As in the app (gui/app.py): no worker thread ever destroys a Qt object of the GUI thread."""
+    collector = workers.collect_garbage_in_gui_thread(qapp)
+    yield collector
+    collector.stop()
+    gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def workers_end_with_their_test(qapp, monkeypatch):
+    """Closing a window at the end of a test cancels its AI jobs instead of asking; afterwards (pytest-qt has
+    closed the test's windows before this teardown) every worker thread is finished or detached and ending."""
+    monkeypatch.setattr(ai_controller, "ask_cancel_jobs", lambda parent, what: True)
+    yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # the closed windows are destroyed now
+    owned = [task.name for task in workers.live_tasks() if task.thread_running and not task.is_detached]
+    stuck = workers.join_all(THREAD_END_TIMEOUT_MS)
+    assert not stuck, f"worker threads did not end when cancelled: {stuck}"
+    assert not owned, (f"the test ended with worker threads still running for a live owner: {owned}; wait for "
+                       "them, or close the window that owns them")
 
 
 @dataclass
@@ -27,6 +57,7 @@ class Dialogs:
     messages: list[tuple[str, str]] = field(default_factory=list)
     series_shown: list[list] = field(default_factory=list)
     series_answer: int | None = None  # index of the series to choose; None = cancel
+    choosers: list = field(default_factory=list)  # the series choosers shown (dialogs.SeriesChooser)
     close_answer: str = "cancel"
 
 
@@ -36,13 +67,15 @@ def recorded_dialogs(monkeypatch) -> Dialogs:
     monkeypatch.setattr(dialogs.QMessageBox, "warning",
                         lambda parent, title, text, *a: record.messages.append((title, text)))
 
-    def get_item(parent, title, label, items, current, editable):
-        record.series_shown.append(list(items))
+    def choose(chooser):
+        record.series_shown.append([chooser.list.item(row).text() for row in range(chooser.list.count())])
+        record.choosers.append(chooser)
         if record.series_answer is None:
-            return "", False
-        return items[record.series_answer], True
+            return dialogs.QDialog.DialogCode.Rejected
+        chooser.list.setCurrentRow(record.series_answer)
+        return dialogs.QDialog.DialogCode.Accepted
 
-    monkeypatch.setattr(dialogs.QInputDialog, "getItem", get_item)
+    monkeypatch.setattr(dialogs.SeriesChooser, "exec", choose)
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, count: record.close_answer)
     return record
 

@@ -120,3 +120,20 @@ def test_mixed_series_asks_which_series(qtbot, make_window, recorded_dialogs, tm
         window.open_path(folder)
     assert window.session.num_slices == 2
     assert window.session.volume.series_uid == other_uid
+
+
+def test_damaged_case_folders_do_not_hide_the_other_cases(qtbot, make_window, workspace_dir, tmp_path):
+    """Issue 10: a case.json that is a list, or whose statuses are a list, broke the whole case list."""
+    from core.io.loader import load_volume
+    from core.workspace import Workspace
+
+    workspace = Workspace.create(workspace_dir)
+    store = workspace.add_case(load_volume(good_nifti(tmp_path)))
+    good = (store.case_dir / "case.json").read_text()
+    for name, text in {"a-list": "[1, 2]", "statuses-list": good.replace('"statuses": {}', '"statuses": [1]'),
+                       "nested": "[" * 50_000 + "]" * 50_000}.items():
+        (workspace.cases_dir / name).mkdir()
+        (workspace.cases_dir / name / "case.json").write_text(text)
+    workspace.mark_recent("a-list")
+    window = make_window()
+    assert [window.case_list.item(row).text().splitlines()[0] for row in range(window.case_list.count())] == ["good"]

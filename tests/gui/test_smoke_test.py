@@ -1,14 +1,19 @@
-"""The installed build is checked with `--smoke-test`; CI checks the same path from source,
-and that the PyInstaller spec still points at things that exist."""
+"""The installed build is checked with `--smoke-test`; CI checks the same path from source, that the PyInstaller
+spec still points at things that exist, and, by evaluating the spec in-process, that it collects every compiled
+file of torch and torchvision and the starter model (no full build needed)."""
 from __future__ import annotations
 
 import ast
 import importlib.metadata
+import importlib.util
 import json
 import os
 import subprocess
 import sys
+import types
+from pathlib import Path
 
+from core.model.model_file import starter_model
 from tests.conftest import ROOT
 
 SPEC = ROOT / "installer" / "mandible_studio.spec"
@@ -21,6 +26,7 @@ def test_smoke_test_from_another_folder_writes_a_labelme_json(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["ok"] and report["case"] == "okbp_pt_224" and report["slices"] == 128
+    assert report["model"] == starter_model().name and report["dice"] >= 0.5  # the bundled starter predicted
     assert report["labelme_json"] == f"{report['slice']:04d}.json" and report["mask_pixels"] > 0
     assert list(tmp_path.iterdir()) == [], "the smoke test must not write into the working folder"
 
@@ -43,3 +49,57 @@ def test_build_scripts_offer_both_variants_and_run_the_smoke_test():
         text = script.read_text()
         assert "cpu" in text and "cuda" in text and "--smoke-test" in text, script
     assert os.access(ROOT / "installer" / "build.sh", os.X_OK)
+
+
+def _evaluate_spec(monkeypatch) -> dict:
+    """Run the spec as PyInstaller would, with its build steps recorded instead of run: Analysis's arguments."""
+    recorded: dict = {}
+    hooks = types.ModuleType("PyInstaller.utils.hooks")
+    hooks.collect_data_files = hooks.collect_submodules = hooks.copy_metadata = lambda name: []
+    for name in ("PyInstaller", "PyInstaller.utils"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the spec puts installer/ on it
+    monkeypatch.delitem(sys.modules, "compiled_extensions", raising=False)
+
+    def analysis(scripts, **kwargs):
+        recorded.update(kwargs)
+        return types.SimpleNamespace(pure=[], scripts=[], binaries=[], datas=[])
+
+    def step(*args, **kwargs):
+        return None
+
+    namespace = {"SPECPATH": str(SPEC.parent), "Analysis": analysis, "PYZ": step, "EXE": step, "COLLECT": step}
+    exec(compile(SPEC.read_text(), str(SPEC), "exec"), namespace)
+    sys.modules.pop("compiled_extensions", None)
+    return recorded
+
+
+def _compiled_files_on_disk(package: str) -> set[Path]:
+    root = Path(importlib.util.find_spec(package).origin).parent
+    return {Path(package) / p.relative_to(root) for p in root.rglob("*")
+            if p.is_file() and (p.suffix in (".so", ".pyd", ".dll", ".dylib") or ".so." in p.name)}
+
+
+def test_spec_collects_every_compiled_file_of_torch_and_torchvision(monkeypatch):
+    binaries = _evaluate_spec(monkeypatch)["binaries"]
+    bundled = {Path(folder) / Path(source).name for source, folder in binaries}
+    for package in ("torch", "torchvision"):
+        on_disk = _compiled_files_on_disk(package)
+        assert on_disk, f"no compiled files found in the installed {package}"
+        missing = sorted(str(path) for path in on_disk - bundled)
+        assert not missing, f"the installer would leave these out: {missing}"
+    # The two that a clean build lost ("operator torchvision::nms does not exist"):
+    assert {Path("torchvision/_C_stable.so"), Path("torchvision/image_stable.so")} <= bundled or os.name == "nt"
+
+
+def test_spec_bundles_the_starter_model_by_default_or_the_one_given(monkeypatch, tmp_path):
+    datas = _evaluate_spec(monkeypatch)["datas"]
+    models = [(Path(source), folder) for source, folder in datas if folder == "resources/models"]
+    assert models == [(ROOT / "resources" / "models", "resources/models")]
+    assert starter_model().parent == models[0][0]
+    other = tmp_path / "better.msmodel"
+    monkeypatch.setenv("MANDIBLE_STARTER_MODEL", str(other))  # build.sh --model FILE
+    datas = _evaluate_spec(monkeypatch)["datas"]
+    assert [(s, f) for s, f in datas if f == "resources/models"] == [(str(other), "resources/models")]
+    assert all(not s.startswith(str(ROOT / "resources" / "models")) for s, _ in datas)

@@ -1,14 +1,22 @@
 """gui.workers: a core job runs in a QThread; progress and result arrive in the GUI thread, errors become
-`failed` messages, cancel stops the job at its next step."""
+`failed` messages, cancel stops the job at its next step; a task outlives no owner's wish (destroying the
+owner cancels it) and its thread is never destroyed running; no worker thread destroys a GUI-thread object."""
 from __future__ import annotations
 
+import gc
+import os
+import subprocess
+import sys
 import threading
 import time
 
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread
 
 from core.errors import Cancelled, InputError
+from gui import workers
 from gui.workers import BackgroundTask, generator_job
+from tests.conftest import ROOT
+from tests.gui.conftest import THREAD_END_TIMEOUT_MS
 
 
 def test_progress_and_result_arrive_in_the_gui_thread(qtbot):
@@ -21,8 +29,8 @@ def test_progress_and_result_arrive_in_the_gui_thread(qtbot):
 
     task = BackgroundTask(job, "count")
     task.progress.connect(lambda s, t, m: seen.append((s, t, m, QThread.currentThread() is task.thread())))
-    with qtbot.waitSignal(task.finished, timeout=5000):
-        with qtbot.waitSignal(task.result, timeout=5000) as result:
+    with qtbot.waitSignal(task.finished, timeout=THREAD_END_TIMEOUT_MS):
+        with qtbot.waitSignal(task.result, timeout=THREAD_END_TIMEOUT_MS) as result:
             task.start()
     assert [s[:3] for s in seen] == [(1, 3, "step 1"), (2, 3, "step 2"), (3, 3, "step 3")]
     assert all(s[3] for s in seen)  # delivered in the GUI thread
@@ -39,7 +47,8 @@ def test_errors_become_failed_messages(qtbot):
 
     for job, expected in ((bad_input, "is empty"), (bug, "ZeroDivisionError")):
         task = BackgroundTask(job, "open")
-        with qtbot.waitSignal(task.finished, timeout=5000), qtbot.waitSignal(task.failed, timeout=5000) as failed:
+        with qtbot.waitSignal(task.finished, timeout=THREAD_END_TIMEOUT_MS), \
+                qtbot.waitSignal(task.failed, timeout=THREAD_END_TIMEOUT_MS) as failed:
             task.start()
         assert expected in failed.args[0] and not task.is_running
 
@@ -55,7 +64,8 @@ def test_cancel_stops_a_generator_job(qtbot):
     task.progress.connect(lambda s, t, m: task.cancel() if s >= 3 else None)
     results = []
     task.result.connect(results.append)
-    with qtbot.waitSignal(task.finished, timeout=5000), qtbot.waitSignal(task.cancelled, timeout=5000):
+    with qtbot.waitSignal(task.finished, timeout=THREAD_END_TIMEOUT_MS), \
+            qtbot.waitSignal(task.cancelled, timeout=THREAD_END_TIMEOUT_MS):
         task.start()
     assert results == [] and not task.is_running
 
@@ -65,5 +75,111 @@ def test_core_cancelled_becomes_cancelled_signal(qtbot):
         raise Cancelled("Loading was cancelled.")
 
     task = BackgroundTask(job)
-    with qtbot.waitSignal(task.finished, timeout=5000), qtbot.waitSignal(task.cancelled, timeout=5000):
+    with qtbot.waitSignal(task.finished, timeout=THREAD_END_TIMEOUT_MS), \
+            qtbot.waitSignal(task.cancelled, timeout=THREAD_END_TIMEOUT_MS):
         task.start()
+
+
+def _until_cancelled(outcome: list):
+    """A job that runs until it is cancelled (or, if cancel never came, to the end: a failure)."""
+
+    def job(progress, cancel):
+        for step in range(5_000):
+            if cancel.is_set():
+                outcome.append("cancelled")
+                raise Cancelled("stopped")
+            progress(step, 5_000, "working")
+            time.sleep(0.004)
+        outcome.append("ran to the end")
+        return "done"
+
+    return job
+
+
+def test_destroying_the_owner_cancels_the_job_and_its_thread_is_joined_later(qtbot):
+    owner = QObject()
+    outcome, delivered = [], []
+    task = BackgroundTask(_until_cancelled(outcome), "orphan", owner)
+    task.progress.connect(lambda s, t, m: delivered.append(s))
+    task.result.connect(delivered.append)
+    task.start()
+    qtbot.waitUntil(lambda: bool(delivered), timeout=THREAD_END_TIMEOUT_MS)
+    owner.deleteLater()  # the window (or controller) goes while its job runs
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert task.is_detached
+    del task, owner
+    gc.collect()  # the test lets go of the task: its running QThread must not be destroyed with it (Qt aborts)
+    qtbot.waitUntil(lambda: not workers.live_tasks(), timeout=THREAD_END_TIMEOUT_MS)
+    assert outcome == ["cancelled"] and "done" not in delivered
+
+
+def test_join_all_cancels_and_joins_every_running_task(qtbot):
+    outcomes = [[], []]
+    tasks = [BackgroundTask(_until_cancelled(outcome), f"job {i}") for i, outcome in enumerate(outcomes)]
+    for task in tasks:
+        task.start()
+    assert sorted(t.name for t in workers.live_tasks()) == ["job 0", "job 1"]
+    assert workers.join_all(THREAD_END_TIMEOUT_MS) == []
+    assert outcomes == [["cancelled"], ["cancelled"]] and workers.live_tasks() == []
+    assert not any(task.thread_running for task in tasks)
+
+
+LEAKED_TIMER = r"""
+import gc, sys, weakref
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from gui.workers import BackgroundTask, collect_garbage_in_gui_thread
+
+app = QCoreApplication([])
+if sys.argv[1] == "gui-thread":
+    collect_garbage_in_gui_thread(app)
+
+
+class Meter:  # a GUI-thread timer left running (a failed test's stall meter), kept only by a reference cycle
+    def __init__(self):
+        self.timer = QTimer(interval=2)
+        self.timer.timeout.connect(self.tick)
+        self.cycle = self
+
+    def tick(self):
+        pass
+
+
+gc.collect()
+meter = Meter()
+meter.timer.start()
+gone = weakref.ref(meter)
+del meter
+
+
+def decode(progress, cancel):  # a loader thread allocating as it decodes: Python may collect right here
+    return [[{}] for _ in range(50_000)]
+
+
+task = BackgroundTask(decode, "decode")
+decoded = []
+task.result.connect(decoded.append)
+loop = QEventLoop()
+task.finished.connect(loop.quit)
+task.start()
+loop.exec()
+QTimer.singleShot(1000, loop.quit)  # the GUI thread's timers keep running, the collector's too
+loop.exec()
+print("survived; meter collected:", gone() is None)
+"""
+
+
+def _leaked_timer_run(mode: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-X", "faulthandler", "-c", LEAKED_TIMER, mode], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=THREAD_END_TIMEOUT_MS / 1000)
+
+
+def test_a_leaked_gui_timer_is_destroyed_in_the_gui_thread_never_by_a_worker():
+    """The suite's segfault under load (docs/decisions/150), reproduced in a child process: with Python's own
+    collector the worker thread destroys the GUI thread's timer and the GUI thread crashes on its next tick;
+    with the app's GUI-thread collector the timer is collected in the GUI thread and nothing crashes."""
+    safe = _leaked_timer_run("gui-thread")
+    assert safe.returncode == 0, safe.stderr
+    assert "survived; meter collected: True" in safe.stdout
+    unsafe = _leaked_timer_run("python")
+    assert unsafe.returncode != 0 and "Timers cannot be stopped from another thread" in unsafe.stderr
