@@ -29,15 +29,16 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from core.evaluation import evaluate_cases  # noqa: E402
-from core.inference.postprocess import clean_mask  # noqa: E402
+from core.inference.postprocess import PredictionPolicy  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
 from core.training.config import TrainingConfig  # noqa: E402
-from core.training.data import discover_cases, load_case, select_slices  # noqa: E402
+from core.training.data import discover_cases, load_labelled_case, select_slices  # noqa: E402
 from core.training.metrics import SegmentationMetrics  # noqa: E402
 from core.training.slices import SliceSampling  # noqa: E402
 from core.training.trainer import run_training  # noqa: E402
 
 OPENKBP = ROOT.parent / "shared" / "data" / "openkbp"
+PLAIN = PredictionPolicy(refine=False)
 NEAR_SLICES = 8  # reduced evaluation: empty slices kept on each side of the mandible
 ROWS = (  # (name, encoder, CBAM); the paper's Table 3 rows without ImageNet weights
     ("U-Net", "plain", False),
@@ -61,12 +62,14 @@ def row_config(encoder: str, cbam: bool, out: Path, args: argparse.Namespace) ->
 
 def evaluate_near_mandible(segmenter: Segmenter, refs: list) -> dict:
     """The reduced evaluation: on each validation case only the mandible's slices and NEAR_SLICES empty ones on
-    each side (the slices the trainer samples), each cleaned in 2-D; 3-D Dice per case over those slices."""
+    each side (the slices the trainer samples), cleaned by the app's policy without refinement (the rows compare
+    networks); 3-D Dice per case over those slices."""
     metrics = SegmentationMetrics()
     for ref in refs:
-        case = load_case(ref)
+        case = load_labelled_case(ref)
         rows = select_slices(case, near=NEAR_SLICES, far=0)
-        masks = np.stack([clean_mask(m) for m in segmenter.predict_slices(case.volume, rows)])
+        by_index = {p.index: p.mask for p in segmenter.predict(case.volume, rows, PLAIN)}  # revisions come last
+        masks = np.stack([by_index[row] for row in rows])
         metrics.update(masks, case.labels[rows], case=ref.name)
     return metrics.aggregate()
 

@@ -7,6 +7,10 @@
                  GUI thread's worst stall while it loads (a 10 ms QTimer measuring gaps), vs the timer's
                  worst gap while idle, same run
   save           the worst stall while Ctrl+S writes 40 edited slices as Labelme JSON + PNG
+  brush          one brush dab on a 512x512 slice, from the stroke point to the view repainted: the changed
+                 box only (this code) vs the old path, the whole overlay rebuilt and the whole view repainted, same run
+  drafts         the worst stall while the drafts of a whole case of predictions (128 slices) are written a few
+                 at a time by the autosave timer, vs writing them all at once in the GUI thread, same run
 
     .venv/bin/python benchmarks/bench_gui.py [--slices 300] [--size 512] [--switches 200]
 """
@@ -27,6 +31,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtGui import QPixmap  # noqa: E402
+from PySide6.QtWidgets import QGraphicsView  # noqa: E402
 
 from benchmarks.bench_io import write_synthetic_series  # noqa: E402
 from core.windowing import WINDOW_PRESETS, hu_to_display  # noqa: E402
@@ -102,12 +107,10 @@ def bench_open(app, window, folder: Path) -> None:
 def bench_switch(app, window, switches: int) -> None:
     session, controller, view = window.session, window.controller, window.view
     rows, cols = session.volume.shape[1:]
-    yy, xx = np.mgrid[0:rows, 0:cols]
-    ring = ((xx - cols / 2) ** 2 / (cols / 3) ** 2 + (yy - rows / 2) ** 2 / (rows / 4) ** 2)
-    mask = ((ring < 1.0) & (ring > 0.7)).astype(np.uint8)
+    mask = _ring(rows, cols)
     count = min(session.num_slices, 64)
     for index in range(count):
-        session.annotation(index).set_predicted(np.roll(mask, index, axis=1))
+        session.take_prediction(index, np.roll(mask, index, axis=1))
     window.resize(1400, 900)
     idle(app, 0.3)
     window_bone = WINDOW_PRESETS["bone"]
@@ -125,6 +128,36 @@ def bench_switch(app, window, switches: int) -> None:
           f"{np.median(full):.1f} ms; bare render path p95 {p95(bare):.1f} ms; ratio {p95(full) / p95(bare):.1f}x")
 
 
+def bench_brush(app, window, dabs: int) -> None:
+    session, controller, view = window.session, window.controller, window.view
+    controller.show_slice(5)
+    rows, cols = session.volume.shape[1:]
+    modes = QGraphicsView.ViewportUpdateMode
+
+    def dab_times(whole: bool, offset: int) -> list[float]:
+        times = []
+        session.begin_stroke(erase=False)
+        for n in range(dabs):
+            x, y = 40 + (3 * n) % (cols - 80), 40 + offset + 14 * ((3 * n) // (cols - 80))
+            start = time.perf_counter()
+            session.stroke_to(x, y % (rows - 40))
+            if whole:  # what every dab did before: the whole overlay rebuilt and set
+                controller.render_overlay()
+            app.processEvents()  # the view repaints what was marked dirty
+            times.append((time.perf_counter() - start) * 1000)
+        session.end_stroke()
+        return times
+
+    idle(app, 0.3)
+    view.setViewportUpdateMode(modes.FullViewportUpdate)
+    before = dab_times(True, 0)
+    view.setViewportUpdateMode(modes.MinimalViewportUpdate)
+    after = dab_times(False, 7)
+    print(f"brush dab {rows}x{cols}: changed box only p95 {p95(after):.1f} ms, median {np.median(after):.1f} ms; "
+          f"whole overlay + whole view (before) p95 {p95(before):.1f} ms, median {np.median(before):.1f} ms; "
+          f"ratio {p95(before) / p95(after):.1f}x")
+
+
 def bench_save(app, window, slices: int) -> None:
     session = window.session
     for index in range(slices):
@@ -139,11 +172,45 @@ def bench_save(app, window, slices: int) -> None:
     print(f"save {slices} slices: {took:.2f} s; GUI worst stall {meter.stop():.0f} ms")
 
 
+def _ring(rows: int, cols: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    ring = ((xx - cols / 2) ** 2 / (cols / 3) ** 2 + (yy - rows / 2) ** 2 / (rows / 4) ** 2)
+    return ((ring < 1.0) & (ring > 0.7)).astype(np.uint8)
+
+
+def bench_drafts(app, window, slices: int) -> None:
+    session = window.session
+    mask = _ring(*session.volume.shape[1:])
+    slices = min(slices, session.num_slices)
+
+    def predict_all(shift: int) -> None:  # what a whole-case segmentation hands the case, slice by slice
+        for index in range(slices):
+            session.take_prediction(index, np.roll(mask, index + shift, axis=1), 0.9, overwrite=True)
+
+    predict_all(1)
+    start = time.perf_counter()
+    window.autosave_now()  # baseline: every draft at once in the GUI thread
+    at_once = (time.perf_counter() - start) * 1000
+    window.autosave_ms = 10
+    predict_all(2)
+    meter = StallMeter()
+    meter.start()
+    start = time.perf_counter()
+    while session.case.pending_drafts:
+        app.processEvents()
+        time.sleep(0.001)
+    took = time.perf_counter() - start
+    worst = meter.stop()
+    print(f"drafts of {slices} predicted slices: a few at a time, GUI worst stall {worst:.0f} ms ({took:.2f} s in "
+          f"all); all at once (baseline) {at_once:.0f} ms in one stall; ratio {at_once / worst:.1f}x")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--slices", type=int, default=300)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--switches", type=int, default=200)
+    parser.add_argument("--dabs", type=int, default=200)
     args = parser.parse_args()
     app = make_application([])
     from gui.main_window import MainWindow
@@ -157,7 +224,9 @@ def main() -> int:
         window.show()
         bench_open(app, window, folder)
         bench_switch(app, window, args.switches)
+        bench_brush(app, window, args.dabs)
         bench_save(app, window, min(40, args.slices))
+        bench_drafts(app, window, 128)
         window.close()
     return 0
 

@@ -30,11 +30,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from benchmarks.bench_gui import StallMeter, idle, wait_for  # noqa: E402
-from core.annotation.slice_status import SliceStatus  # noqa: E402
 from core.app_paths import sample_case_dir, sample_label_path  # noqa: E402
 from core.io.labels import load_labels  # noqa: E402
 from core.io.loader import load_volume  # noqa: E402
-from core.workspace import Workspace  # noqa: E402
+from core.workspace import OpenCase, Workspace  # noqa: E402
 from gui.app import make_application  # noqa: E402
 
 TRAIN = dict(batch_size=4, input_size=64, init="none", max_slices_per_case=16, val_fraction=0.0)
@@ -72,11 +71,10 @@ class GapMeter(StallMeter):
 def reviewed_sample_workspace(root: Path) -> None:
     """The sample's clinical contour, reviewed and saved: something to retrain on."""
     volume = load_volume(sample_case_dir())
-    store = Workspace.create(root).add_case(volume, sample_case_dir())
-    annotations = store.import_labels(load_labels(sample_label_path(), volume))
-    for index in annotations:
-        store.set_status(index, SliceStatus.REVIEWED)
-    store.save(volume, annotations)
+    case = OpenCase(volume, Workspace.create(root).add_case(volume, sample_case_dir()))
+    for index in case.import_labels(load_labels(sample_label_path(), volume)):
+        case.toggle_reviewed(index)
+    case.save()
 
 
 def tiny_model(path: Path) -> Path:
@@ -117,12 +115,12 @@ def cancel_and_resume(app, ai) -> tuple[float, float, float]:
 
     steps: list[tuple[float, str]] = []
     ended: list[str] = []
-    ai.train.progress.connect(lambda step, total, message: steps.append((time.perf_counter(), message)))
-    ai.train.cancelled.connect(lambda: ended.append("cancelled"))
-    ai.train.finished.connect(lambda: ended.append("finished"))
+    ai.training.train.progress.connect(lambda step, total, message: steps.append((time.perf_counter(), message)))
+    ai.training.train.cancelled.connect(lambda: ended.append("cancelled"))
+    ai.training.train.finished.connect(lambda: ended.append("finished"))
     meter = GapMeter()
     meter.start()
-    ai.train.start(RetrainPlan(epochs=3, freeze_epochs=1, **TRAIN))
+    ai.training.train.start(RetrainPlan(epochs=3, freeze_epochs=1, **TRAIN))
     until(app, lambda: any(message.startswith("epoch 2/3") for _, message in steps))
     clicked = time.perf_counter()
     ai.cancel_training()
@@ -130,7 +128,7 @@ def cancel_and_resume(app, ai) -> tuple[float, float, float]:
     latency = time.perf_counter() - clicked
     until(app, lambda: "finished" in ended)
     ai.resume_training()
-    wait_for(app, ai.train.finished, timeout_s=1800)
+    wait_for(app, ai.training.train.finished, timeout_s=1800)
     times = [at for at, message in steps if " step " in message and at < clicked]
     step = statistics.median(b - a for a, b in zip(times, times[1:])) if len(times) > 1 else float("nan")
     return latency, step, meter.stop()
@@ -174,13 +172,13 @@ def main() -> int:
               f"{startup_collections} | |")
         stall, took = measured(app, lambda: window.open_path(sample_case_dir()), window.case_opened)
         row("opening the sample (128 RLE slices)", stall, baseline, collections, f"opened in {took:.1f} s")
-        version = ai.versions.import_model(args.model or tiny_model(Path(tmp) / "tiny.msmodel"))
-        ai.activate(version.version_id)
+        version = ai.models.versions.import_model(args.model or tiny_model(Path(tmp) / "tiny.msmodel"))
+        ai.models.activate(version.version_id)
         collections.reset()
-        stall, took = measured(app, ai.segment_case, ai.predict.finished)
+        stall, took = measured(app, ai.segmenting.segment_case, ai.segmenting.predict.finished)
         row(f"segmenting the whole case ({version.label})", stall, baseline, collections, f"{took:.1f} s")
-        stall, took = measured(app, lambda: ai.train.start(RetrainPlan(epochs=2, freeze_epochs=1, **TRAIN)),
-                               ai.train.finished)
+        stall, took = measured(app, lambda: ai.training.train.start(RetrainPlan(epochs=2, freeze_epochs=1, **TRAIN)),
+                               ai.training.train.finished)
         row("retraining (64 px, 1 + 1 epochs, child process)", stall, baseline, collections, f"{took:.1f} s")
         latency, step, stall = cancel_and_resume(app, ai)
         row("cancel in epoch 2, then resume to the end", stall, baseline, collections,

@@ -40,7 +40,7 @@ from core.inference.tta import mandible_probability  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
 from core.model.model_file import load_model  # noqa: E402
 from core.training.config import TrainingConfig  # noqa: E402
-from core.training.data import discover_cases, load_case  # noqa: E402
+from core.training.data import discover_cases, load_labelled_case  # noqa: E402
 from core.training.metrics import SegmentationMetrics  # noqa: E402
 from core.training.slices import SliceSampling  # noqa: E402
 from core.training.trainer import run_training  # noqa: E402
@@ -82,7 +82,7 @@ def paired_tta(model: str | Path, device: str) -> dict:
     config = dataclasses.replace(segmenter.config, flip_tta=False)
     plain, flipped = SegmentationMetrics(), SegmentationMetrics()
     for ref in discover_cases([OPENKBP / "validation"]):
-        case = load_case(ref)
+        case = load_labelled_case(ref)
         canvas, geometry = hu_slices(case.volume, range(case.volume.num_slices), segmenter.config)
         x = windowed_channels(torch.from_numpy(canvas), segmenter.config)
         with torch.inference_mode():

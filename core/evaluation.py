@@ -9,12 +9,10 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from core.errors import Cancelled
-from core.inference.postprocess import clean_mask
-from core.inference.segmenter import Segmenter
-from core.training.data import CaseRef, load_case
+from core.inference.postprocess import PredictionPolicy
+from core.inference.segmenter import DEFAULT_POLICY, Segmenter
+from core.training.data import CaseRef, load_labelled_case
 from core.training.metrics import SegmentationMetrics
 
 log = logging.getLogger(__name__)
@@ -22,24 +20,20 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 
 
-def evaluate_cases(segmenter: Segmenter, refs: list[CaseRef], postprocess: bool = True,
+def evaluate_cases(segmenter: Segmenter, refs: list[CaseRef], policy: PredictionPolicy = DEFAULT_POLICY,
                    progress: Callable[[int, int, str], None] | None = None,
                    cancel: threading.Event | None = None) -> dict:
     """Pooled metrics over every labelled slice, plus 3-D Dice per case.
 
-    Whole volumes are segmented slice by slice and cleaned in 3-D; Labelme folders (which may
-    hold only some slices of a scan) are cleaned slice by slice.
+    Every case goes through the one prediction path (Segmenter.predict_volume) with `policy`; a Labelme
+    folder, which may hold only some slices of a scan, has no slice spacing, so its slices are cleaned alone.
     """
     metrics = SegmentationMetrics()
     for number, ref in enumerate(refs):
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"evaluation cancelled after {number} of {len(refs)} cases")
-        case = load_case(ref)
-        if ref.kind == "labelme":
-            masks = segmenter.predict_slices(case.volume, range(case.volume.num_slices))
-            masks = np.stack([clean_mask(m) for m in masks]) if postprocess else masks
-        else:
-            masks = segmenter.predict_volume(case.volume, postprocess=postprocess, cancel=cancel)
+        case = load_labelled_case(ref)
+        masks = segmenter.predict_volume(case.volume, policy, cancel=cancel)
         counts = metrics.update(masks, case.labels, case=ref.name)
         log.info("%s: Dice %.4f over %d slices", ref.name, 2 * counts.tp / max(1, 2 * counts.tp + counts.fp + counts.fn),
                  len(masks))

@@ -1,7 +1,7 @@
 """Menus, toolbar and keyboard shortcuts, declared as data and bound to the main window's slots.
 
 Every frequent action has a shortcut, and every tooltip shows it. Labelme users keep their A/D for
-previous/next slice. Other modules (the AI work in gui/ai_*) add their actions with
+previous/next slice. Other modules (the AI parts in gui/ai/) add their actions with
 ``Actions.add(...)`` and ``Actions.menu(title)`` instead of editing the main window.
 """
 from __future__ import annotations
@@ -52,6 +52,8 @@ SPECS = (
                "Mark this slice reviewed: it becomes training data"),
     ActionSpec("prev_slice", "Previous Slice", ("A", "PgUp"), "previous_slice", "prev", "Previous slice"),
     ActionSpec("next_slice", "Next Slice", ("D", "PgDown"), "next_slice", "next", "Next slice"),
+    ActionSpec("next_uncertain", "Next &Least Certain Slice", ("U",), "next_uncertain_slice", None,
+               "Go to the predicted slice the model was least sure about; again: the next least sure"),
     ActionSpec("first_slice", "First Slice", ("Home",), "first_slice"),
     ActionSpec("last_slice", "Last Slice", ("End",), "last_slice"),
     ActionSpec("fit", "&Fit to Window", ("F",), "fit_to_window", "fit", "Fit the slice to the window"),
@@ -80,7 +82,7 @@ MENUS = {
     "&File": ("open_folder", "open_file", "import_labels", "@recent", None, "save", "export_3d", None, "quit"),
     "&Edit": ("undo", "redo", None, "fill_holes", "remove_islands", "copy_prev", "copy_next", "clear_slice",
               None, "mark_reviewed"),
-    "&View": ("prev_slice", "next_slice", "first_slice", "last_slice", None, "fit", "one_to_one", "zoom_in",
+    "&View": ("prev_slice", "next_slice", "next_uncertain", "first_slice", "last_slice", None, "fit", "one_to_one", "zoom_in",
               "zoom_out", None, "toggle_overlay", None, "preset_bone", "preset_dental", "preset_soft"),
     "&Tools": ("tool_polygon", "tool_edit", "tool_brush", "tool_eraser", None, "brush_smaller", "brush_larger",
                "hu_threshold"),
@@ -148,6 +150,14 @@ class Actions:
 
     def __getitem__(self, key: str) -> QAction:
         return self._actions[key]
+
+    def add_to_menu(self, title: str, specs: tuple[ActionSpec, ...], slots: dict[str, Callable]) -> dict[str, QAction]:
+        """Add `specs` (their slots by key) at the end of the menu `title`; the new actions by key."""
+        menu = self.menu(title)
+        added = {spec.key: self.add(spec, slots[spec.key]) for spec in specs}
+        for action in added.values():
+            menu.addAction(action)
+        return added
 
     def menu(self, title: str) -> QMenu:
         """The window's menu with this title, created (at the end of the bar) on first use."""

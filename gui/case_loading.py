@@ -1,31 +1,22 @@
-"""What opening a case does off the GUI thread: load the CT, find or create its workspace case,
-restore saved annotations and autosaves, and for a Labelme folder import its JSON as annotations.
+"""What opening a case does off the GUI thread: load the CT, find or create its workspace case, restore
+saved annotations and drafts, and for a Labelme folder import its JSON as annotations.
 
-The result is a LoadedCase, or a SeriesChoice when a DICOM folder holds several series (the GUI then
-asks which one and opens again with that series UID).
+The result is an OpenCase (core.workspace.open_case), or a SeriesChoice when a DICOM folder holds
+several series (the GUI then asks which one and opens again with that series UID).
 """
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from core.annotation.slice_annotation import SliceAnnotation
 from core.io.dicom import MultipleSeriesError, SeriesInfo
 from core.io.labels import load_labels
 from core.io.loader import describe_input, load_volume
 from core.volume import Volume
-from core.workspace import CaseStore, Workspace
-
-
-@dataclass
-class LoadedCase:
-    volume: Volume
-    store: CaseStore
-    annotations: dict[int, SliceAnnotation]
-    warnings: list[str] = field(default_factory=list)
+from core.workspace import OpenCase, Workspace
 
 
 @dataclass
@@ -34,8 +25,9 @@ class SeriesChoice:
     series: list[SeriesInfo]
 
 
-def load_case(workspace: Workspace, path: Path, series_uid: str | None, progress, cancel: threading.Event):
-    """Job body for gui.workers: LoadedCase or SeriesChoice; raises core errors for bad input."""
+def open_workspace_case(workspace: Workspace, path: Path, series_uid: str | None, progress,
+                        cancel: threading.Event) -> OpenCase | SeriesChoice:
+    """Job body for gui.workers: the opened case, or the series to choose from; raises core errors for bad input."""
     kind = describe_input(path)
     progress(0, 1, f"Reading {path.name}…")
     try:
@@ -43,12 +35,11 @@ def load_case(workspace: Workspace, path: Path, series_uid: str | None, progress
     except MultipleSeriesError as exc:
         return SeriesChoice(path, exc.series)
     labels = load_labels(path, volume) if kind == "labelme" else None
-    store = workspace.add_case(volume, path, kind)
-    annotations = store.load_annotations(volume.shape)
-    if labels is not None and not annotations:
-        annotations = store.import_labels(labels)
-    warnings = list(volume.warnings) + list(store.load_warnings)
-    return LoadedCase(volume, store, annotations, warnings)
+    case = OpenCase(volume, workspace.add_case(volume, path, kind))
+    if labels is not None and not case.annotations:
+        case.import_labels(labels)
+    case.warnings[:0] = volume.warnings
+    return case
 
 
 def load_label_volume(path: Path, volume: Volume, progress, cancel: threading.Event) -> np.ndarray:

@@ -1,115 +1,102 @@
-"""The open case as the GUI edits it: the CT, its workspace store, one SliceAnnotation per slice and
-one undo stack per slice. The editing tools talk to this object (their "editor"); views subscribe to
-its signals and never change an annotation behind its back.
+"""The open case as the GUI edits it: Qt signals over core's OpenCase, one undo stack per slice, and the
+editing operations the tools call (their "editor"). Views subscribe to the signals and never change an
+annotation behind the session's back.
 
-Every change of a mask (tool edit, undo, redo) arrives through the annotation's listener, which marks
-the slice dirty (unsaved), derives its status and queues it for the next autosave.
+Every change of the case (a tool edit, undo, redo, a prediction, a status) arrives from the OpenCase as
+one SliceChange and leaves as signals: `mask_changed(index, region)` when pixels changed (region is the
+box to repaint), `status_changed(index)` always, and `edited()` so the window schedules a draft.
 """
 from __future__ import annotations
-
-import logging
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoGroup
 
+from core.annotation.edits import MaskChange
 from core.annotation.slice_annotation import SliceAnnotation
-from core.volume import Volume
-from core.workspace import CaseStore
 from core.annotation.slice_status import SliceStatus
+from core.workspace import OpenCase, SliceChange
 from gui.undo import SliceUndoStacks
 
-log = logging.getLogger(__name__)
-
-STATUS_OF_SOURCE = {"none": SliceStatus.EMPTY, "predicted": SliceStatus.PREDICTED, "edited": SliceStatus.EDITED}
 MIN_RADIUS, MAX_RADIUS = 1, 100
 
 
 class CaseSession(QObject):
-    annotation_changed = Signal(int)  # slice index whose mask changed
-    status_changed = Signal(int)  # slice index whose status or saved state changed
+    mask_changed = Signal(int, object)  # slice index, changed region (row slice, col slice)
+    status_changed = Signal(int)  # slice index whose status, confidence or saved state changed
     brush_radius_changed = Signal(int)
-    edited = Signal()  # something needs autosaving
+    edited = Signal()  # something needs a draft
 
-    def __init__(self, volume: Volume, store: CaseStore, annotations: dict[int, SliceAnnotation],
-                 undo_group: QUndoGroup, parent: QObject | None = None) -> None:
+    def __init__(self, case: OpenCase, undo_group: QUndoGroup, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.volume = volume
-        self.store = store
-        self.annotations: dict[int, SliceAnnotation] = {}
-        self._listeners: dict[int, object] = {}
+        self.case = case
+        self.volume = case.volume
         self.undo = SliceUndoStacks(undo_group)
-        self.pending_autosave: set[int] = set(store.dirty_indexes())
-        for index, annotation in annotations.items():
-            self._adopt(index, annotation)
-        self.current = min(max(store.last_slice, 0), volume.num_slices - 1)
+        self.current = case.last_slice
         self.brush_radius = 6
         self.threshold_enabled = False
         self.threshold_hu = 250
         self.min_island = 20
         self._stroke = None
+        self._stroke_text = ""
+        case.add_listener(self._on_change)
         self.undo.activate(self.current)
 
-    # --- slices and annotations ------------------------------------------------------------------
+    def close(self) -> None:
+        """The case is no longer shown: stop listening and drop the undo history."""
+        self.end_stroke()
+        self.case.remove_listener(self._on_change)
+        self.undo.clear()
+
+    # --- slices --------------------------------------------------------------------------------------
     @property
     def num_slices(self) -> int:
-        return self.volume.num_slices
+        return self.case.num_slices
+
+    @property
+    def annotations(self) -> dict[int, SliceAnnotation]:
+        return self.case.annotations
 
     def annotation(self, index: int | None = None) -> SliceAnnotation:
-        """The slice's annotation, created empty on first use."""
-        index = self.current if index is None else index
-        if index not in self.annotations:
-            _, rows, cols = self.volume.shape
-            self._adopt(index, SliceAnnotation(rows, cols))
-        return self.annotations[index]
-
-    def set_current(self, index: int) -> None:
-        if self._stroke is not None:
-            self.end_stroke()
-        self.current = min(max(index, 0), self.num_slices - 1)
-        self.undo.activate(self.current)
-        self.store.last_slice = self.current
+        """The slice's annotation (the current slice by default), created empty on first use."""
+        return self.case.annotation(self.current if index is None else index)
 
     def status(self, index: int) -> SliceStatus:
-        return self.store.status(index)
+        return self.case.status(index)
 
-    def statuses(self) -> list[SliceStatus]:
-        return [self.store.status(i) for i in range(self.num_slices)]
+    def set_current(self, index: int) -> None:
+        self.end_stroke()
+        self.current = min(max(index, 0), self.num_slices - 1)
+        self.undo.activate(self.current)
+        self.case.last_slice = self.current
 
-    def is_unsaved(self, index: int) -> bool:
-        return self.store.is_dirty(index)
-
-    def replace_annotations(self, annotations: dict[int, SliceAnnotation]) -> None:
-        """Imported labels replace whole slices; their undo history no longer applies."""
-        for index, annotation in annotations.items():
-            old = self.annotations.get(index)
-            if old is not None:
-                old.remove_listener(self._listeners.pop(index))
-            self.undo.stack(index).clear()
-            self._adopt(index, annotation)
-            self.pending_autosave.add(index)
-            self.annotation_changed.emit(index)
-            self.status_changed.emit(index)
+    def _on_change(self, change: SliceChange) -> None:
+        if change.region is not None:
+            self.mask_changed.emit(change.index, change.region)
+        self.status_changed.emit(change.index)
         self.edited.emit()
 
-    def _adopt(self, index: int, annotation: SliceAnnotation) -> None:
-        listener = lambda region, i=index: self._on_annotation_changed(i)  # noqa: E731
-        annotation.add_listener(listener)
-        self._listeners[index] = listener
-        self.annotations[index] = annotation
-
-    def _on_annotation_changed(self, index: int) -> None:
-        annotation = self.annotations[index]
-        if self.store.status(index) is not SliceStatus.REVIEWED:
-            self.store.set_status(index, STATUS_OF_SOURCE[annotation.source])
-        self.store.mark_dirty(index)
-        self.pending_autosave.add(index)
-        self.annotation_changed.emit(index)
-        self.status_changed.emit(index)
-        self.edited.emit()
-
-    def _record(self, change, text: str) -> bool:
+    def _record(self, change: MaskChange | None, text: str) -> bool:
         return self.undo.push(self.current, self.annotation(), change, text)
+
+    # --- what arrives from outside the tools -----------------------------------------------------------
+    def take_prediction(self, index: int, mask: np.ndarray, confidence: float | None = None,
+                        overwrite: bool = False, merge_key=None) -> bool:
+        """Show a model's mask on a slice as one undo step (merged with the step before it that has the same
+        `merge_key`); False when the slice is kept (human work, a stroke in progress)."""
+        if self.case.keeps(index, overwrite):
+            return False
+        annotation = self.case.annotation(index)
+        change = self.case.apply_prediction(index, mask, confidence, overwrite)
+        self.undo.push(index, annotation, change, "Segment slice", merge_key)
+        return True
+
+    def import_labels(self, labels: np.ndarray) -> list[int]:
+        """Imported labels replace whole slices; their undo history no longer applies."""
+        indexes = self.case.import_labels(labels)
+        for index in indexes:
+            self.undo.stack(index).clear()
+        return indexes
 
     # --- polygon editing (gui/tools/polygon.py, vertex_edit.py) ---------------------------------
     def polygons(self) -> list:
@@ -148,11 +135,6 @@ class CaseSession(QObject):
                                                float(self.threshold_hu) if threshold else None)
         self._stroke_text = "Erase" if erase else "Paint"
 
-    @property
-    def stroke_open(self) -> bool:
-        """True while a brush or eraser stroke is being painted (between press and release)."""
-        return self._stroke is not None
-
     def stroke_to(self, x: float, y: float) -> None:
         if self._stroke is not None:
             self._stroke.add_point(x, y)
@@ -183,30 +165,4 @@ class CaseSession(QObject):
 
     def toggle_reviewed(self) -> SliceStatus:
         """R: mark the slice reviewed, or back to what its annotation says when it already was."""
-        index = self.current
-        if self.store.status(index) is SliceStatus.REVIEWED:
-            source = self.annotations[index].source if index in self.annotations else "none"
-            self.store.set_status(index, STATUS_OF_SOURCE[source])
-        else:
-            self.annotation(index)
-            self.store.set_status(index, SliceStatus.REVIEWED)
-        self.store.mark_dirty(index)
-        self.pending_autosave.add(index)
-        self.status_changed.emit(index)
-        self.edited.emit()
-        return self.store.status(index)
-
-    # --- autosave ------------------------------------------------------------------------------
-    def autosave(self) -> list[int]:
-        """Snapshot every slice changed since the last autosave; raises SaveError (slices stay pending)."""
-        written = []
-        for index in sorted(self.pending_autosave):
-            self.store.autosave(index, self.annotation(index))
-            self.pending_autosave.discard(index)
-            written.append(index)
-        self.store.flush()
-        return written
-
-    def snapshots(self) -> dict[int, SliceAnnotation]:
-        """Copies of the unsaved slices, safe to save from a worker thread."""
-        return {i: self.annotation(i).copy() for i in self.store.dirty_indexes()}
+        return self.case.toggle_reviewed(self.current)

@@ -11,33 +11,38 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QUndoGroup
-from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QProgressBar, QScrollArea, QSlider,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider
 
 from core.annotation.label_volume import assemble_label_volume
 from core.errors import MandibleStudioError
 from core.windowing import WINDOW_PRESETS
-from core.workspace import SaveError, Workspace
+from core.workspace import OpenCase, SaveError, Workspace
 from gui.actions import Actions
-from gui.ai import install_ai
-from gui.case_loading import LoadedCase, SeriesChoice, load_case, load_label_volume
+from gui.ai.ai_controller import AiController
+from gui.case_loading import SeriesChoice, load_label_volume, open_workspace_case
 from gui.case_session import CaseSession
 from gui import dialogs
+from gui.close_guard import may_close
 from gui.panels.case_list import CaseList
 from gui.panels.overlay_panel import OverlayPanel
 from gui.panels.slice_list import SliceList
 from gui.panels.tool_panel import ToolPanel
 from gui.slice_controller import SliceController
 from gui.slice_view import SliceView
+from gui.window_layout import add_fixed_dock, central_area, scrolling_column, titled_split
 from gui.workers import BackgroundTask
 
 log = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 3000
+# Drafts are written a few at a time, so a whole case of predictions never stalls the GUI (decision 141).
+DRAFT_BUDGET_S = 0.03
+DRAFT_PAUSE_MS = 15
 DEFAULT_SIZE = (1440, 900)
 
 
 class MainWindow(QMainWindow):
+    case_closing = Signal()  # another case is about to replace the open one: stop feeding it
     case_opened = Signal(str)  # case id
     open_failed = Signal(str)
     saved = Signal(list)  # slice indexes written
@@ -58,67 +63,46 @@ class MainWindow(QMainWindow):
                                           self.undo_group, self)
         self.actions = Actions(self, targets=(self, self.controller))
         self.actions.build_menus()
-        self.actions.build_toolbar()
+        self.toolbar = self.actions.build_toolbar()
         self._build_docks()
         self._build_status_bar()
         self._bind_undo_actions()
+        self.autosave_ms = autosave_ms
         self.autosave_timer = QTimer(self, singleShot=True, interval=autosave_ms)
-        self.autosave_timer.timeout.connect(self.autosave_now)
+        self.autosave_timer.timeout.connect(self._write_some_drafts)
         self.actions.toggle_overlay.setChecked(True)
         self.actions.tool_polygon.setChecked(True)
         self._set_case_actions_enabled(False)
         self.refresh_cases()
-        self.ai = install_ai(self)  # AI menu, Training/Models docks, segmentation (gui/ai, issue 5)
+        self.ai = AiController(self, self.workspace, self.actions, self.toolbar, self.tools_dock)
+        self.case_closing.connect(lambda: self.ai.set_session(None))
 
-    # --- layout -----------------------------------------------------------------------------------
+    # --- layout (gui/window_layout.py) -------------------------------------------------------------
     def _build_central(self) -> None:
         self.view = SliceView()
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="sliceSlider")
         self.slider.setToolTip("Slice (mouse wheel, A / D)")
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.slider)
-        self.setCentralWidget(central)
+        self.setCentralWidget(central_area(self.view, self.slider))
         self.slice_list = SliceList()
         self.case_list = CaseList()
         self.case_list.case_activated.connect(self.open_path)
         self.status_labels = {key: QLabel() for key in ("slice", "hu", "zoom", "window")}
 
     def _build_docks(self) -> None:
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(_titled("Cases", self.case_list))
-        left.addWidget(_titled("Slices", self.slice_list))
-        left.setSizes([180, 600])
-        self._add_dock("Case", left, Qt.DockWidgetArea.LeftDockWidgetArea, 230)
+        left = titled_split([("Cases", self.case_list), ("Slices", self.slice_list)], [180, 600])
+        add_fixed_dock(self, "Case", left, Qt.DockWidgetArea.LeftDockWidgetArea, 230)
         self.tool_panel = ToolPanel(self.actions)
         self.overlay_panel = OverlayPanel(self.actions, self.controller.style, WINDOW_PRESETS)
-        right = QWidget()
-        layout = QVBoxLayout(right)
-        layout.addWidget(self.tool_panel)
-        layout.addWidget(self.overlay_panel)
-        layout.addStretch(1)
-        scroll = QScrollArea(widgetResizable=True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(right)
-        self._add_dock("Tools", scroll, Qt.DockWidgetArea.RightDockWidgetArea, 270)
+        right = scrolling_column(self.tool_panel, self.overlay_panel)
+        self.tools_dock = add_fixed_dock(self, "Tools", right, Qt.DockWidgetArea.RightDockWidgetArea, 270)
         self.tool_panel.brush_radius_changed.connect(self._on_radius_from_panel)
         self.tool_panel.threshold_changed.connect(lambda hu: self._session_set("threshold_hu", hu))
         self.tool_panel.min_island_changed.connect(lambda n: self._session_set("min_island", n))
-        self.overlay_panel.style_changed.connect(self.controller.restyle_overlay)
+        self.overlay_panel.style_changed.connect(self.controller.set_overlay_style)
+        self.controller.style_changed.connect(self.overlay_panel.show_style)
         self.overlay_panel.preset_chosen.connect(self.controller.apply_preset)
         self.overlay_panel.window_changed.connect(self.controller.set_center_width)
         self.controller.window_changed.connect(self.overlay_panel.show_window)
-
-    def _add_dock(self, title: str, widget: QWidget, area, width: int) -> None:
-        dock = QDockWidget(title, self, objectName=f"dock{title}")
-        dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-        dock.setTitleBarWidget(QWidget())
-        widget.setMinimumWidth(width)
-        self.addDockWidget(area, dock)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -164,10 +148,10 @@ class MainWindow(QMainWindow):
         if self.task is not None and self.task.is_running:
             self.statusBar().showMessage("Still busy; wait for the current job to finish.", 4000)
             return False
-        self.autosave_now()
-        self.remember_view_state()
+        if not self.keep_draft():
+            return False
         path = Path(path)
-        job = partial(load_case, self.workspace, path, series_uid)
+        job = partial(open_workspace_case, self.workspace, path, series_uid)
         self._start_task(job, f"Opening {path.name}", self._on_case_loaded, self._on_open_failed)
         return True
 
@@ -210,14 +194,16 @@ class MainWindow(QMainWindow):
             return
         self._install_case(loaded)
 
-    def _install_case(self, loaded: LoadedCase) -> None:
-        self.autosave_now()  # edits made on the old case while the new one loaded
+    def _install_case(self, case: OpenCase) -> None:
+        if not self.keep_draft():  # the user edited while the other case loaded, and the disk refuses
+            self.open_failed.emit("the open case's draft could not be written")
+            return
         old = self.session
         self.undo_group.setActiveStack(None)
         if old is not None:
-            old.undo.clear()
+            old.close()
             old.deleteLater()
-        session = CaseSession(loaded.volume, loaded.store, loaded.annotations, self.undo_group, self)
+        session = CaseSession(case, self.undo_group, self)
         session.set_brush_radius(self.tool_panel.radius.value())
         session.threshold_enabled = self.actions.hu_threshold.isChecked()
         session.threshold_hu = self.tool_panel.threshold.value()
@@ -226,18 +212,17 @@ class MainWindow(QMainWindow):
         session.edited.connect(self._schedule_autosave)
         self.session = session
         self.controller.set_session(session)
+        self.ai.set_session(session)
         self._set_case_actions_enabled(True)
-        self.setWindowTitle(f"{loaded.store.record.display_name} — {loaded.volume.patient.summary()} — Mandible Studio")
-        self.statusBar().showMessage(f"Opened {loaded.store.record.display_name}", 5000)
+        self.setWindowTitle(f"{case.record.display_name} — {case.volume.patient.summary()} — Mandible Studio")
+        self.statusBar().showMessage(f"Opened {case.record.display_name}", 5000)
         self.refresh_cases()
-        if session.pending_autosave:
-            self._schedule_autosave()
-        if loaded.warnings:
-            dialogs.show_warnings(self, "Opened with warnings", loaded.warnings)
-        self.case_opened.emit(loaded.store.case_id)
+        if case.warnings:
+            dialogs.show_warnings(self, "Opened with warnings", case.warnings)
+        self.case_opened.emit(case.store.case_id)
 
     def refresh_cases(self) -> None:
-        current = self.session.store.record.source if self.session is not None else None
+        current = self.session.case.record.source if self.session is not None else None
         records = self.workspace.recent_cases()
         seen = {r.case_id for r in records}
         records += [r for r in self.workspace.cases() if r.case_id not in seen]
@@ -271,12 +256,10 @@ class MainWindow(QMainWindow):
 
     def _on_labels_loaded(self, labels) -> None:
         try:
-            imported = self.session.store.import_labels(labels)
+            imported = self.session.import_labels(labels)
         except MandibleStudioError as exc:
             self._on_import_failed(str(exc))
             return
-        self.session.replace_annotations(imported)
-        self.controller.render_overlay()
         self.statusBar().showMessage(f"Imported labels on {len(imported)} slices (unsaved)", 5000)
         self.labels_imported.emit(len(imported))
 
@@ -296,25 +279,54 @@ class MainWindow(QMainWindow):
         except MandibleStudioError as exc:
             dialogs.show_error(self, "Cannot export", str(exc))
             return
-        self.export_dialog = ExportDialog(session.volume, labels, self, output_dir=session.store.case_dir)
+        self.export_dialog = ExportDialog(session.volume, labels, self, output_dir=session.case.store.case_dir)
         self.export_dialog.open()
 
     # --- saving -----------------------------------------------------------------------------------
     def _schedule_autosave(self) -> None:
         if not self.autosave_timer.isActive():
-            self.autosave_timer.start()
+            self.autosave_timer.start(self.autosave_ms)
+
+    def _write_some_drafts(self) -> None:
+        """The autosave timer: drafts for about DRAFT_BUDGET_S, then the GUI gets a turn before the next ones."""
+        if self.session is None:
+            return
+        try:
+            self.session.case.write_drafts(max_seconds=DRAFT_BUDGET_S)
+        except SaveError as exc:
+            self.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
+            return
+        if self.session.case.pending_drafts:
+            self.autosave_timer.start(DRAFT_PAUSE_MS)
 
     def autosave_now(self) -> bool:
-        """Write crash-recovery snapshots of the slices changed since the last autosave."""
+        """Write the drafts of every slice changed since the last one; False (and a message) on a disk error."""
         self.autosave_timer.stop()
-        if self.session is None or not self.session.pending_autosave:
+        if self.session is None or not self.session.case.pending_drafts:
             return True
         try:
-            written = self.session.autosave()
+            written = self.session.case.write_drafts()
         except SaveError as exc:
             self.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
             return False
         self.statusBar().showMessage(f"Autosaved {len(written)} slice(s)", 2000)
+        return True
+
+    def keep_draft(self, then: str = "open the other case") -> bool:
+        """Before the open case goes (another case, or closing): stop what feeds it and keep its unsaved work
+        as a draft, which comes back, still unsaved, when the case is opened again (decision 044).
+
+        False (and a message) when the draft cannot be written; the case then stays open.
+        """
+        if self.session is None:
+            return True
+        self.case_closing.emit()
+        if not self.autosave_now():
+            dialogs.show_error(self, "Cannot keep the draft",
+                               "The unsaved work on this case could not be written to the workspace, so it stays "
+                               f"open. Free some disk space, or save it with Ctrl+S, then {then} again.")
+            return False
+        self.remember_view_state()
         return True
 
     def remember_view_state(self) -> None:
@@ -322,7 +334,7 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         try:
-            self.session.store.flush()
+            self.session.case.flush()
         except SaveError as exc:
             log.warning("could not remember the last slice: %s", exc)
 
@@ -331,31 +343,28 @@ class MainWindow(QMainWindow):
         if self.session is None or (self.task is not None and self.task.is_running):
             return False
         self.autosave_now()
-        session = self.session
-        snapshots = session.snapshots()
-        window = self.controller.window
-
-        def job(progress, cancel):
-            return session.store.save(session.volume, snapshots, indexes=sorted(snapshots), window=window,
-                                      progress=progress, cancel=cancel)
-
-        self._start_task(job, "Saving", self._on_saved, self._on_save_failed)
+        case = self.session.case
+        plan = case.prepare_save()
+        self._start_task(plan.run, "Saving", lambda result: self._on_saved(case, plan, result), self._on_save_failed)
         return True
 
     def save_now(self) -> bool:
         """Save in the GUI thread (used when closing); True on success."""
-        session = self.session
         try:
-            session.store.save(session.volume, session.snapshots(), window=self.controller.window)
+            self.session.case.save()
         except MandibleStudioError as exc:
             self._on_save_failed(str(exc))
             return False
         self.controller.refresh_statuses()
         return True
 
-    def _on_saved(self, result) -> None:
-        self.controller.refresh_statuses()
-        self.statusBar().showMessage(f"Saved {len(result.saved)} slice(s) to {self.session.store.annotations_dir}", 6000)
+    def _on_saved(self, case: OpenCase, plan, result) -> None:
+        try:
+            case.finish_save(plan, result)
+        except SaveError as exc:
+            self._on_save_failed(str(exc))
+            return
+        self.statusBar().showMessage(f"Saved {len(result.saved)} slice(s) to {case.store.annotations_dir}", 6000)
         self.saved.emit(list(result.saved))
 
     def _on_save_failed(self, message: str) -> None:
@@ -365,22 +374,10 @@ class MainWindow(QMainWindow):
 
     # --- closing, drag and drop -------------------------------------------------------------------
     def closeEvent(self, event) -> None:
-        if self.task is not None:  # its thread may still be winding down after delivering its result
-            self.task.cancel()
-            self.task.wait(5000)
-        if self.session is not None and self.session.store.dirty_indexes():
-            answer = dialogs.ask_save_changes(self, len(self.session.store.dirty_indexes()))
-            if answer == "cancel" or (answer == "save" and not self.save_now()):
-                event.ignore()
-                return
-            if answer == "keep" and not self.autosave_now():  # a draft: restored on reopening, not Labelme
-                dialogs.show_error(self, "Cannot keep the draft",
-                                   "The unsaved edits could not be written to the workspace, so the window "
-                                   "stays open. Free some disk space, or save them with Ctrl+S, then close again.")
-                event.ignore()
-                return
-        self.remember_view_state()
-        event.accept()
+        if may_close(self, self.ai):  # every question first, then the work (gui/close_guard.py)
+            event.accept()
+        else:
+            event.ignore()
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
@@ -392,12 +389,3 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.open_path(urls[0])
 
-
-def _titled(title: str, widget: QWidget) -> QWidget:
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(6, 6, 6, 0)
-    label = QLabel(title, objectName="panelTitle")
-    layout.addWidget(label)
-    layout.addWidget(widget)
-    return box

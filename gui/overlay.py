@@ -1,7 +1,9 @@
 """Turn a slice's mask into an RGBA QImage: a filled colour with adjustable opacity plus an outline.
 
 Predicted pixels (still as the model left them) and human-edited pixels get different colours, so a
-technician sees at a glance what has been checked. Hiding and peeking are view state (OverlayStyle).
+technician sees at a glance what has been checked. Hiding and peeking are view state (OverlayStyle, a frozen
+value: whoever wants another style asks the SliceController for it). `overlay_patch` recomputes only the
+box a change touched, plus the one-pixel ring whose outline it may have changed.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ EDITED_RGB = (0, 200, 255)
 PREDICTED_RGB = (255, 170, 0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class OverlayStyle:
     opacity: float = 0.4  # fill alpha, 0..1; the outline is always opaque
     outline: bool = True
@@ -50,12 +52,22 @@ def overlay_rgba(mask: np.ndarray, predicted: np.ndarray | None, style: OverlayS
     return rgba
 
 
-def rgba_to_qimage(rgba: np.ndarray) -> QImage:
-    """A QImage that owns a copy of the pixels (safe after the array is freed)."""
-    rgba = np.ascontiguousarray(rgba)
-    rows, cols = rgba.shape[:2]
-    image = QImage(rgba.data, cols, rows, cols * 4, QImage.Format.Format_RGBA8888)
-    return image.copy()
+def overlay_patch(mask: np.ndarray, predicted: np.ndarray | None, style: OverlayStyle,
+                  region: tuple[slice, slice]) -> tuple[tuple[slice, slice], np.ndarray]:
+    """(box, RGBA) to repaint after a change of `region`: the region grown by the one pixel whose outline
+    may have changed, computed from a window one pixel larger still so its own outline is right."""
+    rows, cols = mask.shape
+    box = _grown(region, 1, rows, cols)
+    window = _grown(box, 1, rows, cols)
+    rgba = overlay_rgba(mask[window], None if predicted is None else predicted[window], style)
+    inner = (slice(box[0].start - window[0].start, box[0].stop - window[0].start),
+             slice(box[1].start - window[1].start, box[1].stop - window[1].start))
+    return box, rgba[inner]
+
+
+def _grown(region: tuple[slice, slice], by: int, rows: int, cols: int) -> tuple[slice, slice]:
+    return (slice(max(0, region[0].start - by), min(rows, region[0].stop + by)),
+            slice(max(0, region[1].start - by), min(cols, region[1].stop + by)))
 
 
 def gray_to_qimage(gray: np.ndarray) -> QImage:

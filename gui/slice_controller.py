@@ -4,6 +4,8 @@ editing and viewing actions (gui/actions.py) that act on the current slice.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QUndoGroup
@@ -11,8 +13,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QAbstractSpinBox,
 
 from core.windowing import WINDOW_PRESETS, Window, display_window_for, hu_to_display
 from gui.case_session import CaseSession
-from gui.overlay import OverlayStyle, gray_to_qimage, overlay_rgba, rgba_to_qimage
-from gui.panels.slice_list import SliceList
+from gui.overlay import OverlayStyle, gray_to_qimage, overlay_patch, overlay_rgba
+from gui.panels.slice_list import SliceList, SliceRow
 from gui.slice_view import SliceView
 from gui.tools.brush import BrushTool, EraserTool
 from gui.tools.polygon import PolygonTool
@@ -24,6 +26,7 @@ ZOOM_STEP = 1.25
 
 class SliceController(QObject):
     window_changed = Signal(float, float, str)  # centre, width, preset key or ""
+    style_changed = Signal(object)  # OverlayStyle
     slice_shown = Signal(int)
 
     def __init__(self, view: SliceView, slice_list: SliceList, slider: QSlider, labels: dict[str, QLabel],
@@ -56,11 +59,11 @@ class SliceController(QObject):
         self.session = session
         if session is None:
             return
-        session.annotation_changed.connect(self._on_annotation_changed)
+        session.mask_changed.connect(self._on_mask_changed)
         session.status_changed.connect(self._on_status_changed)
         self.tools = {"polygon": PolygonTool(session), "edit": VertexEditTool(session),
                       "brush": BrushTool(session), "eraser": EraserTool(session)}
-        saved = session.store.window
+        saved = session.case.window
         if saved is not None:
             self.set_window(saved, preset="")
         elif session.volume.units == "HU":
@@ -70,7 +73,7 @@ class SliceController(QObject):
         self.slider.blockSignals(True)
         self.slider.setRange(1, session.num_slices)
         self.slider.blockSignals(False)
-        self.slice_list.set_slices(session.statuses(), set(session.store.dirty_indexes()))
+        self.slice_list.set_rows([self._row(i) for i in range(session.num_slices)])
         self.show_slice(session.current, force=True)
         self.view.fit_to_window()
         self.use_tool(self.tool_name)
@@ -106,20 +109,32 @@ class SliceController(QObject):
             rgba = np.zeros((rows, cols, 4), np.uint8)
         else:
             rgba = overlay_rgba(annotation.mask, ~annotation.edited, self.style)
-        self.view.set_overlay(rgba_to_qimage(rgba))
+        self.view.set_overlay(rgba)
         self.view.set_overlay_visible(self.style.visible and not self._peeking)
 
-    def _on_annotation_changed(self, index: int) -> None:
+    def _on_mask_changed(self, index: int, region) -> None:
         if index == self.current:
-            self.render_overlay()
+            self._repaint_overlay(region)
             tool = self.view.tool
             # A half-drawn polygon is not derived from the mask: a prediction or an undo arriving
             # for this slice must not wipe it (PolygonTool.refresh is for slice switches).
             if tool is not None and not isinstance(tool, (BrushTool, PolygonTool)):
                 tool.refresh()
 
+    def _repaint_overlay(self, region) -> None:
+        """Only the changed box (and the outline ring around it) is recomputed and repainted."""
+        if region[0].stop <= region[0].start or region[1].stop <= region[1].start:
+            return  # only the annotation's source changed: no pixel looks different
+        annotation = self.session.annotations[self.current]
+        box, rgba = overlay_patch(annotation.mask, ~annotation.edited, self.style, region)
+        self.view.patch_overlay(box, rgba)
+
     def _on_status_changed(self, index: int) -> None:
-        self.slice_list.set_status(index, self.session.status(index), self.session.is_unsaved(index))
+        self.slice_list.set_row(index, self._row(index))
+
+    def _row(self, index: int) -> SliceRow:
+        case = self.session.case
+        return SliceRow(case.status(index), case.is_unsaved(index), case.confidence(index), case.found_mandible(index))
 
     def refresh_statuses(self) -> None:
         if self.session is not None:
@@ -130,7 +145,7 @@ class SliceController(QObject):
     def set_window(self, window: Window, preset: str = "") -> None:
         self.window, self.preset = window, preset
         if self.session is not None:
-            self.session.store.window = window
+            self.session.case.window = window
             self.view.set_image(gray_to_qimage(hu_to_display(self.session.volume.hu[self.current], window)))
         self.labels["window"].setText(f"W {window.width:.0f} / L {window.center:.0f}")
         self.window_changed.emit(window.center, window.width, preset)
@@ -172,6 +187,13 @@ class SliceController(QObject):
     def next_slice(self) -> None:
         self.show_slice(self.current + 1)
 
+    def next_uncertain_slice(self) -> None:
+        """U: the predicted slice the model was least sure about (then the next least sure, and so on)."""
+        if self.session is not None:
+            target = self.session.case.least_certain_after(self.current)
+            if target is not None:
+                self.show_slice(target)
+
     def first_slice(self) -> None:
         self.show_slice(0)
 
@@ -192,13 +214,14 @@ class SliceController(QObject):
         self.view.zoom_at(1 / ZOOM_STEP, self.view.viewport().rect().center())
 
     def set_overlay_visible(self, visible: bool) -> None:
-        self.style.visible = bool(visible)
-        if self.session is not None:
-            self.render_overlay()
+        self.set_overlay_style(dataclasses.replace(self.style, visible=bool(visible)))
 
-    def restyle_overlay(self) -> None:
+    def set_overlay_style(self, style: OverlayStyle) -> None:
+        """The one way the overlay's look changes (the overlay panel and the O action ask for it here)."""
+        self.style = style
         if self.session is not None:
             self.render_overlay()
+        self.style_changed.emit(style)
 
     def eventFilter(self, obj, event) -> bool:
         """Hold Q anywhere in the window (outside text fields) to peek under the overlay."""

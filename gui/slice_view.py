@@ -7,12 +7,42 @@ only swaps pixmaps) keeps them.
 """
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPixmap, QWheelEvent
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 64.0
 WHEEL_ZOOM_STEP = 1.25
+
+
+class OverlayItem(QGraphicsItem):
+    """The mask overlay: RGBA pixels in an array that a QImage shares; a patch repaints only its own box."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.set_pixels(np.zeros((1, 1, 4), np.uint8))
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt)
+        return QRectF(0, 0, self._rgba.shape[1], self._rgba.shape[0])
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        rect = QRectF(option.exposedRect.toAlignedRect()).intersected(self.boundingRect())
+        painter.drawImage(rect, self.image, rect)
+
+    def set_pixels(self, rgba: np.ndarray) -> None:
+        rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+        if rgba.shape != getattr(self, "_rgba", rgba).shape:
+            self.prepareGeometryChange()
+        rows, cols = rgba.shape[:2]
+        self._rgba = rgba  # the QImage reads this memory: keep it alive
+        self.image = QImage(rgba.data, cols, rows, cols * 4, QImage.Format.Format_RGBA8888)
+        self.update()
+
+    def patch(self, box: tuple[slice, slice], rgba: np.ndarray) -> None:
+        self._rgba[box] = rgba
+        self.update(QRectF(box[1].start, box[0].start, box[1].stop - box[1].start, box[0].stop - box[0].start))
 
 
 class SliceView(QGraphicsView):
@@ -31,13 +61,14 @@ class SliceView(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        # Only what changed is repainted: a brush dab repaints its own box, not the whole view (decision 146).
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAcceptDrops(False)  # drops go to the main window
         self.image_item = QGraphicsPixmapItem()
         self.image_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
-        self.overlay_item = QGraphicsPixmapItem()
+        self.overlay_item = OverlayItem()
         self.overlay_item.setZValue(1)
         self.scene().addItem(self.image_item)
         self.scene().addItem(self.overlay_item)
@@ -59,8 +90,13 @@ class SliceView(QGraphicsView):
             self.scene().setSceneRect(QRectF(-w, -h, 3 * w, 3 * h))
             self.fit_to_window()
 
-    def set_overlay(self, image: QImage) -> None:
-        self.overlay_item.setPixmap(QPixmap.fromImage(image))
+    def set_overlay(self, rgba: np.ndarray) -> None:
+        """The whole overlay: RGBA uint8 [rows, cols, 4] (gui/overlay.py)."""
+        self.overlay_item.set_pixels(rgba)
+
+    def patch_overlay(self, box: tuple[slice, slice], rgba: np.ndarray) -> None:
+        """Part of the overlay after a change: only `box` is repainted."""
+        self.overlay_item.patch(box, rgba)
 
     def set_overlay_visible(self, visible: bool) -> None:
         self.overlay_item.setVisible(visible)

@@ -44,7 +44,7 @@ def _smoke(tmp: Path) -> dict:
     session = window.session
     index, reference = _labelled_slice(session.volume)
     prediction = _predict_with_starter(window, index, reference)
-    return {"case": session.store.record.display_name, "slices": session.num_slices, "slice": index,
+    return {"case": session.case.record.display_name, "slices": session.num_slices, "slice": index,
             **prediction, **_export_one_slice(session, index, tmp / "labelme")}
 
 
@@ -91,13 +91,16 @@ def _predict_with_starter(window, index: int, reference) -> dict:
     if active is None or active.model_path != starter.resolve():
         raise RuntimeError(f"the app did not activate the bundled starter model {starter} on its first start "
                            f"(active: {None if active is None else active.model_path})")
-    mask = Segmenter.from_file(active.model_path).predict_slice(window.session.volume, index)
+    session = window.session
+    predictions = list(Segmenter.from_file(active.model_path).predict(session.volume, [index]))
+    mask = predictions[-1].mask  # the last one is the final word on the slice (a revision, if any)
     overlap = 2 * np.logical_and(mask, reference).sum()
     dice = float(overlap / max(1, mask.astype(bool).sum() + reference.astype(bool).sum()))
     if dice < MIN_DICE:
-        raise RuntimeError(f"the starter model's mask on slice {index} has Dice {dice:.3f} against the sample's "
-                           f"contour (expected >= {MIN_DICE})")
-    window.session.annotation(index).set_predicted(mask)
+        raise RuntimeError(f"the starter model's mask on slice {index + 1} has Dice {dice:.3f} against the "
+                           f"sample's contour (expected >= {MIN_DICE})")
+    for prediction in predictions:
+        session.take_prediction(prediction.index, prediction.mask, prediction.confidence)
     return {"model": starter.name, "dice": round(dice, 3)}
 
 

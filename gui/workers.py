@@ -2,7 +2,6 @@
 
 A job is a plain callable ``job(progress, cancel) -> result`` where ``progress(step, total, message)``
 is core's progress callback and ``cancel`` a ``threading.Event`` that core checks at each step.
-Generators that yield ``(step, total, message)`` tuples work as well (see ``generator_job``).
 
 The worker lives in its own QThread (``worker.moveToThread(thread)``, ``thread.started -> worker.run``,
 ``finished -> thread.quit``). Exceptions never escape: a MandibleStudioError becomes ``failed(message)``,
@@ -25,7 +24,7 @@ import os
 import sys
 import threading
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 from shiboken6 import Shiboken
@@ -83,24 +82,6 @@ class Worker(QObject):
 
     def _emit_progress(self, step: int, total: int, message: str = "") -> None:
         self.progress.emit(int(step), int(total), str(message))
-
-
-def generator_job(make_generator: Callable[[threading.Event], Iterator[tuple[int, int, str]]]) -> Job:
-    """Adapt a generator yielding (step, total, message) into a Job; its return value is the result."""
-
-    def job(progress: ProgressFn, cancel: threading.Event) -> Any:
-        gen = make_generator(cancel)
-        while True:
-            if cancel.is_set():
-                gen.close()
-                raise Cancelled("cancelled")
-            try:
-                step, total, message = next(gen)
-            except StopIteration as stop:
-                return stop.value
-            progress(step, total, message)
-
-    return job
 
 
 class BackgroundTask(QObject):

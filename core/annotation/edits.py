@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.annotation.slice_status import SliceStatus
+
 Region = tuple[slice, slice]
 
 
@@ -21,7 +23,7 @@ class MaskChange:
     bbox: (row slice, col slice) of the region that changed.
     old / new: uint8 mask pixels in that region before and after the edit.
     old_edited / new_edited: bool human-edited flags in that region before and after.
-    old_source / new_source: the annotation's source ("none", "predicted", "edited") before and after.
+    old_source / new_source: the annotation's source (EMPTY, PREDICTED or EDITED) before and after.
     """
 
     bbox: Region
@@ -29,13 +31,8 @@ class MaskChange:
     new: np.ndarray
     old_edited: np.ndarray | None = None
     new_edited: np.ndarray | None = None
-    old_source: str | None = None
-    new_source: str | None = None
-
-    @property
-    def num_pixels(self) -> int:
-        """How many mask pixels this change flips."""
-        return int(np.count_nonzero(self.old != self.new))
+    old_source: SliceStatus | None = None
+    new_source: SliceStatus | None = None
 
     def apply(self, mask: np.ndarray, edited: np.ndarray | None = None) -> None:
         """Write the new pixels (and edited flags when given) into full-size arrays, in place."""
@@ -71,7 +68,7 @@ def union_region(a: Region | None, b: Region | None) -> Region | None:
 
 
 def make_change(old_mask: np.ndarray, new_mask: np.ndarray, old_edited: np.ndarray, new_edited: np.ndarray,
-                old_source: str, new_source: str, within: Region | None = None) -> MaskChange | None:
+                old_source: SliceStatus, new_source: SliceStatus, within: Region | None = None) -> MaskChange | None:
     """Build the change between two states, cropped to what differs; None when nothing differs.
 
     `within` restricts the comparison to a box known to hold every difference (a brush footprint),
@@ -91,3 +88,26 @@ def make_change(old_mask: np.ndarray, new_mask: np.ndarray, old_edited: np.ndarr
             slice(box[1].start + origin[1], box[1].stop + origin[1]))
     return MaskChange(full, old_mask[box].copy(), new_mask[box].copy(),
                       old_edited[box].copy(), new_edited[box].copy(), old_source, new_source)
+
+
+def merge_changes(first: MaskChange, second: MaskChange, mask: np.ndarray, edited: np.ndarray) -> MaskChange:
+    """One change that does `first` then `second`; `mask` and `edited` are the slice's state after both."""
+    box = union_region(_nonempty(first.bbox), _nonempty(second.bbox)) or (slice(0, 0), slice(0, 0))
+    origin = (box[0].start, box[1].start)
+    new, new_edited = mask[box].copy(), edited[box].copy()
+    old, old_edited = new.copy(), new_edited.copy()
+    for change in (second, first):  # walk back from the state after both to the state before both
+        local = _shifted(change.bbox, origin)
+        old[local] = change.old
+        if change.old_edited is not None:
+            old_edited[local] = change.old_edited
+    return MaskChange(box, old, new, old_edited, new_edited, first.old_source, second.new_source)
+
+
+def _nonempty(region: Region) -> Region | None:
+    return region if region[0].stop > region[0].start and region[1].stop > region[1].start else None
+
+
+def _shifted(region: Region, origin: tuple[int, int]) -> Region:
+    return (slice(region[0].start - origin[0], region[0].stop - origin[0]),
+            slice(region[1].start - origin[1], region[1].stop - origin[1]))

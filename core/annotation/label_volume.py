@@ -11,18 +11,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 from scipy import ndimage
 
+from core.annotation.slice_status import SliceStatus
 from core.errors import ExportError
 from core.volume import Volume
 
 log = logging.getLogger(__name__)
 
-# Slice statuses a user may choose to export (core.workspace names them the same way).
-EXPORTABLE_STATUSES = ("PREDICTED", "EDITED", "REVIEWED")
+# Slice statuses a user may choose to export.
+EXPORTABLE_STATUSES = (SliceStatus.PREDICTED, SliceStatus.EDITED, SliceStatus.REVIEWED)
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,6 @@ class LabelAssembly:
     used_slices: tuple[int, ...]
     gaps: tuple[int, ...]
     filled: tuple[int, ...]
-
-
-def status_name(status: object) -> str:
-    """'EDITED' for SliceStatus.EDITED, 'edited' or 'Edited'."""
-    name = status.name if isinstance(status, Enum) else str(status)
-    return name.upper()
 
 
 def require_geometry(volume: Volume) -> None:
@@ -68,26 +62,24 @@ def require_labels(labels: np.ndarray, volume: Volume) -> np.ndarray:
 
 
 def assemble_label_volume(volume: Volume, masks: Mapping[int, np.ndarray],
-                          statuses: Mapping[int, object] | None = None,
-                          include: Collection[object] | None = None,
+                          statuses: Mapping[int, SliceStatus] | None = None,
+                          include: Collection[SliceStatus] | None = None,
                           fill_gaps: bool = False) -> LabelAssembly:
     """Stack masks {slice index: [row, col] mask} whose status is in `include` (default: all given).
 
-    `statuses` maps slice index to a status (enum or string: PREDICTED, EDITED, REVIEWED);
-    a slice without a status is used only when `include` is None.
+    A slice without a status in `statuses` is used only when `include` is None.
     """
     labels = np.zeros(volume.shape, np.uint8)
-    wanted = None if include is None else {status_name(s) for s in include}
+    wanted = None if include is None else set(include)
     used = []
     for index in sorted(masks):
         if not 0 <= index < volume.num_slices:
-            raise ExportError(f"slice {index} is outside the CT '{volume.name}' (0..{volume.num_slices - 1})")
-        if wanted is not None and (statuses is None or index not in statuses
-                                   or status_name(statuses[index]) not in wanted):
+            raise ExportError(f"slice {index + 1} is outside the CT '{volume.name}' (1..{volume.num_slices})")
+        if wanted is not None and (statuses is None or statuses.get(index) not in wanted):
             continue
         mask = np.asarray(masks[index])
         if mask.shape != volume.shape[1:]:
-            raise ExportError(f"the mask of slice {index} is {mask.shape}, the CT slice is {volume.shape[1:]}")
+            raise ExportError(f"the mask of slice {index + 1} is {mask.shape}, the CT slice is {volume.shape[1:]}")
         labels[index] = mask > 0
         used.append(index)
     gaps = find_gaps(labels)
@@ -108,9 +100,9 @@ def find_gaps(labels: np.ndarray) -> list[int]:
 
 
 def slice_ranges(indices: Collection[int]) -> str:
-    """'3-5, 9' for [3, 4, 5, 9]: how gaps are shown to the user."""
+    """'4-6, 10' for indexes [3, 4, 5, 9]: how gaps are shown to the user, as slice numbers counted from 1."""
     spans: list[list[int]] = []
-    for index in sorted(indices):
+    for index in sorted(i + 1 for i in indices):
         if spans and index == spans[-1][1] + 1:
             spans[-1][1] = index
         else:
@@ -129,7 +121,7 @@ def fill_gap_slices(labels: np.ndarray, pixel_spacing=(1.0, 1.0)) -> np.ndarray:
         for index in range(below + 1, above):
             t = (index - below) / (above - below)
             out[index] = ((1 - t) * near + t * far) > 0
-        log.info("filled slices %d..%d between annotated slices %d and %d", below + 1, above - 1, below, above)
+        log.info("filled slices %d..%d between annotated slices %d and %d", below + 2, above, below + 1, above + 1)
     return out
 
 

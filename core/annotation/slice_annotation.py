@@ -24,8 +24,10 @@ import numpy as np
 from core.annotation import morphology
 from core.annotation.edits import MaskChange, Region, make_change, union_region
 from core.annotation.polygons import Polygon, mask_to_polygons, polygons_to_mask
+from core.annotation.slice_status import SliceStatus
 
-SOURCES = ("none", "predicted", "edited")
+# What an annotation itself can say about its pixels; REVIEWED is a person's verdict on top of it.
+SOURCES = (SliceStatus.EMPTY, SliceStatus.PREDICTED, SliceStatus.EDITED)
 
 Listener = Callable[[Region], None]
 
@@ -33,24 +35,25 @@ Listener = Callable[[Region], None]
 class SliceAnnotation:
     """Mask (uint8 0/1), per-pixel human-edited flags and source of one slice.
 
-    Without `source`, it is "edited" when any pixel is flagged edited, "predicted" when the mask
-    has pixels, else "none".
+    The source is the SliceStatus the annotation itself implies: EDITED once a human changed it,
+    PREDICTED for a model's mask, EMPTY for nothing. Without `source`, it is EDITED when any pixel
+    is flagged edited, PREDICTED when the mask has pixels, else EMPTY.
 
     `mask` and `edited` are exposed for reading and drawing; change them only through the
     operations below so that undo, polygons and listeners stay in step.
     """
 
     def __init__(self, height: int, width: int, mask: np.ndarray | None = None,
-                 edited: np.ndarray | None = None, source: str | None = None):
+                 edited: np.ndarray | None = None, source: SliceStatus | None = None):
         self.mask = np.zeros((height, width), np.uint8) if mask is None else _as_mask(mask, (height, width))
         self.edited = (np.zeros((height, width), bool) if edited is None
                        else np.asarray(edited, bool).reshape(height, width).copy())
         if source is None:
-            source = "edited" if self.edited.any() else ("predicted" if self.mask.any() else "none")
+            source = (SliceStatus.EDITED if self.edited.any()
+                      else SliceStatus.PREDICTED if self.mask.any() else SliceStatus.EMPTY)
         if source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
-        self.source = source
-        self.revision = 0
+            raise ValueError(f"an annotation's source is one of {[s.value for s in SOURCES]}, not {source!r}")
+        self.source = SliceStatus(source)
         self._polygons: list[Polygon] | None = None
         self._listeners: list[Listener] = []
         self._stroke: BrushStroke | None = None
@@ -63,6 +66,11 @@ class SliceAnnotation:
     @property
     def is_empty(self) -> bool:
         return not self.mask.any()
+
+    @property
+    def stroke_open(self) -> bool:
+        """True between begin_stroke and finish: a brush or eraser drag is being painted."""
+        return self._stroke is not None
 
     @property
     def polygons(self) -> list[Polygon]:
@@ -128,10 +136,6 @@ class SliceAnnotation:
         return stroke.change
 
     # -- whole-mask operations ---------------------------------------------------------------
-    def set_mask(self, mask: np.ndarray) -> MaskChange | None:
-        """Replace the mask by a human edit; changed pixels become human-edited."""
-        return self._replace(_as_mask(mask, self.shape))
-
     def clear(self) -> MaskChange | None:
         """Erase the whole slice."""
         return self._replace(np.zeros(self.shape, np.uint8))
@@ -149,16 +153,12 @@ class SliceAnnotation:
         return self._replace(morphology.remove_small_islands(self.mask, min_pixels))
 
     def set_predicted(self, mask: np.ndarray) -> MaskChange | None:
-        """Show a model's prediction: the mask is replaced, nothing is human-edited, source "predicted"."""
+        """Show a model's prediction: the mask is replaced, nothing is human-edited, source PREDICTED."""
         new_mask = _as_mask(mask, self.shape)
         new_edited = np.zeros(self.shape, bool)
-        return self._commit(new_mask, new_edited, "predicted")
+        return self._commit(new_mask, new_edited, SliceStatus.PREDICTED)
 
     # -- polygon operations ------------------------------------------------------------------
-    def set_polygons(self, polygons: Sequence[Polygon]) -> MaskChange | None:
-        """Make the mask exactly the rasterization of `polygons` (Labelme's rule)."""
-        return self._replace(_raster(polygons, self.shape))
-
     def add_polygon(self, points: np.ndarray | Sequence[Sequence[float]]) -> MaskChange | None:
         """Add the area inside a clicked polygon (N x 2 (x, y) points, N >= 3) to the mask."""
         outer = _points(points)
@@ -229,14 +229,14 @@ class SliceAnnotation:
         return self._replace(np.where(before != after, after, self.mask).astype(np.uint8))
 
     def _replace(self, new_mask: np.ndarray) -> MaskChange | None:
-        """A human edit: changed pixels become human-edited and the source becomes "edited"."""
+        """A human edit: changed pixels become human-edited and the source becomes EDITED."""
         self._check_no_stroke()
         changed = new_mask != self.mask
         if not changed.any():
             return None
-        return self._commit(new_mask, self.edited | changed, "edited")
+        return self._commit(new_mask, self.edited | changed, SliceStatus.EDITED)
 
-    def _commit(self, new_mask: np.ndarray, new_edited: np.ndarray, new_source: str) -> MaskChange | None:
+    def _commit(self, new_mask: np.ndarray, new_edited: np.ndarray, new_source: SliceStatus) -> MaskChange | None:
         self._check_no_stroke()
         change = make_change(self.mask, new_mask, self.edited, new_edited, self.source, new_source)
         if change is not None:
@@ -244,7 +244,6 @@ class SliceAnnotation:
         return change
 
     def _changed(self, region: Region) -> None:
-        self.revision += 1
         self._polygons = None
         for listener in list(self._listeners):
             listener(region)
@@ -304,7 +303,7 @@ class BrushStroke:
             return None
         target[flips] = self.value
         ann.edited[region] |= flips
-        ann.source = "edited"
+        ann.source = SliceStatus.EDITED
         self._touched = union_region(self._touched, region)
         ann._changed(region)
         return region

@@ -1,6 +1,6 @@
 """`python main.py convert INPUT [--labels LABELS] --out DIR`: a CT (and labels) as a Labelme dataset.
 
-Writes DIR/<index:04d>.png (8-bit, windowed) for every slice and DIR/<index:04d>.json for each
+Writes DIR/<NNNN>.png (8-bit, windowed) for every slice and DIR/<NNNN>.json for each
 slice with a label (every slice with --all), then prints one summary line.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from core.windowing import WINDOW_PRESETS
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="DICOM folder, NIfTI file (.nii/.nii.gz) or folder of images")
-    parser.add_argument("--labels", type=Path, help="NIfTI label map or folder of <index>.json Labelme files")
+    parser.add_argument("--labels", type=Path, help="NIfTI label map or folder of <NNNN>.json Labelme files")
     parser.add_argument("--out", type=Path, required=True, help="output folder for PNG + JSON slices")
     parser.add_argument("--window", choices=sorted(WINDOW_PRESETS), default="bone",
                         help="display window for the PNG images (default: bone)")

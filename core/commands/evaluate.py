@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from core.evaluation import evaluate_cases
+from core.inference.postprocess import PredictionPolicy
 from core.inference.segmenter import Segmenter
 from core.model.model_file import starter_model
 from core.model.runtime import PRECISIONS
@@ -25,13 +26,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto")
     parser.add_argument("--batch", type=int, help="slices per batch (default: 1 on CPU, 8 on CUDA)")
-    parser.add_argument("--no-postprocess", action="store_true", help="score the raw network masks")
+    parser.add_argument("--no-postprocess", action="store_true", help="score the masks without filling holes and "
+                        "dropping small islands")
+    parser.add_argument("--no-refine", action="store_true",
+                        help="threshold the network's probability instead of refining it at the CT's resolution")
 
 
 def run(args: argparse.Namespace) -> int:
     refs = discover_cases(args.data, labels=args.labels)
     segmenter = Segmenter.from_file(args.model or starter_model(), args.device, args.precision, args.batch)
-    result = evaluate_cases(segmenter, refs, postprocess=not args.no_postprocess)
+    policy = PredictionPolicy(refine=not args.no_refine, clean=not args.no_postprocess)
+    result = evaluate_cases(segmenter, refs, policy)
     line = {key: result[key] for key in KEYS}
     line["dice_3d"] = result["dice_3d"]
     print(json.dumps(line))

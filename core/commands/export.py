@@ -11,6 +11,7 @@ from pathlib import Path
 
 from core.annotation.label_volume import (EXPORTABLE_STATUSES, assemble_label_volume, fill_gap_slices,
                                           find_gaps, require_geometry, require_labels, slice_ranges)
+from core.annotation.slice_status import SliceStatus
 from core.errors import ExportError
 from core.io.files import prepare_output_file
 from core.io.mesh import MeshOptions, build_mesh
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", required=True, type=Path, help="the CT: a DICOM folder or a NIfTI file")
     parser.add_argument("--labels", required=True, type=Path,
-                        help="a NIfTI label volume, a folder of Labelme JSON (<index:04d>.json) as convert writes, "
+                        help="a NIfTI label volume, a folder of Labelme JSON (<NNNN>.json) as convert writes, "
                              "or a workspace case folder (the one holding case.json)")
     parser.add_argument("--statuses", default="predicted,edited,reviewed",
                         help="for a workspace case: which slices to use (default %(default)s)")
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             prepare_output_file(getattr(args, option), "--" + option.replace("_", "-"))
     volume = load_volume(args.input, series_uid=args.series)
     require_geometry(volume)
-    include = [name.strip() for name in args.statuses.split(",") if name.strip()]
+    include = _statuses(args.statuses)
     labels = require_labels(load_case_labels(args.labels, volume, include), volume)
     gaps = find_gaps(labels)
     if gaps:
@@ -72,14 +73,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _statuses(names: str) -> list[SliceStatus]:
+    """--statuses "predicted,edited" as SliceStatus values; ExportError naming the choices otherwise."""
+    chosen = [name.strip().lower() for name in names.split(",") if name.strip()]
+    known = {status.value: status for status in EXPORTABLE_STATUSES}
+    unknown = [name for name in chosen if name not in known]
+    if unknown or not chosen:
+        raise ExportError(f"--statuses takes a comma-separated list of {', '.join(known)}, not {names!r}")
+    return [known[name] for name in chosen]
+
+
 def load_case_labels(path: Path, volume, include=EXPORTABLE_STATUSES):
     """Labels from a workspace case folder (slices whose status is in `include`), a NIfTI file or a Labelme folder."""
     if (Path(path) / CASE_FILE).is_file():
-        store = CaseStore(path)
-        masks = {index: annotation.mask for index, annotation in store.load_annotations(volume.shape).items()}
-        for warning in store.load_warnings:
+        content = CaseStore(path).load(volume.shape)
+        masks = {index: annotation.mask for index, annotation in content.annotations.items()}
+        for warning in content.warnings:
             log.warning("%s: %s", path, warning)
-        return assemble_label_volume(volume, masks, store.statuses, include).labels
+        return assemble_label_volume(volume, masks, content.statuses, include).labels
     from core.io.labels import load_labels
 
     return load_labels(path, volume)

@@ -1,6 +1,6 @@
 """`python main.py predict [--model MODEL] INPUT --out DIR`: segment the mandible in a CT.
 
-Writes DIR/<index:04d>.png + DIR/<index:04d>.json (Labelme; no shapes where no mandible was found)
+Writes DIR/<NNNN>.png + DIR/<NNNN>.json (Labelme; no shapes where no mandible was found)
 for every slice, and DIR/mandible_mask.nii.gz with the whole mask on the CT's grid.
 """
 from __future__ import annotations
@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from core.errors import InputError
+from core.inference.postprocess import PredictionPolicy
 from core.inference.segmenter import Segmenter
 from core.io.files import check_output_place, prepare_output_folder, writing_to
 from core.io.loader import load_volume
@@ -33,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="auto: bf16 where the CPU/GPU has it, else fp32")
     parser.add_argument("--batch", type=int, help="slices per batch (default: 1 on CPU, 8 on CUDA)")
     parser.add_argument("--no-postprocess", action="store_true", help="keep small islands and holes")
+    parser.add_argument("--no-refine", action="store_true",
+                        help="threshold the network's probability instead of refining it at the CT's resolution")
     parser.add_argument("--window", choices=sorted(WINDOW_PRESETS), default="bone", help="window of the PNGs")
     parser.add_argument("--series-uid", help="which series to use when the DICOM folder holds several")
 
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     volume = load_volume(args.input, series_uid=args.series_uid)
     # Inputs first (a bad one leaves no folder behind), then the output place, before the long work.
     prepare_output_folder(args.out, "--out")
-    mask = segmenter.predict_volume(volume, progress=_log_progress, postprocess=not args.no_postprocess)
+    policy = PredictionPolicy(refine=not args.no_refine, clean=not args.no_postprocess)
+    mask = segmenter.predict_volume(volume, policy, progress=_log_progress)
     with writing_to(args.out, "--out"):
         pngs, jsons = export_volume(args.out, volume, mask, WINDOW_PRESETS[args.window], all_slices=True)
         save_nifti_labels(args.out / MASK_NAME, mask, volume)

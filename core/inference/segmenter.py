@@ -1,31 +1,50 @@
-"""Run a model on CT slices: pre-transforms (canvas, windows) -> network -> back to the slice grid.
+"""Run a model on CT slices: pre-transforms (canvas, windows) -> network -> the one post-processing policy.
 
     segmenter = Segmenter.from_file("mandible.msmodel")
-    mask = segmenter.predict_volume(volume, progress=..., cancel=...)   # uint8 [slice, row, col]
+    for prediction in segmenter.predict(volume, cancel=cancel):   # the one prediction path
+        prediction.index, prediction.mask, prediction.confidence
+    masks = segmenter.predict_volume(volume)                     # the same, collected: uint8 [slice, row, col]
 
-On a CPU with native bf16 the network runs under bf16 autocast (about 3x faster, same masks
-within Dice 0.005 of fp32; see benchmarks/bench_inference.py); --precision fp32 turns it off.
+`predict` yields one SlicePrediction per slice as its batch finishes, then, once every slice asked for is
+done, the slices the whole-run step of the policy changed again (`revised`; core/inference/postprocess.py).
+`cancel` is checked before each batch (raises Cancelled). On a CPU with native bf16 the network runs under
+bf16 autocast (about 3x faster, same masks within Dice 0.005 of fp32; benchmarks/bench_inference.py);
+--precision fp32 turns it off.
 """
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Sequence
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 
 from core.errors import Cancelled
-from core.inference.postprocess import clean_mask
+from core.inference.confidence import slice_confidence
+from core.inference.postprocess import PredictionPolicy, runs, slice_masks, whole_run_masks
 from core.inference.preprocess import hu_slices, windowed_channels
 from core.inference.tta import mandible_probability
-from core.volume import Volume
 from core.model.model_file import LoadedModel, load_model
 from core.model.runtime import Runtime
+from core.volume import Volume
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
+DEFAULT_POLICY = PredictionPolicy()
+
+
+@dataclass(frozen=True)
+class SlicePrediction:
+    """One slice's result: its mask on the CT's own grid, how sure the model was (0..1), and whether it
+    revises a mask yielded before (the whole-run step of the policy changed it)."""
+
+    index: int
+    mask: np.ndarray
+    confidence: float
+    revised: bool = False
 
 
 class Segmenter:
@@ -52,26 +71,47 @@ class Segmenter:
         x = windowed_channels(hu, self.config).contiguous(memory_format=torch.channels_last)
         return mandible_probability(self.network, x, self.config, self.runtime).cpu().numpy()
 
-    def predict_slices(self, volume: Volume, indices: Sequence[int]) -> np.ndarray:
-        """Masks uint8 [len(indices), rows, cols] on the volume's own grid, without post-processing."""
-        canvas, geometry = hu_slices(volume, list(indices), self.config)
-        probability = self.probabilities(canvas)
-        return np.stack([geometry.to_original(p) > 0.5 for p in probability]).astype(np.uint8)
-
-    def predict_slice(self, volume: Volume, index: int, postprocess: bool = True) -> np.ndarray:
-        mask = self.predict_slices(volume, [index])[0]
-        return clean_mask(mask) if postprocess else mask
-
-    def predict_volume(self, volume: Volume, progress: Progress | None = None,
-                       cancel: threading.Event | None = None, postprocess: bool = True) -> np.ndarray:
-        """Every slice, in batches; `cancel` is checked before each batch (raises Cancelled)."""
-        total = volume.num_slices
-        masks = np.zeros(volume.shape, dtype=np.uint8)
-        for start in range(0, total, self.batch_size):
+    def predict(self, volume: Volume, indexes: Sequence[int] | None = None,
+                policy: PredictionPolicy = DEFAULT_POLICY,
+                cancel: threading.Event | None = None) -> Iterator[SlicePrediction]:
+        """The one prediction path: every slice of `indexes` (default: all), then the revised ones."""
+        todo = list(range(volume.num_slices)) if indexes is None else sorted({int(i) for i in indexes})
+        adjacent = float(volume.spacing[0]) > 0  # a Labelme folder of chosen slices has no slice spacing
+        done: dict[int, SlicePrediction] = {}
+        for start in range(0, len(todo), self.batch_size):
             if cancel is not None and cancel.is_set():
-                raise Cancelled(f"segmentation cancelled after {start} of {total} slices")
-            stop = min(total, start + self.batch_size)
-            masks[start:stop] = self.predict_slices(volume, range(start, stop))
-            if progress is not None:
-                progress(stop, total, f"segmented slice {stop}/{total}")
-        return clean_mask(masks) if postprocess else masks
+                raise Cancelled(f"segmentation cancelled after {start} of {len(todo)} slices")
+            for prediction in self._predict_batch(volume, todo[start:start + self.batch_size], adjacent, policy):
+                done[prediction.index] = prediction
+                yield prediction
+        revised = whole_run_masks({i: p.mask for i, p in done.items()}, adjacent, policy)
+        for index, mask in sorted(revised.items()):
+            yield SlicePrediction(index, mask, done[index].confidence, revised=True)
+
+    def _predict_batch(self, volume: Volume, batch: list[int], adjacent: bool,
+                       policy: PredictionPolicy) -> Iterator[SlicePrediction]:
+        canvas, geometry = hu_slices(volume, batch, self.config)
+        probability = self.probabilities(canvas)
+        confidences = [slice_confidence(p) for p in probability]
+        on_grid = np.stack([geometry.to_original(p) for p in probability])
+        position = {index: n for n, index in enumerate(batch)}
+        for run in runs(batch, adjacent):
+            rows = [position[i] for i in run]
+            hu = np.asarray(volume.hu[run], np.float32)
+            masks = slice_masks(hu, on_grid[rows], volume.spacing, volume.units, policy)
+            for index, row, mask in zip(run, rows, masks):
+                yield SlicePrediction(index, mask, confidences[row])
+
+    def predict_volume(self, volume: Volume, policy: PredictionPolicy = DEFAULT_POLICY,
+                       progress: Progress | None = None, cancel: threading.Event | None = None) -> np.ndarray:
+        """`predict` over every slice, collected into uint8 [slice, row, col]."""
+        masks = np.zeros(volume.shape, dtype=np.uint8)
+        total = volume.num_slices
+        done = 0
+        for prediction in self.predict(volume, policy=policy, cancel=cancel):
+            masks[prediction.index] = prediction.mask
+            if not prediction.revised:
+                done += 1
+                if progress is not None:
+                    progress(done, total, f"segmented slice {done}/{total}")
+        return masks

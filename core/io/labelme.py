@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
-import numpy as np
 import PIL.Image
 
 from core.errors import LabelFileError

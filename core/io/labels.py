@@ -2,26 +2,24 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import numpy as np
 
 from core.errors import InputError
 from core.io.nifti import load_nifti_labels
-from core.io.slice_export import MANDIBLE_LABEL, read_slice_mask
+from core.io.slice_export import MANDIBLE_LABEL, labelled_slice_index, read_slice_mask, slice_index_of
 from core.volume import Volume
 
 log = logging.getLogger(__name__)
-
-_SLICE_JSON = re.compile(r"^(\d{4,})\.json$")
 
 
 def load_labels(path: str | Path, volume: Volume, label: str = MANDIBLE_LABEL) -> np.ndarray:
     """uint8 [slice, row, col] labels for `volume` (canonical orientation, 0 = background).
 
-    `path` is a .nii/.nii.gz label map (values kept) or a folder of <index:04d>.json Labelme
-    files, or one of them (1 where `label` is; slices without a file are 0). Raises InputError or LabelFileError.
+    `path` is a .nii/.nii.gz label map (values kept) or a folder of <NNNN>.json Labelme files
+    (core.io.slice_export.slice_stem; our provenance's slice_index wins over the name), or one of
+    them (1 where `label` is; slices without a file are 0). Raises InputError or LabelFileError.
     """
     path = Path(path)
     if path.suffix.lower() == ".json" and path.is_file():
@@ -39,17 +37,16 @@ def _labels_from_labelme_folder(folder: Path, volume: Volume, label: str) -> np.
     labels = np.zeros(volume.shape, dtype=np.uint8)
     found = 0
     for json_path in sorted(folder.iterdir()):
-        match = _SLICE_JSON.match(json_path.name)
-        if not match:
+        if json_path.suffix != ".json" or slice_index_of(json_path.name) is None:
             continue
-        index = int(match.group(1))
-        if index >= volume.num_slices:
-            raise InputError(f"{json_path} is slice {index}, but the CT has only {volume.num_slices} slices; "
-                             "these labels belong to another scan")
-        mask, _ = read_slice_mask(json_path, volume.shape[1], volume.shape[2], label=label)
+        mask, label_file = read_slice_mask(json_path, volume.shape[1], volume.shape[2], label=label)
+        index = labelled_slice_index(json_path, label_file)
+        if index is None or not 0 <= index < volume.num_slices:
+            raise InputError(f"{json_path} is not one of the {volume.num_slices} slices of this CT (0001.json is "
+                             "the first); these labels belong to another scan")
         labels[index] = mask
         found += 1
     if not found:
-        raise InputError(f"{folder} holds no <index>.json Labelme slices (e.g. 0042.json)")
+        raise InputError(f"{folder} holds no <number>.json Labelme slices (e.g. 0042.json)")
     log.info("read %d Labelme slices from %s", found, folder)
     return labels

@@ -1,14 +1,17 @@
-"""One CT slice on disk as Labelme sees it: <index:04d>.png (8-bit windowed) + <index:04d>.json.
+"""One CT slice on disk as Labelme sees it: <NNNN>.png (8-bit windowed) + <NNNN>.json.
 
-The JSON names its image relatively ("0042.png"), so the folder can be moved or opened in
-Labelme as is. Provenance sits in one extra top-level key, PROVENANCE_KEY, holding only
-technical identifiers (series/SOP UIDs, slice index, spacing, window): never the patient's
-name, ID or birth date, which Volume does not carry either.
+NNNN is the slice number a user sees on screen, counted from 1 (`slice_stem`: the 64th slice, index 63,
+is 0064.json), so "slice 64" means the same slice in the app, in messages and in the folder
+(docs/decisions/143). The JSON names its image relatively ("0064.png"), so the folder can be moved or
+opened in Labelme as is. Provenance sits in one extra top-level key, PROVENANCE_KEY, holding only
+technical identifiers (series/SOP UIDs, the 0-based `slice_index` in the canonical order, spacing,
+window): never the patient's name, ID or birth date, which Volume does not carry either.
 """
 from __future__ import annotations
 
 import io
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -30,8 +33,29 @@ MANDIBLE_LABEL = "mandible"
 Progress = Callable[[int, int, str], None]
 
 
+_STEM = re.compile(r"^(\d+)\.(json|png|npz)$")
+
+
 def slice_stem(index: int) -> str:
-    return f"{int(index):04d}"
+    """The one place that names slice files: the slice number a user sees (index + 1), four digits or more."""
+    return f"{int(index) + 1:04d}"
+
+
+def slice_index_of(name: str) -> int | None:
+    """The 0-based slice index a file named by `slice_stem` stands for ("0064.json" -> 63); None for other names."""
+    match = _STEM.match(name)
+    if match is None or int(match.group(1)) == 0:
+        return None
+    return int(match.group(1)) - 1
+
+
+def labelled_slice_index(json_path: str | Path, label_file: LabelFile) -> int | None:
+    """The CT slice a Labelme file belongs to: the `slice_index` our provenance recorded (every file we
+    wrote, whatever its name), else the slice number in its name."""
+    provenance = label_file.extra.get(PROVENANCE_KEY)
+    if isinstance(provenance, dict) and isinstance(provenance.get("slice_index"), int):
+        return int(provenance["slice_index"])
+    return slice_index_of(Path(json_path).name)
 
 
 def export_window(volume: Volume, preset: Window) -> Window:
@@ -40,7 +64,7 @@ def export_window(volume: Volume, preset: Window) -> Window:
 
 
 def write_slice_image(out_dir: str | Path, index: int, volume: Volume, window: Window) -> Path:
-    """Write slice `index` as an 8-bit grayscale PNG <index:04d>.png (atomic); return its path."""
+    """Write slice `index` as an 8-bit grayscale PNG <NNNN>.png (atomic); return its path."""
     path = Path(out_dir) / f"{slice_stem(index)}.png"
     atomic_write_bytes(path, _png_bytes(volume, index, window))
     return path
@@ -49,7 +73,7 @@ def write_slice_image(out_dir: str | Path, index: int, volume: Volume, window: W
 def export_slice(out_dir: str | Path, index: int, volume: Volume, mask: np.ndarray | None, window: Window,
                  extra: dict[str, Any] | None = None, embed_image: bool = False,
                  label: str = MANDIBLE_LABEL) -> Path:
-    """Write <index:04d>.png and <index:04d>.json for one slice; return the JSON path.
+    """Write <NNNN>.png and <NNNN>.json for slice `index` (NNNN = slice_stem(index)); return the JSON path.
 
     `mask` (rows x cols, nonzero = mandible; None = no shapes) becomes polygons, holes included.
     If the JSON already exists (say, after an edit in Labelme), its flags, unknown keys and shapes

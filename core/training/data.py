@@ -18,7 +18,7 @@ import numpy as np
 
 from core.errors import InputError, LabelFileError
 from core.io.image_stack import read_gray_image
-from core.io.slice_export import PROVENANCE_KEY, read_slice_mask
+from core.io.slice_export import PROVENANCE_KEY, labelled_slice_index, read_slice_mask
 from core.volume import Volume
 from core.inference.preprocess import display_to_hu
 
@@ -29,7 +29,7 @@ _SLICE_JSON = re.compile(r"^(\d+)\.json$")
 
 @dataclass(frozen=True)
 class CaseRef:
-    """Where one labelled case lives; nothing is read until load_case."""
+    """Where one labelled case lives; nothing is read until load_labelled_case."""
 
     name: str
     kind: str  # "nnunet", "labelme" or "volume"
@@ -104,7 +104,7 @@ def _looks_like_data(folder: Path) -> bool:
             or any(p.is_dir() for p in folder.iterdir()))
 
 
-def load_case(ref: CaseRef) -> LabelledCase:
+def load_labelled_case(ref: CaseRef) -> LabelledCase:
     if ref.kind == "labelme":
         return _load_labelme_case(ref)
     from core.io.labels import load_labels
@@ -142,7 +142,7 @@ def _load_labelme_case(ref: CaseRef) -> LabelledCase:
         spacing = provenance.get("pixel_spacing_mm") or spacing
         images.append(image)
         masks.append(mask)
-        numbers.append(int(provenance.get("slice_index", int(_SLICE_JSON.match(json_path.name).group(1)))))
+        numbers.append(labelled_slice_index(json_path, label_file))
     if len({im.shape for im in images}) > 1:
         raise InputError(f"the Labelme slices in {ref.image} have different sizes; one folder must hold one scan")
     if all(w is not None for w in windows):

@@ -18,7 +18,7 @@ from core.errors import Cancelled, TrainingError
 from core.inference.preprocess import hu_slices
 from core.model.config import ModelConfig
 from core.training.augment import Augmentation
-from core.training.data import CaseRef, load_case, select_slices
+from core.training.data import CaseRef, load_labelled_case, select_slices
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class SliceSampling:
 
 
 def _case_slices(ref: CaseRef, config: ModelConfig, sampling: SliceSampling):
-    case = load_case(ref)
+    case = load_labelled_case(ref)
     if config.context_slices and len(case.slice_numbers) != case.volume.num_slices:
         raise TrainingError(f"case {ref.name} holds only some slices of its CT; a model that looks at "
                             "neighbouring slices (2.5-D) needs whole CT volumes")

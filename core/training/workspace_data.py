@@ -132,7 +132,7 @@ def training_inventory(workspace: Workspace) -> TrainingInventory:
     inventory = TrainingInventory()
     for record in workspace.cases():
         store = workspace.case(record.case_id)
-        autosaved = {int(p.stem) for p in store.autosave_dir.glob("[0-9][0-9][0-9][0-9].npz")}
+        autosaved = set(store.draft_indexes())
         done = sorted(i for i, status in store.statuses.items() if status.is_training_data)
         on_disk = [i for i in done if i in autosaved or store.annotation_path(i).exists()]
         if not on_disk:

@@ -13,11 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from core.annotation.slice_annotation import SOURCES, SliceAnnotation
-from core.io.atomic import atomic_write_bytes
+from core.annotation.slice_annotation import SliceAnnotation
 from core.annotation.slice_status import SliceStatus
+from core.io.atomic import atomic_write_bytes
 
 log = logging.getLogger(__name__)
+
+# Snapshots written before the source became a SliceStatus spelled "no annotation" as "none".
+LEGACY_EMPTY_SOURCE = "none"
 
 
 def write_autosave(path: Path, annotation: SliceAnnotation, status: SliceStatus) -> None:
@@ -25,7 +28,7 @@ def write_autosave(path: Path, annotation: SliceAnnotation, status: SliceStatus)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, mask=np.packbits(annotation.mask.astype(bool)),
                         edited=np.packbits(annotation.edited), shape=np.array(annotation.shape),
-                        source=np.array(annotation.source), status=np.array(status.value))
+                        source=np.array(annotation.source.value), status=np.array(status.value))
     atomic_write_bytes(path, buffer.getvalue())
 
 
@@ -39,10 +42,11 @@ def read_autosave(path: Path, shape: tuple[int, int]) -> tuple[SliceAnnotation, 
             count = stored[0] * stored[1]
             mask = np.unpackbits(data["mask"], count=count).reshape(stored)
             edited = np.unpackbits(data["edited"], count=count).reshape(stored).astype(bool)
-            source, status = str(data["source"]), SliceStatus(str(data["status"]))
-        if source not in SOURCES:
-            raise ValueError(f"unknown source {source!r}")
+            source_name = str(data["source"])
+            source = SliceStatus.EMPTY if source_name == LEGACY_EMPTY_SOURCE else SliceStatus(source_name)
+            status = SliceStatus(str(data["status"]))
+        annotation = SliceAnnotation(shape[0], shape[1], mask, edited, source)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         log.warning("ignoring unreadable autosave %s: %s", path, exc)
         return None
-    return SliceAnnotation(shape[0], shape[1], mask, edited, source), status
+    return annotation, status

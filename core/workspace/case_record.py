@@ -22,11 +22,14 @@ from core.annotation.slice_status import SliceStatus
 
 CASE_FORMAT = "mandible-studio-case"
 CASE_VERSION = 1
+# How slice files are named: 1 = <index:04d> (0-based, before decision 143), 2 = core.io.slice_export.slice_stem.
+SLICE_FILE_LAYOUT = 2
 
 
 @dataclass
 class CaseRecord:
-    """One case of a workspace. `statuses` lists only slices that are not EMPTY."""
+    """One case of a workspace. `statuses` lists only slices that are not EMPTY; `confidences` how sure the
+    model was on each slice it last predicted (core/inference/confidence.py)."""
 
     case_id: str
     display_name: str
@@ -40,6 +43,8 @@ class CaseRecord:
     window: tuple[float, float] | None = None
     statuses: dict[int, SliceStatus] = field(default_factory=dict)
     patient: PatientInfo = field(default_factory=PatientInfo)
+    confidences: dict[int, float] = field(default_factory=dict)
+    layout: int = SLICE_FILE_LAYOUT
     created: str = field(default_factory=lambda: _now())
     modified: str = field(default_factory=lambda: _now())
 
@@ -53,6 +58,7 @@ class CaseRecord:
     def to_json(self) -> str:
         data: dict[str, Any] = {"format": CASE_FORMAT, "version": CASE_VERSION, **asdict(self)}
         data["statuses"] = {str(i): s.value for i, s in sorted(self.statuses.items())}
+        data["confidences"] = {str(i): round(c, 4) for i, c in sorted(self.confidences.items())}
         data["window"] = list(self.window) if self.window else None
         data["patient"] = self.patient.to_dict()
         return json.dumps(data, indent=1)
@@ -85,6 +91,8 @@ class CaseRecord:
                    window=(float(window[0]), float(window[1])) if window else None,
                    statuses={i: s for i, s in statuses.items() if s is not SliceStatus.EMPTY},
                    patient=PatientInfo.from_dict(data.get("patient")),
+                   confidences={int(i): float(c) for i, c in (data.get("confidences") or {}).items()},
+                   layout=int(data.get("layout", 1)),
                    created=str(data.get("created", _now())), modified=str(data.get("modified", _now())))
 
     def touch(self) -> None:

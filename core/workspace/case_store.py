@@ -1,37 +1,36 @@
-"""One case on disk: saved Labelme slices, per-slice status, autosave snapshots and crash recovery.
+"""One case folder on disk: saved Labelme slices, the case record, drafts of unsaved slices, crash recovery.
 
-Layout of a case folder (docs/decisions/030-workspace-layout.md):
-  case.json                      CaseRecord: source, shape, statuses, last slice, window
-  annotations/<index:04d>.json   Labelme JSON (+ .png beside it), written by core.io.slice_export
-  autosave/<index:04d>.npz       unsaved edits of one slice (mask, edited flags, source, status)
+Layout of a case folder (docs/decisions/030-workspace-layout.md, 143):
+  case.json                      CaseRecord: source, shape, statuses, confidences, last slice, window, layout
+  annotations/<NNNN>.json        Labelme JSON (+ .png beside it), written by core.io.slice_export
+  autosave/<NNNN>.npz            the draft of one unsaved slice (mask, edited flags, source, status)
+NNNN is the slice number a user sees (core.io.slice_export.slice_stem): the 64th slice is 0064. A folder
+written with 0-based names (layout 1) is renamed once when it is opened (core.workspace.slice_numbering).
 
-A slice is "dirty" (unsaved) from its first edit until a save writes it; its autosave snapshot
-lives exactly as long. On opening, saved JSON is read first and autosave snapshots are laid
-over it, so a killed app loses at most the edits since the last autosave. A failed save raises
-SaveError and leaves every slice it did not write dirty, its snapshot in place.
-
-Thread use: `save` may run in a worker thread while the GUI keeps editing (pass snapshots made
-with SliceAnnotation.copy()); a slice edited again during the save stays dirty.
+This is persistence only: what is unsaved, what waits for a draft and what the user sees live in
+core.workspace.open_case.OpenCase. `load` reads saved JSON first and lays the drafts over it, so a
+killed app loses at most the changes since the last draft. `write_slices` may run in a worker thread
+on copies of the slices; a failed write raises SaveError.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
-
-import numpy as np
+from typing import Callable, Sequence
 
 from core.annotation.slice_annotation import SliceAnnotation
+from core.annotation.slice_status import SliceStatus
 from core.errors import Cancelled, InputError, LabelFileError, MandibleStudioError
 from core.io.atomic import atomic_write_text
-from core.io.slice_export import export_slice, export_window, read_slice_mask, slice_stem
+from core.io.slice_export import export_slice, export_window, read_slice_mask, slice_index_of, slice_stem
 from core.volume import Volume
 from core.windowing import DEFAULT_PRESET, WINDOW_PRESETS, Window
 from core.workspace.autosave import read_autosave, write_autosave
 from core.workspace.case_record import CaseRecord
-from core.annotation.slice_status import SliceStatus
+from core.workspace.slice_numbering import migrate_slice_numbers
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +39,34 @@ Progress = Callable[[int, int, str], None]
 
 
 class SaveError(MandibleStudioError):
-    """A save or autosave could not be written. `saved` lists the slices that were written before it failed."""
-
-    def __init__(self, message: str, saved: list[int] | None = None):
-        super().__init__(message)
-        self.saved = list(saved or [])
+    """A save or draft could not be written."""
 
 
 @dataclass
 class SaveResult:
     saved: list[int] = field(default_factory=list)  # slices written as Labelme JSON + PNG
     removed: list[int] = field(default_factory=list)  # slices whose files were deleted (annotation erased)
-    skipped: list[int] = field(default_factory=list)  # asked for but not in `annotations`: left unsaved
+
+
+@dataclass(frozen=True)
+class SliceToSave:
+    """A copy of one slice to write (made in the thread that edits it)."""
+
+    index: int
+    annotation: SliceAnnotation
+    status: SliceStatus
+
+
+@dataclass
+class CaseContent:
+    """What a case folder holds: every annotated slice, its status, the model's confidences, the drafts."""
+
+    annotations: dict[int, SliceAnnotation] = field(default_factory=dict)
+    statuses: dict[int, SliceStatus] = field(default_factory=dict)
+    confidences: dict[int, float] = field(default_factory=dict)
+    drafts: set[int] = field(default_factory=set)  # slices restored from a draft: not saved as Labelme JSON
+    warnings: list[str] = field(default_factory=list)
+    record_changed: bool = False  # a status had to be corrected while loading
 
 
 class CaseStore:
@@ -66,10 +81,12 @@ class CaseStore:
             raise InputError(f"cannot read {path} ({exc}); is this a Mandible Studio case folder?") from exc
         self.record = CaseRecord.from_json(text, path)
         self._lock = threading.RLock()
-        self._dirty: set[int] = {i for i in self._autosave_indexes()}
-        self._revision: dict[int, int] = {}
-        self._record_changed = False
-        self.load_warnings: list[str] = []
+        try:
+            migrate_slice_numbers(self.case_dir, self.record, self.write_record)
+        except OSError as exc:
+            raise InputError(f"the slice files in {self.case_dir} must be renamed to slice numbers counted from 1, "
+                             f"but that failed ({exc.strerror or exc}); make the workspace writable and open "
+                             "the case again") from exc
 
     @classmethod
     def create(cls, case_dir: str | Path, record: CaseRecord) -> "CaseStore":
@@ -102,227 +119,135 @@ class CaseStore:
     def autosave_path(self, index: int) -> Path:
         return self.autosave_dir / f"{slice_stem(index)}.npz"
 
-    # -- status, last slice, window -----------------------------------------------------------
     @property
     def statuses(self) -> dict[int, SliceStatus]:
-        """Status of every slice that is not EMPTY."""
+        """Status of every slice that is not EMPTY, as case.json records it."""
         return dict(self.record.statuses)
 
-    def status(self, index: int) -> SliceStatus:
-        return self.record.status(index)
-
-    def set_status(self, index: int, status: SliceStatus) -> None:
-        """Change a slice's status in memory; flush(), autosave() or save() write it."""
-        self._check_index(index)
+    # -- the case record ----------------------------------------------------------------------
+    def write_record(self, record: CaseRecord) -> None:
+        """Write case.json atomically (any thread); raises SaveError on a disk error."""
         with self._lock:
-            if status is SliceStatus.EMPTY:
-                self.record.statuses.pop(index, None)
-            else:
-                self.record.statuses[index] = SliceStatus(status)
-            self._record_changed = True
-
-    @property
-    def last_slice(self) -> int:
-        return self.record.last_slice
-
-    @last_slice.setter
-    def last_slice(self, index: int) -> None:
-        self._check_index(index)
-        if index != self.record.last_slice:
-            self.record.last_slice = int(index)
-            self._record_changed = True
-
-    @property
-    def window(self) -> Window | None:
-        return Window(*self.record.window) if self.record.window else None
-
-    @window.setter
-    def window(self, window: Window) -> None:
-        self.record.window = (float(window.center), float(window.width))
-        self._record_changed = True
-
-    def relocate(self, source: str | Path) -> None:
-        """Remember a new location of the CT (the same series opened from another folder); flush() writes it."""
-        resolved = str(Path(source).resolve())
-        with self._lock:
-            if resolved != self.record.source:
-                self.record.source = resolved
-                self._record_changed = True
-
-    def flush(self) -> None:
-        """Write case.json if the status, last slice or window changed; raises SaveError on a disk error."""
-        with self._lock:
-            if not self._record_changed:
-                return
-            self.record.touch()
+            record = dataclasses.replace(record)
+            record.touch()
             try:
-                atomic_write_text(self.case_dir / CASE_FILE, self.record.to_json())
+                atomic_write_text(self.case_dir / CASE_FILE, record.to_json())
             except OSError as exc:
                 raise SaveError(disk_write_message(self.case_dir / CASE_FILE, exc)) from exc
-            self._record_changed = False
+            self.record = record
 
-    # -- dirty tracking and autosave ----------------------------------------------------------
-    def mark_dirty(self, index: int) -> None:
-        """Note that a slice changed since its last save (every edit, undo or prediction)."""
+    def relocate(self, source: str | Path) -> None:
+        """Remember a new location of the CT (the same series opened from another folder)."""
+        resolved = str(Path(source).resolve())
+        if resolved != self.record.source:
+            self.write_record(dataclasses.replace(self.record, source=resolved))
+
+    # -- drafts --------------------------------------------------------------------------------
+    def write_draft(self, index: int, annotation: SliceAnnotation, status: SliceStatus) -> None:
+        """Snapshot one unsaved slice atomically; raises SaveError on a disk error."""
         self._check_index(index)
-        with self._lock:
-            self._dirty.add(index)
-            self._revision[index] = self._revision.get(index, 0) + 1
-
-    def dirty_indexes(self) -> list[int]:
-        """Slices with changes not yet saved as Labelme JSON."""
-        with self._lock:
-            return sorted(self._dirty)
-
-    def is_dirty(self, index: int) -> bool:
-        with self._lock:
-            return index in self._dirty
-
-    def autosave(self, index: int, annotation: SliceAnnotation, status: SliceStatus | None = None) -> None:
-        """Snapshot one unsaved slice atomically (and its status); raises SaveError on a disk error."""
-        if status is not None:
-            self.set_status(index, status)
-        self.mark_dirty(index)
         try:
-            write_autosave(self.autosave_path(index), annotation, self.status(index))
+            write_autosave(self.autosave_path(index), annotation, status)
         except OSError as exc:
             raise SaveError(disk_write_message(self.autosave_path(index), exc)) from exc
-        self.flush()
+
+    def remove_draft(self, index: int) -> None:
+        try:
+            self.autosave_path(index).unlink(missing_ok=True)
+        except OSError as exc:  # the save itself succeeded; a stale draft only repeats it
+            log.warning("could not remove the draft %s: %s", self.autosave_path(index), exc)
 
     # -- loading -----------------------------------------------------------------------------
-    def load_annotations(self, volume_shape: tuple[int, int, int] | None = None) -> dict[int, SliceAnnotation]:
-        """Every slice with an annotation: saved Labelme JSON, then newer autosave snapshots over it.
+    def load(self, volume_shape: tuple[int, int, int] | None = None) -> CaseContent:
+        """Every slice with an annotation: saved Labelme JSON, then the drafts over it.
 
-        Files that cannot be read are skipped and described in `load_warnings`. A status that has
-        no annotation behind it (a prediction never saved) is reset to EMPTY.
+        Files that cannot be read are skipped and described in `warnings`. A status with no
+        annotation behind it is reset to EMPTY.
         """
         rec = self.record
         shape = (rec.num_slices, rec.height, rec.width)
         if volume_shape is not None and tuple(volume_shape) != shape:
             raise InputError(f"this case was annotated on a {shape} volume but the CT now loads as "
                              f"{tuple(volume_shape)}; open the same series the case was made from")
-        annotations = self._load_saved()
-        for index in self._autosave_indexes():
+        content = CaseContent(statuses=dict(rec.statuses), confidences=dict(rec.confidences))
+        self._load_saved(content)
+        for index in self.draft_indexes():
             restored = read_autosave(self.autosave_path(index), (rec.height, rec.width))
             if restored is None:
-                self.load_warnings.append(f"autosave of slice {index + 1} could not be read; using the saved version")
+                content.warnings.append(f"the draft of slice {index + 1} could not be read; "
+                                        "using the saved version")
                 continue
-            annotations[index], status = restored
-            self.set_status(index, status)
-        for index in [i for i in rec.statuses if i not in annotations]:
-            log.info("slice %d has status %s but no annotation; reset to empty", index, rec.statuses[index].value)
-            self.set_status(index, SliceStatus.EMPTY)
-        return annotations
+            content.annotations[index], status = restored
+            _set(content, index, status)
+            content.drafts.add(index)
+        for index in [i for i in content.statuses if i not in content.annotations]:
+            log.info("slice %d has status %s but no annotation; reset to empty", index + 1, content.statuses[index])
+            _set(content, index, SliceStatus.EMPTY)
+        return content
 
-    def _load_saved(self) -> dict[int, SliceAnnotation]:
+    def _load_saved(self, content: CaseContent) -> None:
         rec = self.record
-        annotations: dict[int, SliceAnnotation] = {}
-        for path in sorted(self.annotations_dir.glob("[0-9][0-9][0-9][0-9].json")):
-            index = int(path.stem)
+        for path in sorted(self.annotations_dir.glob("*.json")):
+            index = slice_index_of(path.name)
+            if index is None:
+                continue
             if index >= rec.num_slices:
-                self.load_warnings.append(f"{path.name} is beyond the case's {rec.num_slices} slices; ignored")
+                content.warnings.append(f"{path.name} is beyond the case's {rec.num_slices} slices; ignored")
                 continue
             try:
                 mask, _ = read_slice_mask(path, rec.height, rec.width)
             except LabelFileError as exc:
-                self.load_warnings.append(str(exc))
+                content.warnings.append(str(exc))
                 continue
-            status = rec.status(index)
+            status = content.statuses.get(index, SliceStatus.EMPTY)
             if status is SliceStatus.EMPTY:  # a file without a status was made by a human (here or in Labelme)
                 status = SliceStatus.EDITED
-                self.set_status(index, status)
+                _set(content, index, status)
             human = status.is_training_data
-            annotations[index] = SliceAnnotation(rec.height, rec.width, mask, mask.astype(bool) & human,
-                                                 "edited" if human else "predicted")
-        return annotations
+            source = SliceStatus.EDITED if human else SliceStatus.PREDICTED
+            content.annotations[index] = SliceAnnotation(rec.height, rec.width, mask, mask.astype(bool) & human,
+                                                         source)
 
-    def _autosave_indexes(self) -> list[int]:
-        return sorted(int(p.stem) for p in self.autosave_dir.glob("[0-9][0-9][0-9][0-9].npz")
-                      if int(p.stem) < self.record.num_slices)
+    def draft_indexes(self) -> list[int]:
+        """Slices that have a draft on disk (0-based)."""
+        indexes = (slice_index_of(p.name) for p in self.autosave_dir.glob("*.npz"))
+        return sorted(i for i in indexes if i is not None and i < self.record.num_slices)
 
     # -- saving ------------------------------------------------------------------------------
-    def save(self, volume: Volume, annotations: Mapping[int, SliceAnnotation], indexes: list[int] | None = None,
-             window: Window | None = None, progress: Progress | None = None,
-             cancel: threading.Event | None = None) -> SaveResult:
-        """Write Labelme JSON + PNG for `indexes` (default: every dirty slice) and case.json.
+    def write_slices(self, volume: Volume, slices: Sequence[SliceToSave], record: CaseRecord,
+                     window: Window | None = None, progress: Progress | None = None,
+                     cancel: threading.Event | None = None) -> SaveResult:
+        """Write Labelme JSON + PNG for `slices`, then `record` as case.json.
 
-        An empty annotation with status EMPTY has its files removed; an index missing from
-        `annotations` is skipped and stays dirty. Saved slices stop being dirty and lose their
-        autosave snapshot. On a disk error (read-only folder, disk full) raises SaveError naming
-        the folder; slices not yet written stay dirty.
+        An empty slice whose status is EMPTY has its files removed. On a disk error (read-only
+        folder, disk full) raises SaveError naming the folder; `cancel` raises Cancelled.
         """
         self._check_volume(volume)
-        todo = self.dirty_indexes() if indexes is None else sorted(set(indexes))
-        window = export_window(volume, window or self.window or WINDOW_PRESETS[DEFAULT_PRESET])
+        window = export_window(volume, window or WINDOW_PRESETS[DEFAULT_PRESET])
         result = SaveResult()
-        for step, index in enumerate(todo):
+        for step, item in enumerate(slices):
             if cancel is not None and cancel.is_set():
-                raise Cancelled(f"save cancelled after {step} of {len(todo)} slices; the rest stay unsaved")
-            if index not in annotations:
-                result.skipped.append(index)
-                continue
-            with self._lock:
-                revision = self._revision.get(index, 0)
+                raise Cancelled(f"save cancelled after {step} of {len(slices)} slices; the rest stay unsaved")
             try:
-                self._save_slice(volume, index, annotations[index], window, result)
+                self._write_slice(volume, item, window, result)
             except (OSError, LabelFileError) as exc:
-                raise SaveError(_save_failure(self.annotations_dir, index, exc), result.saved) from exc
-            self._mark_saved(index, revision)
+                raise SaveError(_save_failure(self.annotations_dir, item.index, exc)) from exc
             if progress is not None:
-                progress(step + 1, len(todo), f"saved slice {index + 1}")
-        try:
-            self._record_changed = True
-            self.flush()
-        except SaveError as exc:
-            raise SaveError(str(exc), result.saved) from exc
+                progress(step + 1, len(slices), f"saved slice {item.index + 1}")
+        self.write_record(record)
         return result
 
-    def _save_slice(self, volume: Volume, index: int, annotation: SliceAnnotation,
-                    window: Window, result: SaveResult) -> None:
-        self._check_index(index)
-        if annotation.is_empty and self.status(index) is SliceStatus.EMPTY:
-            json_path = self.annotation_path(index)
+    def _write_slice(self, volume: Volume, item: SliceToSave, window: Window, result: SaveResult) -> None:
+        self._check_index(item.index)
+        if item.annotation.is_empty and item.status is SliceStatus.EMPTY:
+            json_path = self.annotation_path(item.index)
             if json_path.exists():
                 json_path.unlink()
                 json_path.with_suffix(".png").unlink(missing_ok=True)
-                result.removed.append(index)
-            self.set_status(index, SliceStatus.EMPTY)
+            result.removed.append(item.index)
             return
-        if self.status(index) is SliceStatus.EMPTY:
-            self.set_status(index, SliceStatus.EDITED if annotation.source == "edited" else SliceStatus.PREDICTED)
-        export_slice(self.annotations_dir, index, volume, annotation.mask, window)
-        result.saved.append(index)
-
-    def _mark_saved(self, index: int, revision: int) -> None:
-        """Clear the dirty mark unless the slice was edited again while it was being saved."""
-        with self._lock:
-            if self._revision.get(index, 0) != revision:
-                return
-            self._dirty.discard(index)
-        try:
-            self.autosave_path(index).unlink(missing_ok=True)
-        except OSError as exc:  # the save itself succeeded; a stale snapshot only repeats it
-            log.warning("could not remove autosave %s: %s", self.autosave_path(index), exc)
-
-    # -- labels and training data -------------------------------------------------------------
-    def import_labels(self, labels: np.ndarray) -> dict[int, SliceAnnotation]:
-        """Human labels for the whole volume (e.g. a NIfTI label map) as annotations of the slices they cover.
-
-        Imported labels count as human work: each slice with label pixels becomes EDITED (training
-        data) and dirty; slices without label pixels are left as they are. Save to write them.
-        """
-        rec = self.record
-        labels = np.asarray(labels)
-        if labels.shape != (rec.num_slices, rec.height, rec.width):
-            raise InputError(f"the label volume is {labels.shape} but the CT is "
-                             f"{(rec.num_slices, rec.height, rec.width)}; choose the labels of this scan")
-        imported: dict[int, SliceAnnotation] = {}
-        for index in np.flatnonzero(labels.reshape(rec.num_slices, -1).any(axis=1)):
-            mask = labels[index] != 0
-            imported[int(index)] = SliceAnnotation(rec.height, rec.width, mask, mask, "edited")
-            self.set_status(int(index), SliceStatus.EDITED)
-            self.mark_dirty(int(index))
-        return imported
+        export_slice(self.annotations_dir, item.index, volume, item.annotation.mask, window)
+        result.saved.append(item.index)
 
     def training_slices(self) -> list[int]:
         """Saved slices that are EDITED or REVIEWED: the only ones that count as training data."""
@@ -339,6 +264,22 @@ class CaseStore:
         if volume.shape != shape:
             raise InputError(f"the CT is {volume.shape} but case {self.case_id} is {shape}; "
                              f"save with the CT this case was opened from")
+
+
+def put_status(statuses: dict[int, SliceStatus], index: int, status: SliceStatus) -> bool:
+    """Record a slice's status the way case.json keeps them (EMPTY slices are left out); True if it changed."""
+    if statuses.get(index, SliceStatus.EMPTY) is status:
+        return False
+    if status is SliceStatus.EMPTY:
+        del statuses[index]
+    else:
+        statuses[index] = status
+    return True
+
+
+def _set(content: CaseContent, index: int, status: SliceStatus) -> None:
+    if put_status(content.statuses, index, status):
+        content.record_changed = True
 
 
 def disk_write_message(path: Path, exc: OSError) -> str:

@@ -1,8 +1,8 @@
-"""A workspace: a folder of cases, the recent-cases list and (issue 5) model versions.
+"""A workspace: a folder of cases, the recent-cases list and the model versions.
 
   <root>/workspace.json         format tag, recent case ids (most recent first)
   <root>/cases/<case_id>/       one CaseStore each (case.json, annotations/, autosave/)
-  <root>/models/                reserved for model versions
+  <root>/models/                model versions (core/workspace/model_versions.py)
 
 Opening the same CT again (same DICOM series UID, or same file) finds its case, so annotations,
 statuses and the last slice come back (docs/decisions/030-workspace-layout.md).
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -88,7 +89,7 @@ class Workspace:
 
     @property
     def models_dir(self) -> Path:
-        """Reserved for model versions (issue 5)."""
+        """Where the model versions live (core/workspace/model_versions.py)."""
         return self.root / "models"
 
     # -- cases -------------------------------------------------------------------------------
@@ -129,7 +130,6 @@ class Workspace:
             self._check_same_grid(store.record, volume)
             if source is not None and Path(source).exists():
                 store.relocate(source)
-                store.flush()
             self._remember_patient(store, volume)
         else:
             if kind is None:
@@ -143,20 +143,14 @@ class Workspace:
         self.mark_recent(case_id)
         return store
 
-    def case_for_source(self, source_path: str | Path) -> CaseRecord | None:
-        """The case made from this file or folder, if any (matched on the resolved path)."""
-        wanted = str(Path(source_path).expanduser().resolve())
-        return next((r for r in self.cases() if r.source == wanted), None)
-
     @staticmethod
     def _remember_patient(store: CaseStore, volume: Volume) -> None:
         """Keep the patient shown in the case list up to date (cases made before it was stored have none)."""
         if store.record.patient == volume.patient:
             return
-        store.record.patient = volume.patient
         try:
-            atomic_write_text(store.case_dir / CASE_FILE, store.record.to_json())
-        except OSError as exc:
+            store.write_record(dataclasses.replace(store.record, patient=volume.patient))
+        except SaveError as exc:
             log.warning("could not store the patient of case %s: %s", store.case_id, exc)
 
     @staticmethod

@@ -1,5 +1,11 @@
-"""Right panel, bottom: overlay visibility, opacity, outline and colours; window/level presets."""
+"""Right panel, bottom: overlay visibility, opacity, outline and colours; window/level presets.
+
+The panel never changes the overlay's style itself: it asks for a new one (`style_changed`) and shows
+whatever style the SliceController then has (`show_style`).
+"""
 from __future__ import annotations
+
+import dataclasses
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
@@ -23,14 +29,14 @@ def swatch(rgb: tuple[int, int, int], text: str) -> QWidget:
 
 
 class OverlayPanel(QWidget):
-    style_changed = Signal()
+    style_changed = Signal(object)  # the OverlayStyle the user asks for
     window_changed = Signal(float, float)  # centre, width
     preset_chosen = Signal(str)
 
     def __init__(self, actions, style: OverlayStyle, presets: dict, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("overlayPanel")
-        self.style = style
+        self._style = style
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._overlay_box(actions))
@@ -44,16 +50,16 @@ class OverlayPanel(QWidget):
         self.visible.toggled.connect(actions.toggle_overlay.setChecked)
         actions.toggle_overlay.toggled.connect(self.visible.setChecked)
         form.addRow(self.visible)
-        self.opacity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=int(self.style.opacity * 100))
+        self.opacity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=int(self._style.opacity * 100))
         self.opacity.setToolTip("Fill opacity of the mask (the outline stays opaque)")
         self.opacity.valueChanged.connect(self._on_opacity)
         form.addRow("Opacity", self.opacity)
         self.outline = QCheckBox("Outline")
-        self.outline.setChecked(self.style.outline)
+        self.outline.setChecked(self._style.outline)
         self.outline.toggled.connect(self._on_outline)
         form.addRow(self.outline)
-        form.addRow(swatch(self.style.edited_rgb, "Edited by you"))
-        form.addRow(swatch(self.style.predicted_rgb, "Predicted by the model"))
+        form.addRow(swatch(self._style.edited_rgb, "Edited by you"))
+        form.addRow(swatch(self._style.predicted_rgb, "Predicted by the model"))
         return box
 
     def _window_box(self, presets: dict) -> QGroupBox:
@@ -83,13 +89,21 @@ class OverlayPanel(QWidget):
         index = self.preset.findData(preset) if preset else 0
         self.preset.setCurrentIndex(max(index, 0))
 
+    def show_style(self, style: OverlayStyle) -> None:
+        """Show the style the overlay now has (the controller's)."""
+        self._style = style
+        self.opacity.blockSignals(True)
+        self.opacity.setValue(int(round(style.opacity * 100)))
+        self.opacity.blockSignals(False)
+        self.outline.blockSignals(True)
+        self.outline.setChecked(style.outline)
+        self.outline.blockSignals(False)
+
     def _on_opacity(self, value: int) -> None:
-        self.style.opacity = value / 100.0
-        self.style_changed.emit()
+        self.style_changed.emit(dataclasses.replace(self._style, opacity=value / 100.0))
 
     def _on_outline(self, checked: bool) -> None:
-        self.style.outline = checked
-        self.style_changed.emit()
+        self.style_changed.emit(dataclasses.replace(self._style, outline=checked))
 
     def _on_preset(self, index: int) -> None:
         key = self.preset.itemData(index)

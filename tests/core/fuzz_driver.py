@@ -6,7 +6,7 @@ Before each job it prints {"start": name}, so a job that hangs or kills the proc
 a segfault) is named by the last line. Job kinds:
   {"kind": "load", "path": P}                  core.io.loader.load_volume(P)
   {"kind": "cli", "argv": [...]}               main.main(argv), stdout/stderr captured
-  {"kind": "training_case", "path": P}         core.training.data: discover_cases([P]) + load_case
+  {"kind": "training_case", "path": P}         core.training.data: discover_cases([P]) + load_labelled_case
   {"kind": "workspace", "path": P}             core.workspace.Workspace.open(P).cases()
 Outcomes: "loaded" (with a summary of the values), "refused" (a MandibleStudioError and its
 message), "exit" (the CLI's code, stdout and stderr) or "crashed" (any other exception, with its
@@ -59,10 +59,10 @@ def _load(job: dict) -> dict:
 
 
 def _training_case(job: dict) -> dict:
-    from core.training.data import discover_cases, load_case
+    from core.training.data import discover_cases, load_labelled_case
 
     (ref,) = discover_cases([job["path"]])
-    case = load_case(ref)
+    case = load_labelled_case(ref)
     return {**_summary(case.volume.hu), "labels": _summary(case.labels), "warnings": []}
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from core.annotation.polygons import Polygon, mask_to_polygons, polygons_to_mask
+from core.annotation.slice_status import SliceStatus
 from core.annotation.slice_annotation import SliceAnnotation
 from core.io.loader import load_volume
 from core.io.nifti import load_nifti_labels
@@ -26,7 +27,7 @@ def labelled(sample) -> SliceAnnotation:
     """The clinical mandible contour of the sample's fullest slice, as a human annotation."""
     _, labels = sample
     mask = labels[SLICE]
-    return SliceAnnotation(*mask.shape, mask=mask, edited=mask.astype(bool), source="edited")
+    return SliceAnnotation(*mask.shape, mask=mask, edited=mask.astype(bool), source=SliceStatus.EDITED)
 
 
 def disk(shape, cx, cy, radius):
@@ -38,11 +39,11 @@ def test_brush_dab_paints_a_disk_and_undo_redo_restore_exact_pixels():
     ann = SliceAnnotation(64, 80)
     change = ann.paint_disk(30, 20, 4, 1)
     assert np.array_equal(ann.mask, disk((64, 80), 30, 20, 4))
-    assert ann.source == "edited" and np.array_equal(ann.edited, ann.mask.astype(bool))
+    assert ann.source is SliceStatus.EDITED and np.array_equal(ann.edited, ann.mask.astype(bool))
     # The change holds the dab's box only, not the slice.
     assert change.old.shape == change.new.shape == (9, 9)
     ann.undo_change(change)
-    assert not ann.mask.any() and not ann.edited.any() and ann.source == "none"
+    assert not ann.mask.any() and not ann.edited.any() and ann.source is SliceStatus.EMPTY
     ann.redo_change(change)
     assert np.array_equal(ann.mask, disk((64, 80), 30, 20, 4))
 
@@ -104,12 +105,12 @@ def test_prediction_then_human_edit_are_told_apart_and_undo_restores_the_predict
     prediction = labelled.mask.copy()
     ann = SliceAnnotation(*prediction.shape)
     ann.set_predicted(prediction)
-    assert ann.source == "predicted" and not ann.edited.any()
+    assert ann.source is SliceStatus.PREDICTED and not ann.edited.any()
     change = ann.paint_disk(10, 10, 3, 1)
-    assert ann.source == "edited"
+    assert ann.source is SliceStatus.EDITED
     assert np.array_equal(ann.edited, disk(prediction.shape, 10, 10, 3).astype(bool) & ~prediction.astype(bool))
     ann.undo_change(change)
-    assert ann.source == "predicted" and not ann.edited.any() and np.array_equal(ann.mask, prediction)
+    assert ann.source is SliceStatus.PREDICTED and not ann.edited.any() and np.array_equal(ann.mask, prediction)
 
 
 def sharpest_vertex(outer: np.ndarray) -> int:
@@ -128,7 +129,6 @@ OPS = {
     "translate_polygon": lambda a: a.translate_polygon(0, 3, -2),
     "delete_polygon": lambda a: a.delete_polygon(0),
     "add_polygon": lambda a: a.add_polygon([(5, 5), (30, 5), (20, 25)]),
-    "set_polygons": lambda a: a.set_polygons([Polygon(np.array([[2, 2], [40, 2], [40, 40], [2, 40]]))]),
     "fill_holes": lambda a: a.fill_holes(),
     "remove_small_islands": lambda a: a.remove_small_islands(10_000),
     "copy_from": lambda a: a.copy_from(np.roll(a.mask, 5, axis=1)),
@@ -208,14 +208,14 @@ def test_twenty_alternating_brush_and_vertex_edits_do_not_drift(labelled):
 
 def test_fill_holes_and_remove_small_islands():
     ann = SliceAnnotation(64, 64)
-    ann.set_polygons([Polygon(np.array([[10, 10], [40, 10], [40, 40], [10, 40]]),
-                              [np.array([[20, 20], [30, 20], [30, 30], [20, 30]])])])
+    ann.add_polygon([(10, 10), (40, 10), (40, 40), (10, 40)])
+    ann.paint_disk(25, 25, 4, 0)  # a hole
     ann.paint_disk(55, 55, 1, 1)  # a 5-pixel speck
     assert ann.mask[25, 25] == 0
     ann.fill_holes()
     assert ann.mask[10:41, 10:41].all()
     change = ann.remove_small_islands(20)
-    assert ann.mask[55, 55] == 0 and ann.mask[10:41, 10:41].all() and change.num_pixels == 5
+    assert ann.mask[55, 55] == 0 and ann.mask[10:41, 10:41].all() and np.count_nonzero(change.old != change.new) == 5
 
 
 def test_copy_from_the_neighbouring_slice(sample):
@@ -253,3 +253,27 @@ def test_edits_during_a_stroke_are_refused():
         ann.fill_holes()
     assert stroke.finish() is not None
     assert ann.fill_holes() is None
+
+
+def test_the_source_is_a_slice_status_and_reviewed_is_not_a_source():
+    """One vocabulary: what an annotation says about itself is a SliceStatus; REVIEWED is a person's verdict."""
+    ann = SliceAnnotation(8, 8, mask=np.eye(8))
+    assert ann.source is SliceStatus.PREDICTED and ann.copy().source is SliceStatus.PREDICTED
+    with pytest.raises(ValueError, match="source"):
+        SliceAnnotation(8, 8, source=SliceStatus.REVIEWED)
+
+
+def test_two_changes_merged_undo_and_redo_as_one():
+    """A prediction and its revision by the whole-run clean-up are one undo step (edits.merge_changes)."""
+    from core.annotation.edits import merge_changes
+
+    ann = SliceAnnotation(40, 40)
+    prediction = disk((40, 40), 20, 20, 8)
+    prediction[2, 35] = 1  # an island the clean-up removes
+    first = ann.set_predicted(prediction)
+    second = ann.set_predicted(disk((40, 40), 20, 20, 8))
+    merged = merge_changes(first, second, ann.mask, ann.edited)
+    ann.undo_change(merged)
+    assert not ann.mask.any() and ann.source is SliceStatus.EMPTY
+    ann.redo_change(merged)
+    assert np.array_equal(ann.mask, disk((40, 40), 20, 20, 8)) and ann.source is SliceStatus.PREDICTED

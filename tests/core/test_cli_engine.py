@@ -12,6 +12,7 @@ import torch
 
 from core.io.nifti import load_nifti_labels
 from core.io.loader import load_volume
+from core.io.slice_export import slice_stem
 from main import main
 from tests.conftest import LABELME_CHECK, SAMPLE_DIR
 from tests.core.test_training import nnunet_folder
@@ -49,7 +50,7 @@ def test_predict_writes_labelme_slices_that_labelme_reads_and_a_nifti_mask(tiny_
     masks = tmp_path / "masks"
     masks.mkdir()
     for index in np.flatnonzero(mask.reshape(128, -1).any(axis=1)):
-        PIL.Image.fromarray(mask[index] * 255).save(masks / f"{index:04d}.png")
+        PIL.Image.fromarray(mask[index] * 255).save(masks / f"{slice_stem(index)}.png")
     check = subprocess.run([str(LABELME_CHECK), "--masks", str(masks), str(out)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
 

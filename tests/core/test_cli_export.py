@@ -12,8 +12,7 @@ import trimesh
 import main
 from core.io.dicom import load_dicom_series
 from core.io.nifti import load_nifti_labels
-from core.annotation.slice_status import SliceStatus
-from core.workspace.workspace import Workspace
+from core.workspace import OpenCase, Workspace
 from tests.conftest import shared_path
 
 
@@ -53,11 +52,11 @@ def test_workspace_case_exports_only_the_chosen_statuses(case, tmp_path, capsys,
     volume = load_dicom_series(ct)
     labels = load_nifti_labels(label, volume)
     store = Workspace.create(tmp_path / "ws").add_case(volume)
-    annotations = store.import_labels(labels)
-    annotated = sorted(annotations)
+    case = OpenCase(volume, store)
+    annotated = case.import_labels(labels)
     for index in annotated[5:8]:
-        store.set_status(index, SliceStatus.PREDICTED)
-    store.save(volume, annotations)
+        case.apply_prediction(index, labels[index], overwrite=True)
+    case.save()
     code, everything, _ = _export(capsys, "--input", ct, "--labels", store.case_dir)
     assert code == 0 and everything["gaps"] == 0
     code, human, _ = _export(capsys, "--input", ct, "--labels", store.case_dir, "--statuses", "edited,reviewed",
@@ -89,3 +88,5 @@ def test_bad_requests_exit_2_with_a_clear_message(case, tmp_path, capsys):
     code, _, err = _export(capsys, "--input", ct, "--labels", label, "--stl", blocker / "m.stl")
     assert code == 2 and "is a file, not a folder" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "empty.nii.gz"]
+    code, _, err = _export(capsys, "--input", ct, "--labels", label, "--statuses", "edited,approved")
+    assert code == 2 and "predicted, edited, reviewed" in err

@@ -14,7 +14,7 @@ from scipy import ndimage
 from core.commands import convert
 from core.io.labels import load_labels
 from core.io.loader import load_volume
-from core.io.slice_export import export_slice, read_slice_mask
+from core.io.slice_export import export_slice, read_slice_mask, slice_stem
 from core.windowing import WINDOW_PRESETS, hu_to_display
 from tests.conftest import ROOT, shared_path
 from tests.core.test_slice_export import run_labelme_check, save_mask_png
@@ -64,27 +64,27 @@ def test_convert_validation_case_opens_in_labelme_with_its_mask(tmp_path, capsys
 
     reference = _reference_labels(case)
     labelled = [k for k in range(reference.shape[0]) if reference[k].any()]
-    assert sorted(p.stem for p in out.glob("*.json")) == [f"{k:04d}" for k in labelled]
+    assert sorted(p.stem for p in out.glob("*.json")) == [slice_stem(k) for k in labelled]
     assert len(list(out.glob("*.png"))) == 128
     for k in labelled:
-        save_mask_png(masks / f"{k:04d}.png", reference[k])
+        save_mask_png(masks / f"{slice_stem(k)}.png", reference[k])
 
     # These coarse contours have no holes: carve one into the thickest slice through the exporter.
     thickest = max(labelled, key=lambda k: ndimage.binary_erosion(reference[k]).sum())
     holed = _carve_hole(reference[thickest])
     volume = load_volume(ct)
     export_slice(out, thickest, volume, holed, WINDOW_PRESETS["bone"])
-    save_mask_png(masks / f"{thickest:04d}.png", holed)
+    save_mask_png(masks / f"{slice_stem(thickest)}.png", holed)
 
     # The PNG shows the same anatomy, in the same orientation, as the labels drawn over it.
     ct_ref = shared_path("data", "openkbp", "validation", "imagesTr", f"{case}_0000.nii.gz")
     hu = np.asarray(nib.load(ct_ref).dataobj)[:, :, thickest].T
-    png = np.asarray(PIL.Image.open(out / f"{thickest:04d}.png"))
+    png = np.asarray(PIL.Image.open(out / f"{slice_stem(thickest)}.png"))
     np.testing.assert_array_equal(png, hu_to_display(hu, WINDOW_PRESETS["bone"]))
 
     result = run_labelme_check(out, masks)
     assert result["files"] == len(labelled) and result["min_iou"] >= 0.99
-    exported = {k: read_slice_mask(out / f"{k:04d}.json", 128, 128)[0] > 0 for k in labelled}
+    exported = {k: read_slice_mask(out / f"{slice_stem(k)}.json", 128, 128)[0] > 0 for k in labelled}
     assert any(_has_hole(mask) for mask in exported.values())
     for k, mask in exported.items():
         np.testing.assert_array_equal(mask, holed if k == thickest else reference[k])
@@ -133,7 +133,7 @@ def test_convert_without_labels_writes_only_images(tmp_path):
     nib.save(nib.Nifti1Image(hu, np.eye(4)), ct)
     done = _main("convert", str(ct), "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0000.png", "0001.png", "0002.png"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0001.png", "0002.png", "0003.png"]
     assert len(done.stdout.strip().splitlines()) == 1
     done = _main("convert", str(ct), "--out", str(tmp_path / "all"), "--all")
     assert len(list((tmp_path / "all").glob("*.json"))) == 3

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from core.errors import Cancelled
-from core.inference.postprocess import clean_mask
+from core.inference.postprocess import PredictionPolicy, runs, slice_masks, whole_run_masks
 from core.inference.preprocess import SliceGeometry, hu_slices
 from core.inference.segmenter import Segmenter
 from core.volume import Volume
@@ -58,13 +58,21 @@ def test_image_stacks_without_hu_are_read_through_the_bone_window():
     assert canvas[0, 64, -1] == pytest.approx(center + width / 2)
 
 
-def test_postprocessing_drops_islands_and_fills_holes():
+def test_the_policy_fills_holes_per_slice_and_drops_islands_per_run_of_adjacent_slices():
     mask = np.zeros((3, 40, 40), np.uint8)
     mask[:, 5:30, 5:30] = 1
     mask[1, 15:18, 15:18] = 0  # hole
     mask[2, 36, 36] = 1  # island
-    cleaned = clean_mask(mask)
-    assert cleaned[1, 16, 16] == 1 and cleaned[2, 36, 36] == 0 and cleaned[:, 5:30, 5:30].all()
+    policy = PredictionPolicy()
+    filled = slice_masks(mask.astype(np.float32), mask.astype(np.float32), (1.0, 1.0, 1.0), "HU", policy)
+    assert filled[1, 16, 16] == 1 and filled[2, 36, 36] == 1
+    revised = whole_run_masks(dict(enumerate(filled)), adjacent=True, policy=policy)
+    assert list(revised) == [2] and revised[2][36, 36] == 0 and revised[2][5:30, 5:30].all()
+    alone = {0: filled[0], 5: np.pad(np.ones((2, 2), np.uint8), ((0, 38), (0, 38)))}  # not adjacent: judged alone
+    assert whole_run_masks(alone, adjacent=True, policy=policy) == {}
+    assert whole_run_masks(dict(enumerate(filled)), adjacent=True, policy=PredictionPolicy(clean=False)) == {}
+    assert runs([1, 2, 3, 7, 8], adjacent=True) == [[1, 2, 3], [7, 8]]
+    assert runs([1, 2], adjacent=False) == [[1], [2]]
 
 
 def _segmenter() -> Segmenter:
@@ -79,10 +87,39 @@ def test_volume_prediction_reports_progress_keeps_the_grid_and_can_be_cancelled(
     steps = []
     mask = segmenter.predict_volume(volume, progress=lambda s, t, m: steps.append((s, t)))
     assert mask.shape == (7, 50, 70) and mask.dtype == np.uint8
-    assert steps == [(3, 7), (6, 7), (7, 7)]
+    assert steps == [(n, 7) for n in range(1, 8)]
     cancel = threading.Event()
-    with pytest.raises(Cancelled):
-        segmenter.predict_volume(volume, progress=lambda s, t, m: cancel.set(), cancel=cancel)
+    with pytest.raises(Cancelled, match="after 3 of 7"):
+        segmenter.predict_volume(volume, progress=lambda s, t, m: cancel.set() if s == 3 else None, cancel=cancel)
+
+
+def test_the_generator_yields_each_slice_then_the_ones_the_whole_run_step_revised(monkeypatch):
+    """Slice 2 carries a small island only the 3-D step can judge: it is yielded, then yielded again, revised."""
+    volume = Volume(hu=np.zeros((4, 40, 40), np.int16), spacing=(2.0, 1.0, 1.0), name="blocks")
+    probability = np.zeros((4, 40, 40), np.float32)
+    probability[:, 5:30, 5:30] = 0.95
+    probability[:, 12:18, 12:18] = 0.6  # a band the model is unsure about: lower confidence
+    probability[2, 36, 36] = 0.9
+    segmenter = _segmenter()
+    monkeypatch.setattr(segmenter, "probabilities", lambda canvas: probability[: len(canvas)])
+    monkeypatch.setattr("core.inference.segmenter.hu_slices",
+                        lambda vol, batch, config: (np.zeros((len(batch), 40, 40)), _Identity(batch)))
+    results = list(segmenter.predict(volume, [0, 1, 2, 3]))
+    assert [(p.index, p.revised) for p in results] == [(0, False), (1, False), (2, False), (3, False), (2, True)]
+    first, revised = results[2], results[-1]
+    assert first.mask[36, 36] == 1 and revised.mask[36, 36] == 0 and revised.confidence == first.confidence
+    assert 0.0 < first.confidence < 1.0
+    assert np.array_equal(segmenter.predict_volume(volume)[2], revised.mask)
+
+
+class _Identity:
+    """A slice geometry that is the identity: the canvas is the slice."""
+
+    def __init__(self, batch) -> None:
+        self.batch = batch
+
+    def to_original(self, probability):
+        return probability
 
 
 def test_bf16_and_fp32_give_the_same_probabilities_within_tolerance():

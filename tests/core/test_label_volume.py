@@ -30,7 +30,7 @@ def test_only_the_chosen_statuses_go_into_the_volume(case):
     slices = _annotated(labels)
     statuses = {i: (SliceStatus.PREDICTED if n % 2 else SliceStatus.REVIEWED) for n, i in enumerate(slices)}
     masks = {i: labels[i] for i in slices}
-    reviewed = assemble_label_volume(volume, masks, statuses, include=[SliceStatus.REVIEWED, "edited"])
+    reviewed = assemble_label_volume(volume, masks, statuses, include=[SliceStatus.REVIEWED, SliceStatus.EDITED])
     assert list(reviewed.used_slices) == slices[::2]
     assert reviewed.labels.shape == volume.shape
     assert np.array_equal(reviewed.labels[slices[0]], labels[slices[0]])
@@ -70,7 +70,7 @@ def test_gap_between_identical_discs_is_the_same_disc():
 
 
 def test_slice_ranges_are_readable():
-    assert slice_ranges([9, 3, 4, 5]) == "3-5, 9"
+    assert slice_ranges([9, 3, 4, 5]) == "4-6, 10"  # slice numbers as a user counts them
 
 
 def test_bad_requests_say_what_to_do():

@@ -14,7 +14,8 @@ from core.errors import LabelFileError
 from core.io.dicom import load_dicom_series
 from core.annotation.shape import Shape
 from core.io.labelme import read_label_file, write_label_file
-from core.io.slice_export import PROVENANCE_KEY, export_slice, export_volume, read_slice_mask
+from core.io.slice_export import (PROVENANCE_KEY, export_slice, export_volume, labelled_slice_index, read_slice_mask,
+                                  slice_index_of, slice_stem)
 from core.volume import Volume
 from core.windowing import WINDOW_PRESETS, hu_to_display
 from tests.conftest import LABELME_CHECK, shared_path
@@ -58,12 +59,12 @@ def _mandible_with_canal(rows: int = 48, cols: int = 64) -> np.ndarray:
 def test_export_writes_png_and_json_side_by_side(tmp_path):
     volume, mask = _volume(), _mandible_with_canal()
     json_path = export_slice(tmp_path, 2, volume, mask, BONE)
-    assert json_path == tmp_path / "0002.json"
-    png = np.asarray(PIL.Image.open(tmp_path / "0002.png"))
+    assert json_path == tmp_path / "0003.json"  # the third slice: the number a user sees, counted from 1
+    png = np.asarray(PIL.Image.open(tmp_path / "0003.png"))
     assert png.dtype == np.uint8 and png.shape == (48, 64)
     np.testing.assert_array_equal(png, hu_to_display(volume.hu[2], BONE))
     raw = json.loads(json_path.read_text())
-    assert raw["imagePath"] == "0002.png" and raw["imageData"] is None
+    assert raw["imagePath"] == "0003.png" and raw["imageData"] is None
     assert (raw["imageHeight"], raw["imageWidth"]) == (48, 64)
     provenance = raw[PROVENANCE_KEY]
     assert provenance["series_uid"] == "1.2.3.4" and provenance["sop_instance_uid"] == "1.2.3.4.2"
@@ -77,7 +78,7 @@ def test_embedded_image_and_size_check(tmp_path):
     volume = _volume()
     json_path = export_slice(tmp_path, 0, volume, _mandible_with_canal(), BONE, embed_image=True)
     label_file = read_label_file(json_path)
-    assert label_file.image_data == (tmp_path / "0000.png").read_bytes()
+    assert label_file.image_data == (tmp_path / "0001.png").read_bytes()
     with pytest.raises(LabelFileError, match="48x64 image, but the slice is 50x64"):
         read_slice_mask(json_path, 50, 64)
 
@@ -91,8 +92,8 @@ def test_labelme_opens_export_with_the_same_mask_and_holes(tmp_path):
     filled = np.zeros_like(mask)
     filled[5:40, 5:60] = 1
     export_slice(out, 2, volume, filled, BONE, embed_image=True)
-    save_mask_png(masks / "0001.png", mask)
-    save_mask_png(masks / "0002.png", filled)
+    save_mask_png(masks / f"{slice_stem(1)}.png", mask)
+    save_mask_png(masks / f"{slice_stem(2)}.png", filled)
     summary = run_labelme_check(out, masks)
     assert summary["files"] == 2 and summary["min_iou"] == 1.0
 
@@ -121,11 +122,11 @@ def test_export_volume_writes_json_only_for_labelled_slices(tmp_path):
     labels[1] = _mandible_with_canal()
     steps = []
     assert export_volume(tmp_path, volume, labels, BONE, progress=lambda i, n, m: steps.append(i)) == (4, 1)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["0000.png", "0001.json", "0001.png", "0002.png",
-                                                          "0003.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0001.png", "0002.json", "0002.png", "0003.png",
+                                                          "0004.png"]
     assert steps == [1, 2, 3, 4]
     assert export_volume(tmp_path / "all", volume, labels, BONE, all_slices=True) == (4, 4)
-    assert read_label_file(tmp_path / "all" / "0003.json").shapes == ()
+    assert read_label_file(tmp_path / "all" / "0004.json").shapes == ()
 
 
 @pytest.mark.shared
@@ -153,6 +154,17 @@ def test_exported_files_contain_no_patient_identifiers(tmp_path):
         data = path.read_bytes()
         for secret in (b"Kowalczyk", b"Agnieszka", b"PID-8817342", b"19580214", b"ALT-551902"):
             assert secret not in data, f"{secret!r} leaked into {path.name}"
-    provenance = read_label_file(out / "0001.json").extra[PROVENANCE_KEY]
+    provenance = read_label_file(out / "0002.json").extra[PROVENANCE_KEY]
     assert provenance["sop_instance_uid"] == volume.sop_uids[1]
     assert provenance["series_uid"] == volume.series_uid
+
+
+def test_slice_numbers_name_files_and_the_provenance_names_the_ct_slice(tmp_path):
+    """slice_stem is the one place that numbers files; a file maps back to its CT slice by its provenance."""
+    assert [slice_stem(i) for i in (0, 63, 9999)] == ["0001", "0064", "10000"]
+    assert [slice_index_of(n) for n in ("0064.json", "0001.png", "0000.json", "notes.json")] == [63, 0, None, None]
+    volume = _volume(slices=4)
+    json_path = export_slice(tmp_path, 2, volume, _mandible_with_canal(), BONE)
+    renamed = json_path.with_name("0042.json")  # a user renamed it: the provenance still knows the slice
+    json_path.rename(renamed)
+    assert labelled_slice_index(renamed, read_label_file(renamed)) == 2

@@ -11,7 +11,7 @@ import torch
 from core.errors import Cancelled, TrainingError
 from core.training.checkpoint import checkpoint_path
 from core.training.config import TrainingConfig
-from core.training.data import discover_cases, load_case, select_slices, split_cases
+from core.training.data import discover_cases, load_labelled_case, select_slices, split_cases
 from core.training.slices import SliceSampling
 from core.training.trainer import run_training, train
 from core.model.model_file import load_model
@@ -98,7 +98,7 @@ def test_split_is_by_case_and_slices_are_mandible_plus_near_and_far_empty_ones(t
     refs = discover_cases([nnunet_folder(tmp_path / "data")])
     train_refs, val_refs = split_cases(refs, 0.34)
     assert len(val_refs) == 1 and not {r.name for r in train_refs} & {r.name for r in val_refs}
-    case = load_case(refs[0])
+    case = load_labelled_case(refs[0])
     rows = select_slices(case, near=3, far=2)
     has_mandible = case.labels.reshape(len(case.labels), -1).any(axis=1)
     first, last = np.flatnonzero(has_mandible)[[0, -1]]
@@ -122,7 +122,7 @@ def test_labelme_folders_and_nnunet_folders_train_together(tmp_path):
 
     refs = discover_cases([nnunet, tmp_path / "labelme"])
     assert sorted(r.kind for r in refs) == ["labelme", "nnunet", "nnunet"]
-    case = load_case(next(r for r in refs if r.kind == "labelme"))
+    case = load_labelled_case(next(r for r in refs if r.kind == "labelme"))
     assert case.volume.units == "HU" and case.volume.spacing[1:] == pytest.approx(volume.spacing[1:])
     row = int(case.slice_numbers[len(case.slice_numbers) // 2])
     original = volume.hu[row].astype(float)

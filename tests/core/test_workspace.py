@@ -1,8 +1,7 @@
-"""Workspace and CaseStore: save and reopen, crash recovery from autosave, failed saves, imported labels."""
+"""Workspace and CaseStore: the same CT finds its case, what a case folder holds is read back (foreign Labelme
+files, unreadable or old drafts), saved slices open in Labelme, and saved human slices are training data."""
 from __future__ import annotations
 
-import errno
-import os
 import shutil
 import subprocess
 
@@ -11,13 +10,11 @@ import PIL.Image
 import pydicom
 import pytest
 
-import core.workspace.case_store as case_store_module
 from core.annotation.slice_annotation import SliceAnnotation
 from core.errors import InputError
 from core.io.loader import load_volume
 from core.io.nifti import load_nifti_labels
-from core.io.slice_export import read_slice_mask
-from core.workspace import CaseStore, SaveError, Workspace
+from core.workspace import CaseStore, OpenCase, Workspace
 from core.annotation.slice_status import SliceStatus
 from tests.conftest import LABELME_CHECK, SAMPLE_DIR, shared_path
 
@@ -51,10 +48,9 @@ def test_same_ct_opened_again_finds_its_case(workspace, volume):
     reopened = Workspace.open(workspace.root)
     assert [r.case_id for r in reopened.cases()] == [store.case_id]
     assert [r.case_id for r in reopened.recent_cases()] == [store.case_id]
-    assert reopened.case_for_source(SAMPLE_DIR).case_id == store.case_id
     moved = shutil.copytree(SAMPLE_DIR, workspace.root.parent / "moved_copy")  # same series, another folder
     assert reopened.add_case(volume, moved).case_id == store.case_id
-    assert Workspace.open(workspace.root).case_for_source(moved).case_id == store.case_id
+    assert Workspace.open(workspace.root).cases()[0].source == str(moved.resolve())  # it remembers the new place
     record = reopened.cases()[0]
     assert record.display_name == "okbp_pt_224" and record.kind == "dicom" and record.num_slices == 128
     header = pydicom.dcmread(SAMPLE_DIR / "IM00000.dcm", stop_before_pixels=True)
@@ -69,112 +65,6 @@ def test_open_a_folder_that_is_not_a_workspace_says_so(tmp_path):
         Workspace.open(tmp_path)
 
 
-def test_save_then_reopen_restores_annotations_statuses_and_last_slice(workspace, volume):
-    store = workspace.add_case(volume, SAMPLE_DIR)
-    annotations = {60: brushed(volume, 60, 64, 40), 61: brushed(volume, 61, 50, 50)}
-    annotations[62] = SliceAnnotation(128, 128)
-    annotations[62].set_predicted(annotations[61].mask)
-    for index, status in ((60, SliceStatus.EDITED), (61, SliceStatus.REVIEWED), (62, SliceStatus.PREDICTED)):
-        store.autosave(index, annotations[index], status)
-    store.last_slice = 61
-    result = store.save(volume, annotations)
-    assert result.saved == [60, 61, 62] and store.dirty_indexes() == []
-    assert not any(store.autosave_dir.glob("*.npz"))
-
-    again = reopen(workspace, volume)
-    assert again is not store and again.last_slice == 61
-    loaded = again.load_annotations(volume.shape)
-    assert sorted(loaded) == [60, 61, 62]
-    for index in loaded:
-        assert np.array_equal(loaded[index].mask, annotations[index].mask)
-    assert again.statuses == {60: SliceStatus.EDITED, 61: SliceStatus.REVIEWED, 62: SliceStatus.PREDICTED}
-    assert loaded[62].source == "predicted" and not loaded[62].edited.any()
-    assert again.training_slices() == [60, 61]  # the prediction is not training data
-    assert again.dirty_indexes() == []
-
-
-def test_killed_app_gets_its_edits_back_from_autosave(workspace, volume):
-    store = workspace.add_case(volume, SAMPLE_DIR)
-    ann = brushed(volume, 70, 64, 30)
-    store.save(volume, {70: ann}, [70])
-    store.set_status(70, SliceStatus.EDITED)
-    ann.paint_disk(20, 100, 4, 1)  # an edit after the save...
-    store.autosave(70, ann, SliceStatus.REVIEWED)  # ...autosaved, then the app is killed: no save, no close
-
-    again = reopen(workspace, volume)
-    loaded = again.load_annotations()
-    assert np.array_equal(loaded[70].mask, ann.mask) and np.array_equal(loaded[70].edited, ann.edited)
-    assert again.status(70) is SliceStatus.REVIEWED and again.dirty_indexes() == [70]
-    saved_mask, _ = read_slice_mask(again.annotation_path(70), 128, 128)
-    assert saved_mask[100, 20] == 0  # the file on disk still has the old save until the user saves
-
-
-def test_disk_full_during_save_raises_and_keeps_the_slice_unsaved(workspace, volume, monkeypatch):
-    store = workspace.add_case(volume, SAMPLE_DIR)
-    ann = brushed(volume, 50, 64, 40)
-    store.autosave(50, ann, SliceStatus.EDITED)
-
-    def disk_full(src, dst):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(os, "replace", disk_full)
-    with pytest.raises(SaveError, match="No space left on device") as info:
-        store.save(volume, {50: ann})
-    monkeypatch.undo()
-    assert info.value.saved == [] and store.dirty_indexes() == [50]
-    assert not store.annotation_path(50).exists() and store.autosave_path(50).exists()
-    # Once there is space again the same save succeeds.
-    assert store.save(volume, {50: ann}).saved == [50] and store.dirty_indexes() == []
-
-
-def test_save_into_an_unwritable_folder_raises_and_keeps_the_slice_unsaved(workspace, volume):
-    store = workspace.add_case(volume, SAMPLE_DIR)
-    ann = brushed(volume, 55, 64, 40)
-    store.mark_dirty(55)
-    store.set_status(55, SliceStatus.EDITED)
-    store.annotations_dir.write_text("a file where the folder should be")  # root cannot be blocked by chmod
-    with pytest.raises(SaveError, match="could not save slice 56") as info:
-        store.save(volume, {55: ann})
-    assert "unsaved" in str(info.value) and store.is_dirty(55)
-    assert reopen(workspace, volume).training_slices() == []
-
-
-def test_a_slice_edited_while_it_is_being_saved_stays_unsaved(workspace, volume, monkeypatch):
-    store = workspace.add_case(volume, SAMPLE_DIR)
-    ann = brushed(volume, 40, 64, 40)
-    store.autosave(40, ann, SliceStatus.EDITED)
-    real_export = case_store_module.export_slice
-
-    def export_while_user_edits(out_dir, index, *args, **kwargs):
-        store.autosave(index, ann)  # the GUI thread autosaves a newer edit mid-save
-        return real_export(out_dir, index, *args, **kwargs)
-
-    monkeypatch.setattr(case_store_module, "export_slice", export_while_user_edits)
-    assert store.save(volume, {40: ann.copy()}).saved == [40]
-    assert store.dirty_indexes() == [40] and store.autosave_path(40).exists()
-
-
-def test_imported_labels_edited_saved_and_reopened(workspace, volume):
-    labels = load_nifti_labels(LABEL_PATH, volume)
-    store = workspace.add_case(volume, SAMPLE_DIR)
-    annotations = store.import_labels(labels)
-    labelled = [i for i in range(128) if labels[i].any()]
-    assert sorted(annotations) == labelled and store.dirty_indexes() == labelled
-    assert all(store.status(i) is SliceStatus.EDITED for i in labelled)
-    edit = annotations[62].paint_disk(100, 20, 4, 1)
-    assert edit is not None
-    store.save(volume, annotations)
-
-    again = reopen(workspace, volume)
-    loaded = again.load_annotations()
-    assert loaded[62].mask[20, 100] == 1
-    assert np.array_equal(loaded[62].mask, annotations[62].mask)
-    assert np.array_equal(loaded[61].mask, labels[61])
-    items = list(Workspace.open(workspace.root).training_items())
-    assert [item.index for item in items] == labelled
-    assert items[0].source == SAMPLE_DIR.resolve() and items[0].json_path.exists() and items[0].png_path.exists()
-
-
 @pytest.mark.shared
 def test_imported_shared_validation_label_for_its_nifti_ct(workspace):
     ct = shared_path("data", "openkbp", "validation", "imagesTr", "okbp_pt_201_0000.nii.gz")
@@ -182,26 +72,20 @@ def test_imported_shared_validation_label_for_its_nifti_ct(workspace):
     volume = load_volume(ct)
     store = workspace.add_case(volume, ct)
     assert store.record.kind == "nifti" and store.record.display_name == "okbp_pt_201_0000"
-    annotations = store.import_labels(load_nifti_labels(label_path, volume))
-    first = min(annotations)
-    annotations[first].paint_disk(5, 5, 2, 1)
-    store.save(volume, annotations, [first])
-    loaded = Workspace.open(workspace.root).add_case(volume, ct).load_annotations()
-    assert first in loaded and loaded[first].mask[5, 5] == 1
-
-
-def test_labels_for_another_scan_are_refused(workspace, volume):
-    store = workspace.add_case(volume, SAMPLE_DIR)
-    with pytest.raises(InputError, match="choose the labels of this scan"):
-        store.import_labels(np.zeros((10, 128, 128), np.uint8))
+    case = OpenCase(volume, store)
+    first = min(case.import_labels(load_nifti_labels(label_path, volume)))
+    case.annotation(first).paint_disk(5, 5, 2, 1)
+    case.save()
+    loaded = Workspace.open(workspace.root).add_case(volume, ct).load()
+    assert first in loaded.annotations and loaded.annotations[first].mask[5, 5] == 1
 
 
 def test_unreadable_autosave_is_skipped_with_a_warning(workspace, volume):
     store = workspace.add_case(volume, SAMPLE_DIR)
     store.autosave_dir.mkdir(parents=True, exist_ok=True)
     store.autosave_path(3).write_bytes(b"not a snapshot")
-    again = reopen(workspace, volume)
-    assert again.load_annotations() == {} and "slice 4" in again.load_warnings[0]
+    content = reopen(workspace, volume).load()
+    assert content.annotations == {} and "slice 4" in content.warnings[0]
 
 
 @pytest.mark.shared
@@ -209,44 +93,111 @@ def test_saved_json_opens_in_labelme(workspace, volume, tmp_path):
     if not LABELME_CHECK.exists():
         pytest.skip(f"needs {LABELME_CHECK} (../shared is not present in this checkout)")
     labels = load_nifti_labels(LABEL_PATH, volume)
-    store = workspace.add_case(volume, SAMPLE_DIR)
-    annotations = store.import_labels(labels)
-    annotations[62].paint_disk(64, 64, 3, 0)  # an eraser hole through the bone
-    annotations[62].paint_disk(100, 20, 4, 1)
-    store.save(volume, annotations, [61, 62])
+    case = OpenCase(volume, workspace.add_case(volume, SAMPLE_DIR))
+    case.import_labels(labels * (np.arange(128) // 2 == 30)[:, None, None])  # slices 61 and 62 (0-based 60, 61)
+    case.annotation(61).paint_disk(64, 64, 3, 0)  # an eraser hole through the bone
+    case.annotation(61).paint_disk(100, 20, 4, 1)
+    case.save()
     masks = tmp_path / "masks"
     masks.mkdir()
-    for index in (61, 62):
-        PIL.Image.fromarray(annotations[index].mask * 255).save(masks / f"{index:04d}.png")
-    paths = [str(store.annotation_path(i)) for i in (61, 62)]
+    for index in (60, 61):
+        PIL.Image.fromarray(case.annotation(index).mask * 255).save(
+            masks / case.store.annotation_path(index).with_suffix(".png").name)
+    paths = [str(case.store.annotation_path(i)) for i in (60, 61)]
     run = subprocess.run([str(LABELME_CHECK), "--masks", str(masks), *paths],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def test_a_slice_cleared_back_to_empty_loses_its_files_on_save(workspace, volume):
-    store = workspace.add_case(volume, SAMPLE_DIR)
-    ann = brushed(volume, 30, 64, 40)
-    store.autosave(30, ann, SliceStatus.EDITED)
-    store.save(volume, {30: ann})
-    assert store.training_slices() == [30]
-    ann.clear()
-    store.autosave(30, ann, SliceStatus.EMPTY)
-    result = store.save(volume, {30: ann, 31: SliceAnnotation(128, 128)}, [30, 31, 32])
-    assert result.removed == [30] and result.skipped == [32]
-    assert not store.annotation_path(30).exists() and not store.annotation_path(30).with_suffix(".png").exists()
-    assert reopen(workspace, volume).load_annotations() == {} and store.training_slices() == []
-
-
 def test_a_labelme_file_dropped_into_the_case_counts_as_human_work(workspace, volume):
     store = workspace.add_case(volume, SAMPLE_DIR)
-    other = Workspace.create(workspace.root.parent / "other").add_case(volume, SAMPLE_DIR)
-    ann = brushed(volume, 45, 64, 40)
-    other.autosave(45, ann, SliceStatus.PREDICTED)
-    other.save(volume, {45: ann})
+    other = OpenCase(volume, Workspace.create(workspace.root.parent / "other").add_case(volume, SAMPLE_DIR))
+    other.apply_prediction(45, brushed(volume, 45, 64, 40).mask)
+    other.save()
     store.annotations_dir.mkdir(parents=True)
     for suffix in (".json", ".png"):
-        path = other.annotation_path(45).with_suffix(suffix)
+        path = other.store.annotation_path(45).with_suffix(suffix)
         (store.annotations_dir / path.name).write_bytes(path.read_bytes())
-    loaded = reopen(workspace, volume).load_annotations()
-    assert np.array_equal(loaded[45].mask, ann.mask) and loaded[45].source == "edited"
+    loaded = reopen(workspace, volume).load()
+    assert np.array_equal(loaded.annotations[45].mask, other.annotation(45).mask)
+    assert loaded.annotations[45].source is SliceStatus.EDITED and loaded.statuses[45] is SliceStatus.EDITED
+
+
+def test_a_draft_written_before_sources_were_statuses_still_opens(workspace, volume):
+    """Old drafts spelled an empty source "none"; they open as EMPTY with their status."""
+    import io
+
+    store = workspace.add_case(volume, SAMPLE_DIR)
+    buffer = io.BytesIO()
+    blank = np.packbits(np.zeros((128, 128), bool))
+    np.savez_compressed(buffer, mask=blank, edited=blank, shape=np.array((128, 128)), source=np.array("none"),
+                        status=np.array("reviewed"))
+    store.autosave_dir.mkdir(parents=True, exist_ok=True)
+    store.autosave_path(9).write_bytes(buffer.getvalue())
+    loaded = reopen(workspace, volume).load()
+    assert loaded.annotations[9].source is SliceStatus.EMPTY and loaded.statuses[9] is SliceStatus.REVIEWED
+
+
+def test_saved_human_slices_of_every_case_are_the_training_items(workspace, volume):
+    labels = load_nifti_labels(LABEL_PATH, volume)
+    case = OpenCase(volume, workspace.add_case(volume, SAMPLE_DIR))
+    labelled = case.import_labels(labels)
+    case.apply_prediction(labelled[0], labels[labelled[0]], overwrite=True)  # a prediction is not training data
+    case.save()
+    items = list(Workspace.open(workspace.root).training_items())
+    assert [item.index for item in items] == labelled[1:]
+    assert items[0].source == SAMPLE_DIR.resolve() and items[0].json_path.exists() and items[0].png_path.exists()
+
+
+def _layout1_case(workspace, volume) -> CaseStore:
+    """A case as it was written before slice files were numbered from 1: 0-based names, no layout in case.json."""
+    case = OpenCase(volume, workspace.add_case(volume, SAMPLE_DIR))
+    case.apply_prediction(0, brushed(volume, 0, 64, 40).mask)
+    case.annotation(63).paint_disk(64, 64, 5, 1)
+    case.save()
+    case.annotation(64).paint_disk(30, 30, 3, 1)
+    case.write_drafts()
+    store = case.store
+    for folder in (store.annotations_dir, store.autosave_dir):  # rename back to 0-based, oldest first
+        for path in sorted(folder.iterdir()):
+            path.rename(path.with_name(f"{int(path.stem) - 1:04d}{path.suffix}"))
+    for path in store.annotations_dir.glob("*.json"):
+        text = path.read_text().replace(f'"imagePath": "{int(path.stem) + 1:04d}.png"', f'"imagePath": "{path.stem}.png"')
+        path.write_text(text)
+    record = (store.case_dir / "case.json").read_text().replace('"layout": 2', '"layout": 1')
+    (store.case_dir / "case.json").write_text(record)
+    return store
+
+
+def test_a_case_saved_with_0_based_file_names_opens_with_slice_numbers(workspace, volume):
+    store = _layout1_case(workspace, volume)
+    assert sorted(p.name for p in store.annotations_dir.iterdir()) == ["0000.json", "0000.png", "0063.json", "0063.png"]
+    case = OpenCase(volume, Workspace.open(workspace.root).add_case(volume, SAMPLE_DIR))
+    assert sorted(p.name for p in case.store.annotations_dir.iterdir()) == [
+        "0001.json", "0001.png", "0064.json", "0064.png"]
+    assert [p.name for p in case.store.autosave_dir.iterdir()] == ["0065.npz"]
+    assert case.statuses()[0] is SliceStatus.PREDICTED and case.status(63) is SliceStatus.EDITED
+    assert case.annotation(63).mask[64, 64] == 1 and case.unsaved_indexes() == [64]
+    assert case.annotation(64).mask[30, 30] == 1
+    assert '"imagePath": "0064.png"' in case.store.annotation_path(63).read_text()  # Labelme still finds its image
+    assert '"layout": 2' in (case.store.case_dir / "case.json").read_text()
+    assert not list(case.store.case_dir.glob("*.layout*"))
+
+
+def test_a_renaming_interrupted_before_case_json_was_written_starts_over(workspace, volume, monkeypatch):
+    from core.workspace import slice_numbering
+
+    store = _layout1_case(workspace, volume)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the app dies after the folders were swapped, before case.json says so
+
+    monkeypatch.setattr(CaseStore, "write_record", killed)
+    with pytest.raises(KeyboardInterrupt):
+        CaseStore(store.case_dir)
+    monkeypatch.undo()
+    assert (store.case_dir / "annotations.layout1").is_dir()
+    assert slice_numbering.SLICE_FILE_LAYOUT == 2
+    case = OpenCase(volume, CaseStore(store.case_dir))
+    assert sorted(case.annotations) == [0, 63, 64] and case.annotation(63).mask[64, 64] == 1
+    assert not list(case.store.case_dir.glob("*.layout*"))

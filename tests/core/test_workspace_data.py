@@ -6,10 +6,9 @@ import pytest
 
 from core.errors import TrainingError
 from core.io.nifti import load_nifti_labels, load_nifti_volume
-from core.training.data import discover_cases, load_case, split_cases
+from core.training.data import discover_cases, load_labelled_case, split_cases
 from core.training.workspace_data import gather_workspace_data, load_staged, training_inventory
-from core.workspace import Workspace
-from core.annotation.slice_status import SliceStatus
+from core.workspace import OpenCase, Workspace
 from tests.conftest import shared_path
 
 CASES = ("okbp_pt_201", "okbp_pt_202")
@@ -21,11 +20,12 @@ def _add_labelled_case(workspace: Workspace, name: str, keep: int):
     volume = load_nifti_volume(image)
     labels = load_nifti_labels(root / "labelsTr" / f"{name}.nii.gz", volume)
     store = workspace.add_case(volume, image)
-    annotations = store.import_labels(labels)
-    chosen = sorted(annotations)[:keep]
-    store.set_status(chosen[0], SliceStatus.REVIEWED)
-    store.save(volume, annotations, indexes=chosen)
-    return store, volume, labels, chosen
+    case = OpenCase(volume, store)
+    chosen = [i for i in range(len(labels)) if labels[i].any()][:keep]
+    case.import_labels(labels * np.isin(np.arange(len(labels)), chosen)[:, None, None])
+    case.toggle_reviewed(chosen[0])
+    case.save()
+    return case, volume, labels, chosen
 
 
 @pytest.fixture
@@ -37,19 +37,18 @@ def labelled_workspace(tmp_path):
 
 def test_only_saved_human_slices_are_staged_with_exact_hu(labelled_workspace, tmp_path):
     workspace, cases = labelled_workspace
-    store, volume, labels, chosen = cases["okbp_pt_201"]
+    case, volume, labels, chosen = cases["okbp_pt_201"]
+    store = case.store
     predicted = max(chosen) + 1  # a saved prediction is not training data
-    store.set_status(predicted, SliceStatus.PREDICTED)
-    from core.annotation.slice_annotation import SliceAnnotation
-    store.save(volume, {predicted: SliceAnnotation(*volume.shape[1:], labels[predicted], source="predicted")},
-               indexes=[predicted])
+    case.apply_prediction(predicted, labels[predicted])
+    case.save()
     assert store.annotation_path(predicted).exists()
 
     data = gather_workspace_data(workspace, tmp_path / "staged", val_fraction=0.5, seed=0)
 
     assert data.num_cases == 2 and data.num_slices == 8
     assert data.slices[store.case_id] == chosen
-    case = load_case(next(r for r in data.train_refs + data.val_refs if r.name == store.case_id))
+    case = load_labelled_case(next(r for r in data.train_refs + data.val_refs if r.name == store.case_id))
     assert np.array_equal(case.volume.hu, volume.hu[chosen].astype(np.int16))
     assert np.array_equal(case.labels, (labels[chosen] > 0).astype(np.uint8))
     assert {cid: len(items) for cid, items in training_inventory(workspace).by_case().items()} == {
@@ -78,28 +77,31 @@ def test_no_training_data_says_what_to_do(tmp_path):
 
 def test_case_whose_ct_moved_is_left_out_with_a_warning(labelled_workspace, tmp_path):
     workspace, cases = labelled_workspace
-    store = cases["okbp_pt_202"][0]
-    store.relocate(tmp_path / "gone.nii.gz")
-    store.flush()
+    cases["okbp_pt_202"][0].store.relocate(tmp_path / "gone.nii.gz")
     data = gather_workspace_data(workspace, tmp_path / "staged")
-    assert list(data.slices) == [cases["okbp_pt_201"][0].case_id]
+    assert list(data.slices) == [cases["okbp_pt_201"][0].store.case_id]
     assert len(data.warnings) == 1 and "no longer" in data.warnings[0]
 
 
 def test_autosaved_work_trains_with_its_newest_mask_and_unwritten_work_does_not(labelled_workspace, tmp_path):
     """A slice shown as done that was only autosaved is used (with the autosaved mask, not the older saved
     one); a slice whose status says edited but whose work never reached the disk is not."""
-    from core.annotation.slice_annotation import SliceAnnotation
-
     workspace, cases = labelled_workspace
-    store, volume, labels, chosen = cases["okbp_pt_201"]
-    unsaved = max(chosen) + 1  # imported (EDITED) but neither saved nor autosaved
+    case, volume, labels, chosen = cases["okbp_pt_201"]
+    store = case.store
+    unsaved = max(chosen) + 1  # edited, but its draft never reached the disk
     autosaved = max(chosen) + 2
     newer = np.zeros(volume.shape[1:], np.uint8)
     newer[10:20, 10:30] = 1
-    store.autosave(autosaved, SliceAnnotation(*volume.shape[1:], newer, newer.astype(bool), "edited"),
-                   SliceStatus.EDITED)
-    store.autosave(chosen[0], SliceAnnotation(*volume.shape[1:], newer, newer.astype(bool), "edited"))
+    drafted = np.zeros(volume.shape, np.uint8)
+    drafted[[autosaved, chosen[0]]] = newer
+    case.import_labels(drafted)
+    case.write_drafts()
+    only_status = np.zeros(volume.shape, np.uint8)
+    only_status[unsaved] = newer
+    case.import_labels(only_status)
+    case.flush()  # case.json says EDITED; no draft and no saved file
+    assert store.draft_indexes() == sorted([autosaved, chosen[0]])
 
     inventory = training_inventory(Workspace.open(workspace.root))
     mine = inventory.by_case()[store.case_id]
@@ -107,7 +109,7 @@ def test_autosaved_work_trains_with_its_newest_mask_and_unwritten_work_does_not(
     assert inventory.autosaved == 2
 
     data = gather_workspace_data(Workspace.open(workspace.root), tmp_path / "staged", val_fraction=0.0)
-    case = load_case(next(r for r in data.train_refs if r.name == store.case_id))
+    case = load_labelled_case(next(r for r in data.train_refs if r.name == store.case_id))
     rows = data.slices[store.case_id]
     assert np.array_equal(case.labels[rows.index(autosaved)], newer)
     assert np.array_equal(case.labels[rows.index(chosen[0])], newer)  # the autosave is newer than the save

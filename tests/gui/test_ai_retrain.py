@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from core.io.nifti import load_nifti_labels, load_nifti_volume
-from core.workspace import Workspace
+from core.workspace import OpenCase, Workspace
 from core.annotation.slice_status import SliceStatus
-from gui.ai import ai_controller, install_ai
+from gui import close_guard
 from gui.ai.retrain_dialog import RetrainDialog
 from tests.conftest import shared_path
 from tests.gui.ai_fixtures import biased_models, no_bundled_starter, resnet50_weights  # noqa: F401
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.timeout(1800)
 @pytest.fixture(autouse=True)
 def close_cancels_training(monkeypatch):
     """Closing the window at the end of a test (even a failed one) cancels a run instead of asking."""
-    monkeypatch.setattr(ai_controller, "ask_cancel_jobs", lambda parent, what: True)
+    monkeypatch.setattr(close_guard, "ask_cancel_jobs", lambda parent, what: True)
 
 
 def _validation(name: str, part: str):
@@ -80,36 +80,36 @@ def _import_and_review(qtbot, window, name: str) -> int:
 def test_retrain_adds_a_version_with_metrics_and_activating_it_changes_predictions(
         make_window, qtbot, monkeypatch, resnet50_weights, biased_models):
     window = make_window()
-    ai = install_ai(window)
+    ai = window.ai
     reviewed = sum(_import_and_review(qtbot, window, name) for name in CASES)
-    baseline = ai.versions.import_model(biased_models["background"])
-    assert ai.activate(baseline.version_id)
-    with qtbot.waitSignal(ai.predict.finished, timeout=HANG_MS):
-        assert ai.segment_case()
+    baseline = ai.models.versions.import_model(biased_models["background"])
+    assert ai.models.activate(baseline.version_id)
+    with qtbot.waitSignal(ai.segmenting.predict.finished, timeout=HANG_MS):
+        assert ai.segmenting.segment_case()
     before = {i: a.mask.copy() for i, a in window.session.annotations.items()
               if window.session.status(i) is SliceStatus.PREDICTED}
     seen = []
     _tiny_dialog(monkeypatch, resnet50_weights, epochs=2, seen=seen)
-    with qtbot.waitSignal(ai.train.finished, timeout=HANG_MS):
-        assert ai.retrain()
+    with qtbot.waitSignal(ai.training.train.finished, timeout=HANG_MS):
+        assert ai.training.retrain()
     summary, checking, schedule = seen[0]
     assert f"{reviewed} slice(s)" in summary and "2 case(s)" in summary
     assert checking.startswith("1 case(s) are kept aside") and "the first 25 with the image-reading part" in schedule
 
-    versions = ai.versions.versions()
+    versions = ai.models.versions.versions()
     new = versions[-1]
-    assert new.origin == "trained" and len(versions) == 2 and ai.versions.active_id == baseline.version_id
+    assert new.origin == "trained" and len(versions) == 2 and ai.models.versions.active_id == baseline.version_id
     assert set(new.metrics) >= {"dice", "miou", "acc", "precision", "recall"}
     assert new.comparison["baseline"] is not None and new.comparison["baseline_version"] == baseline.version_id
     assert new.comparison["slices"] == new.data["slices"] - sum(len(v) for v in new.data["train"].values())
-    table = ai.versions_panel.table
+    table = ai.models.panel.table
     assert table.rowCount() == 2 and table.item(0, 5).text() == f"{new.metrics['dice']:.4f}"
-    assert ai.training_panel.table.rowCount() == 2 and len(ai.training_panel.chart.losses) >= 2
+    assert ai.training.panel.table.rowCount() == 2 and len(ai.training.panel.chart.losses) >= 2
 
-    with qtbot.waitSignal(ai.predict.finished, timeout=HANG_MS):
-        ai.versions_panel.select(new.version_id)
-        ai.versions_panel.activate_button.click()
-    assert ai.versions.active_id == new.version_id
+    with qtbot.waitSignal(ai.segmenting.predict.finished, timeout=HANG_MS):
+        ai.models.panel.select(new.version_id)
+        ai.models.panel.activate_button.click()
+    assert ai.models.versions.active_id == new.version_id
     after = {i: window.session.annotations[i].mask for i in before}
     assert any(not np.array_equal(before[i], after[i]) for i in before), "the predictions shown did not change"
 
@@ -119,11 +119,10 @@ def _workspace_with_reviewed_cases(root) -> None:
     for name in CASES:
         volume = load_nifti_volume(_validation(name, "image"))
         labels = load_nifti_labels(_validation(name, "label"), volume)
-        store = workspace.add_case(volume, _validation(name, "image"))
-        annotations = store.import_labels(labels)
-        for index in annotations:
-            store.set_status(index, SliceStatus.REVIEWED)
-        store.save(volume, annotations)
+        case = OpenCase(volume, workspace.add_case(volume, _validation(name, "image")))
+        for index in case.import_labels(labels):
+            case.toggle_reviewed(index)
+        case.save()
 
 
 def test_cancel_stops_the_run_keeps_finished_epochs_and_resume_finishes(make_window, qtbot, monkeypatch,
@@ -131,33 +130,33 @@ def test_cancel_stops_the_run_keeps_finished_epochs_and_resume_finishes(make_win
                                                                          recorded_dialogs):
     _workspace_with_reviewed_cases(workspace_dir)
     window = make_window()
-    ai = install_ai(window)
+    ai = window.ai
     open_case(qtbot, window, sample_dir)
     # 4 steps per epoch, 2 of the 4 epochs frozen; cancelled mid-run (the trainer checks the flag before every step)
     _tiny_dialog(monkeypatch, resnet50_weights, epochs=4, seen=[], max_slices=16, frozen=2)
     epochs = []
-    ai.train.event.connect(lambda e: epochs.append(e.epoch) if e.event == "epoch" else None)
-    assert ai.retrain()
+    ai.training.train.event.connect(lambda e: epochs.append(e.epoch) if e.event == "epoch" else None)
+    assert ai.training.retrain()
     qtbot.waitUntil(lambda: len(epochs) == 1, timeout=HANG_MS)
-    qtbot.waitUntil(lambda: ai.training_panel.epoch.text().startswith("Round 2 / 4, step 1"),
+    qtbot.waitUntil(lambda: ai.training.panel.epoch.text().startswith("Round 2 / 4, step 1"),
                     timeout=HANG_MS)
-    with qtbot.waitSignals([ai.train.cancelled, ai.train.finished], order="strict", timeout=HANG_MS):
-        ai.training_panel.cancel_button.click()
+    with qtbot.waitSignals([ai.training.train.cancelled, ai.training.train.finished], order="strict", timeout=HANG_MS):
+        ai.training.panel.cancel_button.click()
     kept = len(epochs)  # every epoch the trainer finished before it saw the flag (their events come first)
     assert 1 <= kept < 4 and epochs == list(range(kept))
-    assert f"{kept} finished epoch(s) kept" in ai.training_panel.state.text()
-    assert ai.training_panel.resume_button.isEnabled() and ai.versions.versions() == []
+    assert f"{kept} finished epoch(s) kept" in ai.training.panel.state.text()
+    assert ai.training.panel.resume_button.isEnabled() and ai.models.versions.versions() == []
 
     window.controller.show_slice(60)  # the app stays usable: scroll and edit
     assert window.session.annotation().paint_disk(50, 50, 4, 1) is not None
     assert window.session.status(60) is SliceStatus.EDITED
 
-    with qtbot.waitSignal(ai.train.finished, timeout=HANG_MS):
-        ai.training_panel.resume_button.click()
+    with qtbot.waitSignal(ai.training.train.finished, timeout=HANG_MS):
+        ai.training.panel.resume_button.click()
     assert recorded_dialogs.messages == []
-    version = ai.versions.active()  # no model was active: the first one is activated
+    version = ai.models.versions.active()  # no model was active: the first one is activated
     assert version is not None and version.origin == "trained"
     assert [h["epoch"] for h in version.model_info["history"]] == [0, 1, 2, 3]
     assert [h["stage"] for h in version.model_info["history"]] == ["frozen", "frozen", "unfrozen", "unfrozen"]
     assert epochs == [0, 1, 2, 3]  # no finished epoch was repeated: the run continued from its checkpoint
-    assert not ai.training_panel.resume_button.isEnabled()
+    assert not ai.training.panel.resume_button.isEnabled()

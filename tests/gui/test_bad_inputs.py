@@ -54,14 +54,14 @@ def non_existent(root: Path) -> Path:
 def broken_json(root: Path) -> Path:
     folder = root / "labelme"
     folder.mkdir()
-    PIL.Image.fromarray(np.zeros((16, 16), np.uint8)).save(folder / "0000.png")
-    (folder / "0000.json").write_text('{"version": "5.5.0", "shapes": [ {"label": "mandible", ')
+    PIL.Image.fromarray(np.zeros((16, 16), np.uint8)).save(folder / "0001.png")
+    (folder / "0001.json").write_text('{"version": "5.5.0", "shapes": [ {"label": "mandible", ')
     return folder
 
 
 def missing_keys_json(root: Path) -> Path:
     folder = broken_json(root)
-    (folder / "0000.json").write_text('{"version": "5.5.0", "flags": {}}')
+    (folder / "0001.json").write_text('{"version": "5.5.0", "flags": {}}')
     return folder
 
 
@@ -71,8 +71,8 @@ BAD_INPUTS = {
     "empty folder": (empty_folder, "empty"),
     "mixed slice sizes": (mixed_sizes, "mixes slice sizes"),
     "non-existent path": (non_existent, "does not exist"),
-    "broken JSON": (broken_json, "0000.json"),
-    "JSON missing keys": (missing_keys_json, "0000.json"),
+    "broken JSON": (broken_json, "0001.json"),
+    "JSON missing keys": (missing_keys_json, "0001.json"),
 }
 
 

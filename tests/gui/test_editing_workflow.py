@@ -55,7 +55,7 @@ def test_draw_drag_paint_erase_undo_redo_save(qtbot, sample_window, tmp_path):
         click(qtbot, window, *point)
     square = labelme_polygon(SQUARE)
     assert np.array_equal(current_mask(window).astype(bool), square)
-    assert window.session.status(SLICE) is SliceStatus.EDITED and window.session.is_unsaved(SLICE)
+    assert window.session.status(SLICE) is SliceStatus.EDITED and window.session.case.is_unsaved(SLICE)
 
     key(qtbot, window, Qt.Key.Key_V)
     drag(qtbot, window, (60, 60), DRAGGED[2])
@@ -83,10 +83,10 @@ def test_draw_drag_paint_erase_undo_redo_save(qtbot, sample_window, tmp_path):
     with qtbot.waitSignal(window.saved, timeout=30_000) as saved:
         key(qtbot, window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert saved.args[0] == [SLICE]
-    assert not window.session.is_unsaved(SLICE)
+    assert not window.session.case.is_unsaved(SLICE)
     assert "unsaved" not in window.slice_list.item(SLICE).text()
 
-    json_path = window.session.store.annotation_path(SLICE)
+    json_path = window.session.case.store.annotation_path(SLICE)
     mask, label_file = read_slice_mask(json_path, *SHAPE)
     assert np.array_equal(mask.astype(bool), painted)
     assert json_path.with_suffix(".png").exists()
@@ -118,3 +118,22 @@ def test_undo_is_per_slice_and_reviewed_key(qtbot, sample_window):
     key(qtbot, window, Qt.Key.Key_R)
     assert window.session.status(0) is SliceStatus.REVIEWED
     assert "reviewed" in window.slice_list.item(0).text()
+
+
+def test_the_slice_number_on_screen_is_the_number_in_the_saved_file_name(sample_window, qtbot):
+    """Issue 10: "slice N" is the same slice on screen, in the slice list, in messages and in the folder."""
+    window = sample_window
+    wheel(window, 63)  # the 64th slice
+    assert window.status_labels["slice"].text() == "Slice 64 / 128"
+    assert window.slice_list.currentItem().text().split()[0] == "64"
+    key(qtbot, window, Qt.Key.Key_B)
+    click(qtbot, window, 64, 64)
+    messages = []
+    with qtbot.waitSignal(window.saved, timeout=60_000):
+        assert window.save_case()
+        window.task.progress.connect(lambda step, total, message: messages.append(message))
+    json_path = window.session.case.store.annotation_path(window.session.current)
+    assert json_path.name == "0064.json" and json_path.with_suffix(".png").is_file()
+    assert messages == ["saved slice 64"]
+    provenance = json.loads(json_path.read_text())["mandibleStudio"]
+    assert provenance["slice_index"] == 63  # the explicit, 0-based index of the CT slice

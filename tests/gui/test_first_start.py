@@ -15,7 +15,7 @@ JOB_TIMEOUT_MS = 120_000
 def test_first_start_activates_the_starter_and_segment_works(make_window, qtbot, sample_dir, workspace_dir):
     assert not workspace_dir.exists()  # a fresh workspace, as on a first start
     window = make_window()
-    panel = window.ai.versions_panel
+    panel = window.ai.models.panel
     starter = starter_model()
     assert panel.hint.isHidden()  # no "No model yet" hint
     row = [panel.table.item(0, column).text() for column in range(panel.table.columnCount())]
@@ -28,7 +28,7 @@ def test_first_start_activates_the_starter_and_segment_works(make_window, qtbot,
     labelled = np.flatnonzero(label.any(axis=(1, 2)))
     index = int(labelled[len(labelled) // 2])
     window.controller.show_slice(index)
-    with qtbot.waitSignal(window.ai.predict.finished, timeout=JOB_TIMEOUT_MS):
+    with qtbot.waitSignal(window.ai.segmenting.predict.finished, timeout=JOB_TIMEOUT_MS):
         window.ai.actions["segment_slice"].trigger()  # what the toolbar's Segment button does
     mask = current_mask(window).astype(bool)
     dice = 2 * np.logical_and(mask, label[index]).sum() / (mask.sum() + label[index].sum())

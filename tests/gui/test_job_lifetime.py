@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDialog
 from core.annotation.slice_status import SliceStatus
 from core.io.slice_export import export_volume
 from core.windowing import WINDOW_PRESETS
-from core.workspace import Workspace
+from core.workspace import OpenCase, Workspace
 from gui import workers
 from gui.ai.retrain_dialog import RetrainDialog
 from gui.ai.training_process import interrupted_plan
@@ -74,7 +74,7 @@ def test_closing_while_a_case_loads_keeps_the_edits_and_ends_the_loader(qtbot, m
     assert window.close()
     _all_workers_ended(qtbot)
     assert not loader.is_running
-    assert window.session.store.record.source_path.resolve() == SAMPLE_DIR.resolve()  # not replaced by the other
+    assert window.session.case.store.record.source_path.resolve() == SAMPLE_DIR.resolve()  # not replaced by the other
     assert recorded_dialogs.messages == []
     _assert_edit_kept(qtbot, make_window, edited)
 
@@ -98,20 +98,20 @@ def test_opening_another_case_during_a_whole_case_prediction(qtbot, make_window,
     window = make_window(autosave_ms=60_000)
     ai = window.ai
     open_case(qtbot, window, SAMPLE_DIR)
-    version = ai.versions.import_model(biased_models["foreground"])
-    assert ai.activate(version.version_id)
+    version = ai.models.versions.import_model(biased_models["foreground"])
+    assert ai.models.activate(version.version_id)
     edited = _edit(qtbot, window)
     predicted = []
-    ai.predict.slice_predicted.connect(predicted.append)
-    assert ai.segment_case()
+    ai.segmenting.predict.slice_predicted.connect(predicted.append)
+    assert ai.segmenting.segment_case()
     qtbot.waitUntil(lambda: len(predicted) >= 4, timeout=JOB_TIMEOUT_MS)
-    assert ai.predict.is_running
+    assert ai.segmenting.predict.is_running
     with qtbot.waitSignal(window.case_opened, timeout=OPEN_TIMEOUT_MS):
         assert window.open_path(other_case)
-    qtbot.waitUntil(lambda: not ai.predict.is_running, timeout=JOB_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not ai.segmenting.predict.is_running, timeout=JOB_TIMEOUT_MS)
     _all_workers_ended(qtbot)
     session = window.session
-    assert session.store.record.source_path.resolve() == other_case.resolve()
+    assert session.case.store.record.source_path.resolve() == other_case.resolve()
     assert not any(session.status(i) is SliceStatus.PREDICTED for i in range(session.num_slices))  # none landed here
 
     open_case(qtbot, window, SAMPLE_DIR)  # back to the first case: the human edit is there
@@ -123,11 +123,10 @@ def test_opening_another_case_during_a_whole_case_prediction(qtbot, make_window,
 def _reviewed_sample_workspace(root, sample) -> None:
     """The sample's clinical contour, reviewed and saved: training data without ../shared."""
     volume, labels = sample
-    store = Workspace.create(root).add_case(volume, SAMPLE_DIR)
-    annotations = store.import_labels(labels)
-    for index in annotations:
-        store.set_status(index, SliceStatus.REVIEWED)
-    store.save(volume, annotations)
+    case = OpenCase(volume, Workspace.create(root).add_case(volume, SAMPLE_DIR))
+    for index in case.import_labels(labels):
+        case.toggle_reviewed(index)
+    case.save()
 
 
 def _tiny_plan(monkeypatch) -> None:
@@ -154,14 +153,14 @@ def test_closing_during_training_ends_the_run_and_keeps_the_edits(qtbot, make_wi
     edited = _edit(qtbot, window)
     _tiny_plan(monkeypatch)
     steps = []
-    ai.train.progress.connect(lambda step, total, message: steps.append(message))
-    assert ai.retrain()
+    ai.training.train.progress.connect(lambda step, total, message: steps.append(message))
+    assert ai.training.retrain()
     qtbot.waitUntil(lambda: any("step" in message for message in steps), timeout=JOB_TIMEOUT_MS)  # it trains
     recorded_dialogs.close_answer = "keep"
     assert window.close()  # "cancel the training and close?" is answered yes by the GUI tests' fixture
     _all_workers_ended(qtbot)
     assert multiprocessing.active_children() == []  # the training process ended with its supervising thread
-    assert not ai.train.is_running and ai.versions.versions() == []
+    assert not ai.training.train.is_running and ai.models.versions.versions() == []
     assert interrupted_plan(window.workspace.models_dir) is not None  # Resume is offered after the restart
     assert recorded_dialogs.messages == []
     _assert_edit_kept(qtbot, make_window, edited)

@@ -48,12 +48,12 @@ def test_patient_is_named_on_screen_and_nowhere_in_saved_files(qtbot, make_windo
     click(qtbot, window, 64, 64)
     with qtbot.waitSignal(window.saved, timeout=60_000):
         assert window.save_case()
-    saved = sorted(window.session.store.annotations_dir.iterdir())
+    saved = sorted(window.session.case.store.annotations_dir.iterdir())
     assert {p.suffix for p in saved} == {".json", ".png"}
     for path in saved:
         text = path.read_bytes().decode("latin-1")
         assert not [word for word in SHOWN if word in text], path.name
-    assert IDENTITY["PatientID"] in (window.session.store.case_dir / "case.json").read_text()  # workspace only
+    assert IDENTITY["PatientID"] in (window.session.case.store.case_dir / "case.json").read_text()  # workspace only
 
 
 def test_one_dcm_opens_its_series_without_warnings_about_its_folder(qtbot, make_window, recorded_dialogs):

@@ -45,7 +45,7 @@ def test_imported_label_volume_edited_saved_and_reopened(qtbot, make_window):
     assert edited[y, x] == 0 and edited.sum() < (labels[index] != 0).sum()
     with qtbot.waitSignal(window.saved, timeout=60_000):
         window.save_case()
-    assert window.session.store.dirty_indexes() == []
+    assert window.session.case.unsaved_indexes() == []
     window.close()
 
     reopened = make_window()
@@ -55,7 +55,7 @@ def test_imported_label_volume_edited_saved_and_reopened(qtbot, make_window):
     assert reopened.session.status(index) is SliceStatus.EDITED
     key(qtbot, reopened, Qt.Key.Key_B)
     click(qtbot, reopened, x, y)  # edit there again
-    assert current_mask(reopened)[y, x] == 1 and reopened.session.is_unsaved(index)
+    assert current_mask(reopened)[y, x] == 1 and reopened.session.case.is_unsaved(index)
 
 
 def test_killed_app_restores_edits_from_autosave(qtbot, make_window, sample):
@@ -65,7 +65,7 @@ def test_killed_app_restores_edits_from_autosave(qtbot, make_window, sample):
     key(qtbot, window, Qt.Key.Key_B)
     click(qtbot, window, 64, 64)
     edited = current_mask(window)
-    autosave = window.session.store.autosave_path(40)
+    autosave = window.session.case.store.autosave_path(40)
     qtbot.waitUntil(autosave.exists, timeout=5_000)
     window.hide()  # killed: no closeEvent, no save; the object is simply abandoned
     window.deleteLater()
@@ -75,7 +75,7 @@ def test_killed_app_restores_edits_from_autosave(qtbot, make_window, sample):
     assert restarted.session.current == 40
     assert np.array_equal(current_mask(restarted), edited) and edited.any()
     assert restarted.session.status(40) is SliceStatus.EDITED
-    assert restarted.session.is_unsaved(40)
+    assert restarted.session.case.is_unsaved(40)
     assert "unsaved" in restarted.slice_list.item(40).text()
 
 
@@ -98,12 +98,12 @@ def test_save_into_unwritable_folder_shows_error_and_keeps_slice_unsaved(qtbot, 
     open_case(qtbot, window, sample)
     key(qtbot, window, Qt.Key.Key_B)
     click(qtbot, window, 30, 30)
-    make_unwritable(window.session.store.annotations_dir)
+    make_unwritable(window.session.case.store.annotations_dir)
     with qtbot.waitSignal(window.save_failed, timeout=30_000):
         key(qtbot, window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     title, text = recorded_dialogs.messages[-1]
     assert title == "Save failed" and "could not save slice 1" in text and "Traceback" not in text
-    assert window.session.is_unsaved(0)
+    assert window.session.case.is_unsaved(0)
     assert "unsaved" in window.slice_list.item(0).text()
     assert current_mask(window)[30, 30] == 1  # the edit is still in memory
     click(qtbot, window, 90, 90)  # and the app is still usable
@@ -119,7 +119,7 @@ def test_close_with_unsaved_edits_asks_first(qtbot, make_window, sample, recorde
     assert not window.close() and window.isVisible()
     recorded_dialogs.close_answer = "save"
     assert window.close()
-    assert window.session.store.annotation_path(0).exists() and not window.session.is_unsaved(0)
+    assert window.session.case.store.annotation_path(0).exists() and not window.session.case.is_unsaved(0)
 
 
 def test_close_keep_draft_stays_open_when_the_draft_cannot_be_written(qtbot, make_window, sample, recorded_dialogs):
@@ -127,7 +127,7 @@ def test_close_keep_draft_stays_open_when_the_draft_cannot_be_written(qtbot, mak
     open_case(qtbot, window, sample)
     key(qtbot, window, Qt.Key.Key_B)
     click(qtbot, window, 30, 30)
-    autosave_dir = window.session.store.autosave_dir
+    autosave_dir = window.session.case.store.autosave_dir
     make_unwritable(autosave_dir)
     recorded_dialogs.close_answer = "keep"
     assert not window.close() and window.isVisible()  # closing now would lose the edit
@@ -138,4 +138,4 @@ def test_close_keep_draft_stays_open_when_the_draft_cannot_be_written(qtbot, mak
     else:
         autosave_dir.chmod(0o755)
     assert window.close()
-    assert window.session.store.autosave_path(0).exists()
+    assert window.session.case.store.autosave_path(0).exists()

@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QDialog, QLabel
 from core.annotation.slice_status import SliceStatus
 from core.training.trainer import TrainingProgress
 from core.training.workspace_data import TrainingInventory, TrainingSlice
-from gui.ai import ai_controller, install_ai
+from gui import close_guard
 from gui.ai.retrain_dialog import RetrainDialog
 from gui.ai.retrain_texts import duration_text, slice_ranges
-from gui.ai.training_panel import TrainingPanel
+from gui.ai.training.panel import TrainingPanel
 from tests.conftest import SAMPLE_DIR
 from tests.gui.ai_fixtures import no_bundled_starter  # noqa: F401
 
@@ -168,7 +168,7 @@ def autosaved_window(qtbot, make_window):
 
 def test_done_slices_that_were_never_saved_still_train(qtbot, autosaved_window, monkeypatch):
     window = autosaved_window
-    ai = install_ai(window)
+    ai = window.ai
     done = [i for i in range(window.session.num_slices) if window.session.status(i).is_training_data]
     assert done and all(window.session.status(i) is SliceStatus.EDITED for i in done)
     seen = []
@@ -178,8 +178,8 @@ def test_done_slices_that_were_never_saved_still_train(qtbot, autosaved_window, 
         return QDialog.DialogCode.Rejected
 
     monkeypatch.setattr(RetrainDialog, "exec", exec_)
-    monkeypatch.setattr(ai_controller, "ask_cancel_jobs", lambda parent, what: True)
-    assert not ai.retrain()
+    monkeypatch.setattr(close_guard, "ask_cancel_jobs", lambda parent, what: True)
+    assert not ai.training.retrain()
     summary, line = seen[0]
     assert f"{len(done)} slice(s)" in summary and "1 case(s)" in summary
     assert f"{len(done)} not saved yet" in line

@@ -3,6 +3,8 @@ zoom kept across slices, window/level by right-drag and presets, overlay toggle 
 edited colours, HU under the cursor, brush size keys and the HU-threshold brush."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, Qt
@@ -10,7 +12,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from core.windowing import WINDOW_PRESETS
-from gui.overlay import EDITED_RGB, PREDICTED_RGB
+from gui.overlay import EDITED_RGB, PREDICTED_RGB, overlay_rgba
 from tests.gui.conftest import click, current_mask, drag, key, view_point, wheel
 
 
@@ -19,10 +21,14 @@ def window(sample_window):
     return sample_window
 
 
+def overlay_pixels(window) -> np.ndarray:
+    """The overlay as the view paints it: RGBA [rows, cols, 4]."""
+    image = window.view.overlay_item.image
+    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.width(), 4).copy()
+
+
 def overlay_pixel(window, x, y) -> tuple[int, int, int, int]:
-    image = window.view.overlay_item.pixmap().toImage()
-    color = image.pixelColor(x, y)
-    return color.red(), color.green(), color.blue(), color.alpha()
+    return tuple(int(v) for v in overlay_pixels(window)[y, x])
 
 
 def test_ctrl_wheel_zooms_at_cursor_and_zoom_survives_slice_switch(qtbot, window):
@@ -142,3 +148,29 @@ def test_brush_size_keys_and_threshold_brush(qtbot, window):
     disk = (cols - 64) ** 2 + (rows - 45) ** 2 <= 8 ** 2
     assert np.array_equal(painted, disk & (hu >= 300))
     assert 0 < painted.sum() < disk.sum()
+
+
+def test_a_brush_dab_repaints_only_its_box_and_the_overlay_stays_exact(qtbot, window, monkeypatch):
+    session = window.session
+    predicted = np.zeros(session.volume.shape[1:], np.uint8)
+    predicted[30:90, 30:90] = 1
+    session.take_prediction(session.current, predicted)
+    repainted = []
+    item = window.view.overlay_item
+    real_update = item.update
+    monkeypatch.setattr(item, "update", lambda *rect: (repainted.append(rect), real_update(*rect)))
+    key(qtbot, window, Qt.Key.Key_E)
+    click(qtbot, window, 60, 60)  # an eraser dab of radius 6 inside the prediction
+    (rect,), = repainted
+    assert (rect.x(), rect.y(), rect.width(), rect.height()) == (53, 53, 15, 15)  # the dab's box + 1 pixel
+    annotation = session.annotation()
+    full = overlay_rgba(annotation.mask, ~annotation.edited, window.controller.style)
+    assert np.array_equal(overlay_pixels(window), full)  # patching gives exactly what a full repaint gives
+
+
+def test_the_overlay_panel_asks_the_controller_and_shows_what_it_has(window):
+    style = window.controller.style
+    window.overlay_panel.opacity.setValue(70)  # the view asks...
+    assert window.controller.style.opacity == pytest.approx(0.7) and style.opacity == pytest.approx(0.4)
+    window.controller.set_overlay_style(dataclasses.replace(window.controller.style, outline=False))  # ...and shows
+    assert not window.overlay_panel.outline.isChecked() and window.overlay_panel.opacity.value() == 70

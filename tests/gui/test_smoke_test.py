@@ -13,6 +13,7 @@ import sys
 import types
 from pathlib import Path
 
+from core.io.slice_export import slice_stem
 from core.model.model_file import starter_model
 from tests.conftest import ROOT
 
@@ -27,7 +28,7 @@ def test_smoke_test_from_another_folder_writes_a_labelme_json(tmp_path):
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["ok"] and report["case"] == "okbp_pt_224" and report["slices"] == 128
     assert report["model"] == starter_model().name and report["dice"] >= 0.5  # the bundled starter predicted
-    assert report["labelme_json"] == f"{report['slice']:04d}.json" and report["mask_pixels"] > 0
+    assert report["labelme_json"] == f"{slice_stem(report['slice'])}.json" and report["mask_pixels"] > 0
     assert list(tmp_path.iterdir()) == [], "the smoke test must not write into the working folder"
 
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread
 
 from core.errors import Cancelled, InputError
 from gui import workers
-from gui.workers import BackgroundTask, generator_job
+from gui.workers import BackgroundTask
 from tests.conftest import ROOT
 from tests.gui.conftest import THREAD_END_TIMEOUT_MS
 
@@ -53,14 +53,16 @@ def test_errors_become_failed_messages(qtbot):
         assert expected in failed.args[0] and not task.is_running
 
 
-def test_cancel_stops_a_generator_job(qtbot):
-    def slow(cancel):
+def test_cancel_stops_a_job_between_its_steps(qtbot):
+    def slow(progress, cancel):
         for step in range(1000):
+            if cancel.is_set():
+                raise Cancelled("stopped")
             time.sleep(0.005)
-            yield step, 1000, "working"
+            progress(step, 1000, "working")
         return "done"
 
-    task = BackgroundTask(generator_job(slow), "slow")
+    task = BackgroundTask(slow, "slow")
     task.progress.connect(lambda s, t, m: task.cancel() if s >= 3 else None)
     results = []
     task.result.connect(results.append)

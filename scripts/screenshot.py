@@ -3,7 +3,9 @@ its overlay made the way a user makes it. With a model installed (resources/mode
 workspace's active version), the whole case is segmented by it (orange) and a brush correction
 is painted on the slice (blue); without one, the sample's clinical contour is imported (blue).
 
-    xvfb-run -s '-screen 0 1600x1000x24' .venv/bin/python -m gui.screenshot docs/screenshot.png
+    xvfb-run -s '-screen 0 1600x1000x24' .venv/bin/python scripts/screenshot.py docs/screenshot.png
+
+A developer's tool, not part of the app: it lives outside the `gui` package.
 """
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QPointF, Qt, QTimer
-from PySide6.QtTest import QTest
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.app_paths import sample_case_dir, sample_label_path
-from gui.app import make_application
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QPointF, Qt, QTimer  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from core.app_paths import sample_case_dir, sample_label_path  # noqa: E402
+from gui.app import make_application  # noqa: E402
 
 SLICE = 58
 SIZE = (1500, 920)
@@ -42,7 +46,7 @@ def take(out: Path) -> int:
     def show_slice(*_args) -> None:
         session = window.session
         window.controller.show_slice(SLICE)
-        if window.ai.versions.active() is not None:
+        if window.ai.models.versions.active() is not None:
             QTimer.singleShot(200, lambda: brush_correction(session.annotation(SLICE).mask))
         QTimer.singleShot(600, grab)
 
@@ -71,9 +75,9 @@ def take(out: Path) -> int:
         QTest.mouseRelease(viewport, Qt.LeftButton, Qt.NoModifier, window.view.mapFromScene(points[-1]))
 
     def fill_overlay(_case_id: str) -> None:
-        if window.ai.versions.active() is not None:
-            window.ai.predict.finished.connect(show_slice)
-            window.ai.segment_case()
+        if window.ai.models.versions.active() is not None:
+            window.ai.segmenting.predict.finished.connect(show_slice)
+            window.ai.segmenting.segment_case()
         else:
             window.labels_imported.connect(show_slice)
             window.import_labels(sample_label_path())

@@ -1,0 +1,57 @@
+"""How the main window's widgets are arranged: the view with its slider in the centre, cases and slices on
+the left, tools and overlay settings on the right, fixed docks without title bars. Only arrangement lives
+here; the window connects the widgets."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+
+
+def central_area(*widgets: QWidget) -> QWidget:
+    """The widgets stacked without margins; the first one takes the spare height."""
+    central = QWidget()
+    layout = QVBoxLayout(central)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    for n, widget in enumerate(widgets):
+        layout.addWidget(widget, 1 if n == 0 else 0)
+    return central
+
+
+def titled_split(parts: list[tuple[str, QWidget]], sizes: list[int]) -> QSplitter:
+    """Panels one above the other, each under a small title, with draggable splitters between them."""
+    split = QSplitter(Qt.Orientation.Vertical)
+    for title, widget in parts:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(QLabel(title, objectName="panelTitle"))
+        layout.addWidget(widget)
+        split.addWidget(box)
+    split.setSizes(sizes)
+    return split
+
+
+def scrolling_column(*widgets: QWidget) -> QScrollArea:
+    """The widgets one above the other, top-aligned, scrolling vertically when the window is short."""
+    column = QWidget()
+    layout = QVBoxLayout(column)
+    for widget in widgets:
+        layout.addWidget(widget)
+    layout.addStretch(1)
+    scroll = QScrollArea(widgetResizable=True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(column)
+    return scroll
+
+
+def add_fixed_dock(window: QMainWindow, title: str, widget: QWidget, area: Qt.DockWidgetArea,
+                   width: int) -> QDockWidget:
+    """A movable dock without a title bar (objectName dock<title>), at least `width` pixels wide."""
+    dock = QDockWidget(title, window, objectName=f"dock{title}")
+    dock.setWidget(widget)
+    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+    dock.setTitleBarWidget(QWidget())
+    widget.setMinimumWidth(width)
+    window.addDockWidget(area, dock)
+    return dock

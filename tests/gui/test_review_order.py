@@ -1,0 +1,46 @@
+"""Per-slice confidence in the app: the slice list shows how sure the model was, U visits the least certain
+predicted slices first, and the confidence stays with the prediction when the case is opened again."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from tests.gui.conftest import key, open_case
+
+CONFIDENCES = {10: 0.95, 40: 0.35, 70: 0.6, 90: 0.2}
+
+
+def _bone_blob() -> np.ndarray:
+    mask = np.zeros((128, 128), np.uint8)
+    mask[50:80, 40:90] = 1
+    return mask
+
+
+def test_u_visits_the_least_certain_slices_first_and_the_list_shows_how_sure(make_window, qtbot, sample_dir,
+                                                                          recorded_dialogs):
+    window = make_window()
+    open_case(qtbot, window, sample_dir)
+    session = window.session
+    for index, confidence in CONFIDENCES.items():  # what a segmentation hands the case
+        assert session.take_prediction(index, _bone_blob(), confidence)
+    assert window.slice_list.item(90).text().split() == ["91", "predicted", "20%", "sure", "•unsaved"]
+    assert "sure" not in window.slice_list.item(5).text()
+    window.controller.show_slice(0)
+    visited = []
+    for _ in range(5):
+        key(qtbot, window, Qt.Key.Key_U)
+        visited.append(session.current)
+    assert visited == [90, 40, 70, 10, 90]  # worst first, then round again
+
+    key(qtbot, window, Qt.Key.Key_U)  # at 40
+    key(qtbot, window, Qt.Key.Key_R)  # checked: no longer the model's to doubt
+    assert "sure" not in window.slice_list.item(40).text()
+    key(qtbot, window, Qt.Key.Key_U)
+    assert session.current == 90
+
+    recorded_dialogs.close_answer = "keep"
+    assert window.close()
+    reopened = make_window()
+    open_case(qtbot, reopened, sample_dir)
+    assert "60% sure" in reopened.slice_list.item(70).text()
+    assert reopened.session.case.confidence(70) == 0.6
