@@ -11,10 +11,11 @@ Columns:
   * the head's eval/ NIfTI pair (just those 31 slices, the way `main.py evaluate --data eval`
     reads them): Dice and recall. Refinement sees slice 80 next to slice 85 there.
 Each case's probability is computed once per model and both rows are derived from it: the
-network on the CT's own grid, then the 0.5 threshold (baseline) or refine_masks, then the same
-3-D clean-up (`clean_mask`) and the same metrics (SegmentationMetrics) that `evaluate` uses.
---check also runs core.evaluation.evaluate_cases on the plain rows and prints both, to show the
-harness scores what `evaluate` scores. --cache keeps each case's network probability (float16,
+network on the CT's own grid, then the prediction policy's steps over the whole volume
+(core/inference/postprocess.py: refinement or the 0.5 threshold, holes, 3-D islands), which is
+what Segmenter.predict ends with, and the metrics (SegmentationMetrics) that `evaluate` uses.
+--check also runs core.evaluation.evaluate_cases with each row's policy and prints both, to show
+the harness scores what `evaluate` scores. --cache keeps each case's network probability (float16,
 per model file) so that a rerun with other refinement settings skips the network.
 """
 from __future__ import annotations
@@ -31,9 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.evaluation import evaluate_cases  # noqa: E402
-from core.inference.postprocess import clean_mask  # noqa: E402
+from core.inference.postprocess import PredictionPolicy, slice_masks, whole_run_masks  # noqa: E402
 from core.inference.preprocess import hu_slices  # noqa: E402
-from core.inference.refine import refine_masks  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
 from core.training.data import CaseRef, discover_cases, load_case  # noqa: E402
 from core.training.metrics import SegmentationMetrics  # noqa: E402
@@ -75,26 +75,27 @@ def network_probability(segmenter: Segmenter, volume) -> np.ndarray:
     return out
 
 
-def masks_for(volume, probability: np.ndarray, refine: bool) -> np.ndarray:
-    if refine:
-        mask = refine_masks(volume.hu, probability, volume.spacing if volume.spacing_known else None,
-                            units=volume.units)
-    else:
-        mask = (probability > 0.5).astype(np.uint8)
-    return clean_mask(mask)
+def masks_for(volume, probability: np.ndarray, refine: bool, network_mm: float) -> np.ndarray:
+    """The policy's per-slice and whole-run steps over the whole volume at once."""
+    policy = PredictionPolicy(refine=refine)
+    spacing = volume.spacing if volume.spacing_known else None
+    masks = slice_masks(volume.hu, probability, spacing, volume.units, policy, network_mm)
+    for index, mask in whole_run_masks(dict(enumerate(masks)), float(volume.spacing[0]) > 0, policy).items():
+        masks[index] = mask
+    return masks
 
 
 class Row:
     """One row of the table: a model, refinement on or off, and its metrics per column."""
 
-    def __init__(self, name: str, refine: bool):
-        self.name, self.refine = name, refine
+    def __init__(self, name: str, refine: bool, network_mm: float):
+        self.name, self.refine, self.network_mm = name, refine, network_mm
         self.metrics: dict[str, SegmentationMetrics] = {}
         self.seconds = 0.0
 
     def masks(self, volume, probability: np.ndarray) -> np.ndarray:
         start = time.perf_counter()
-        mask = masks_for(volume, probability, self.refine)
+        mask = masks_for(volume, probability, self.refine, self.network_mm)
         self.seconds += time.perf_counter() - start
         return mask
 
@@ -130,14 +131,15 @@ def score_head(segmenter, cache: ProbabilityCache, rows: list[Row]) -> None:
 
 
 def check_against_evaluate(segmenter, row: Row, openkbp_limit: int | None, do_openkbp: bool) -> None:
-    """evaluate_cases on the same data; its figures must equal the plain row's."""
-    pair = evaluate_cases(segmenter, discover_cases([HEAD / "eval"]))
+    """evaluate_cases (the one prediction path) with the row's policy; its figures must equal the row's."""
+    policy = PredictionPolicy(refine=row.refine)
+    pair = evaluate_cases(segmenter, discover_cases([HEAD / "eval"]), policy)
     print(f"  check {row.name}: head eval/ pair Dice evaluate_cases {pair['dice']:.4f}, "
-          f"harness {row.result('head_pair')['dice']:.4f}")
+          f"harness {row.result('head_pair')['dice']:.4f}", flush=True)
     if do_openkbp:
-        okbp = evaluate_cases(segmenter, discover_cases([OPENKBP])[:openkbp_limit])
+        okbp = evaluate_cases(segmenter, discover_cases([OPENKBP])[:openkbp_limit], policy)
         print(f"  check {row.name}: OpenKBP mean 3-D Dice evaluate_cases {okbp['dice_3d_mean']:.4f}, "
-              f"harness {row.result('openkbp')['dice_3d_mean']:.4f}")
+              f"harness {row.result('openkbp')['dice_3d_mean']:.4f}", flush=True)
 
 
 def table(rows: list[Row]) -> str:
@@ -171,7 +173,7 @@ def main() -> int:
     parser.add_argument("--openkbp-cases", type=int, help="only the first N validation cases")
     parser.add_argument("--no-openkbp", action="store_true")
     parser.add_argument("--no-head", action="store_true")
-    parser.add_argument("--check", action="store_true", help="also run evaluate_cases on the plain rows")
+    parser.add_argument("--check", action="store_true", help="also run evaluate_cases with each row's policy")
     parser.add_argument("--json", type=Path, help="write every row's full metrics here")
     parser.add_argument("--cache", type=Path, help="keep the network's probabilities in this folder")
     args = parser.parse_args()
@@ -182,15 +184,16 @@ def main() -> int:
             print(f"error: model file {path} not found; give --model NAME=PATH of an .msmodel", file=sys.stderr)
             return 2
         segmenter = Segmenter.from_file(path)
-        rows = [Row(name + (" + refinement" if refine else ""), refine) for refine in switches]
+        rows = [Row(name + (" + refinement" if refine else ""), refine, segmenter.config.mm_per_pixel)
+                for refine in switches]
         print(f"{name}: {path}", flush=True)
         cache = ProbabilityCache(args.cache, path)
         if not args.no_head:
             score_head(segmenter, cache, rows)
         if not args.no_openkbp:
             score_openkbp(segmenter, cache, rows, args.openkbp_cases)
-        if args.check and not rows[0].refine and not args.no_head:
-            check_against_evaluate(segmenter, rows[0], args.openkbp_cases, not args.no_openkbp)
+        for row in rows if args.check and not args.no_head else ():
+            check_against_evaluate(segmenter, row, args.openkbp_cases, not args.no_openkbp)
         all_rows.extend(rows)
     print(table(all_rows))
     if args.json:

@@ -8,10 +8,11 @@ view around the mandible on 512 pixels (0.31 mm). The mandible then fills the vo
 fills a dental CT, which is the most work refinement ever gets for 128 slices.
 
 Rows (median of --repeats, the order alternating between repeats):
-  * network alone (baseline): canvas, network, back to the CT grid, threshold, what
-    Segmenter.predict_volume does before post-processing;
-  * network + refinement: the same, keeping the probability, then refine_masks on the volume;
-  * refinement alone, and one 512 x 512 slice through each path.
+  * network alone (baseline): Segmenter.predict_volume with refinement off (`--no-refine`):
+    canvas, network, back to the CT grid, threshold, holes, 3-D islands;
+  * network + refinement: Segmenter.predict_volume with the default policy: the same with each
+    slice refined as it arrives, then the whole volume refined again at the end;
+  * refinement alone (refine_masks on the whole volume), and one 512 x 512 slice through each path.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_accuracy import network_probability  # noqa: E402
+from core.inference.postprocess import PredictionPolicy  # noqa: E402
 from core.inference.refine import refine_masks  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
 from core.io.nifti import load_nifti_labels, load_nifti_volume  # noqa: E402
@@ -61,12 +63,11 @@ def dental_sized_case(name: str) -> Volume:
 
 
 def network_alone(segmenter: Segmenter, volume: Volume) -> np.ndarray:
-    return (network_probability(segmenter, volume) > 0.5).astype(np.uint8)
+    return segmenter.predict_volume(volume, PredictionPolicy(refine=False))
 
 
 def network_and_refinement(segmenter: Segmenter, volume: Volume) -> np.ndarray:
-    probability = network_probability(segmenter, volume)
-    return refine_masks(volume.hu, probability, volume.spacing, network_mm=segmenter.config.mm_per_pixel)
+    return segmenter.predict_volume(volume, PredictionPolicy(refine=True))
 
 
 def timed(function, *args) -> tuple[float, object]:
@@ -104,7 +105,8 @@ def main() -> int:
             times.setdefault(name, []).append(timed(function, segmenter, volume)[0])
             times.setdefault(f"{name}, one slice", []).append(timed(function, segmenter, one)[0])
         probability = network_probability(segmenter, volume)
-        seconds, masks = timed(refine_masks, volume.hu, probability, volume.spacing)
+        seconds, masks = timed(refine_masks, volume.hu, probability, volume.spacing, "HU",
+                               segmenter.config.mm_per_pixel)
         times.setdefault("refinement alone", []).append(seconds)
         print(f"  repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
     base = statistics.median(times["network alone"])
