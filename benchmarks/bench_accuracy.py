@@ -35,7 +35,7 @@ from core.evaluation import evaluate_cases  # noqa: E402
 from core.inference.postprocess import PredictionPolicy, slice_masks, whole_run_masks  # noqa: E402
 from core.inference.preprocess import hu_slices  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
-from core.training.data import CaseRef, discover_cases, load_case  # noqa: E402
+from core.training.data import CaseRef, discover_cases, load_labelled_case  # noqa: E402
 from core.training.metrics import SegmentationMetrics  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -110,7 +110,7 @@ class Row:
 def score_openkbp(segmenter, cache: ProbabilityCache, rows: list[Row], limit: int | None) -> None:
     refs = discover_cases([OPENKBP])[:limit]
     for number, ref in enumerate(refs):
-        case = load_case(ref)
+        case = load_labelled_case(ref)
         probability = cache.get(segmenter, case.volume, ref.name)
         for row in rows:
             row.add("openkbp", row.masks(case.volume, probability), case.labels, ref.name)
@@ -120,11 +120,11 @@ def score_openkbp(segmenter, cache: ProbabilityCache, rows: list[Row], limit: in
 
 def score_head(segmenter, cache: ProbabilityCache, rows: list[Row]) -> None:
     trusted = json.loads((HEAD / "eval_slices.json").read_text())["eval_slices"]
-    whole = load_case(CaseRef("cranium", "volume", HEAD / "dicom", HEAD / "label.nii.gz"))
+    whole = load_labelled_case(CaseRef("cranium", "volume", HEAD / "dicom", HEAD / "label.nii.gz"))
     probability = cache.get(segmenter, whole.volume, "cranium")
     for row in rows:
         row.add("head", row.masks(whole.volume, probability)[trusted], whole.labels[trusted], "cranium")
-    pair = load_case(discover_cases([HEAD / "eval"])[0])
+    pair = load_labelled_case(discover_cases([HEAD / "eval"])[0])
     probability = cache.get(segmenter, pair.volume, "cranium_eval_pair")
     for row in rows:
         row.add("head_pair", row.masks(pair.volume, probability), pair.labels, "cranium")

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bench_accuracy import HEAD, OPENKBP, REFERENCE, ProbabilityCache  # noqa: E402
 from core.inference.refine import RefineSettings, fill_holes_in_plane, refine_masks  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
-from core.training.data import CaseRef, discover_cases, load_case  # noqa: E402
+from core.training.data import CaseRef, discover_cases, load_labelled_case  # noqa: E402
 from core.training.metrics import confusion, dice, precision, recall  # noqa: E402
 
 UNGUARDED = RefineSettings(growth_cap=1e9, leak_ratio=1e9, seen_mm2=1e9)
@@ -85,7 +85,7 @@ DESIGNS = {
 
 
 def head_scores(segmenter, cache: ProbabilityCache) -> None:
-    case = load_case(CaseRef("cranium", "volume", HEAD / "dicom", HEAD / "label.nii.gz"))
+    case = load_labelled_case(CaseRef("cranium", "volume", HEAD / "dicom", HEAD / "label.nii.gz"))
     trusted = json.loads((HEAD / "eval_slices.json").read_text())["eval_slices"]
     probability = cache.get(segmenter, case.volume, "cranium")
     print("| Design | Head Dice | recall | precision | s |\n|---|---|---|---|---|")
@@ -117,7 +117,7 @@ def leak_scores(segmenter, cache: ProbabilityCache, count: int) -> None:
     far_mm3 = {name: [] for name in names}
     dices = {name: [] for name in names}
     for ref in discover_cases([OPENKBP])[:count]:
-        case = load_case(ref)
+        case = load_labelled_case(ref)
         hu, probability, labels, spacing = resampled(case, cache.get(segmenter, case.volume, ref.name))
         far = ndimage.distance_transform_edt(~labels, sampling=spacing) > 5
         for name in names:
