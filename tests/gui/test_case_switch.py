@@ -61,6 +61,7 @@ def test_a_finished_prediction_is_there_after_a_case_switch_and_a_restart(make_w
 def test_switching_during_a_prediction_keeps_every_slice_it_showed(make_window, qtbot, sample_dir, other_case,
                                                                    biased_models):
     window = make_window(autosave_ms=60_000)
+    window.ai.segmenting.actions["refine"].setChecked(False)  # the biased model's own masks reach the case
     open_case(qtbot, window, sample_dir)
     _use_foreground_model(window, biased_models)
     shown = []
