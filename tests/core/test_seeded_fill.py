@@ -6,6 +6,7 @@ from scipy import ndimage
 
 from core.annotation.seeded_fill import add_bone, disk, remove_region
 from core.annotation.slice_annotation import SliceAnnotation
+from core.annotation.slice_status import SliceStatus
 
 BONE_HU, SOFT_HU = 900, 30
 
@@ -32,7 +33,7 @@ def test_a_click_adds_the_connected_bone_within_the_radius_with_its_marrow():
     assert mask[disk(mask.shape, 32, 12, 20) == 0].sum() == 0
     assert change is not None and annotation.source == "edited"
     annotation.undo_change(change)
-    assert not annotation.mask.any() and annotation.source == "none"
+    assert not annotation.mask.any() and annotation.source == "empty"
 
 
 def test_the_radius_is_in_millimetres_when_the_spacing_is_known():
@@ -46,7 +47,7 @@ def test_the_radius_is_in_millimetres_when_the_spacing_is_known():
 def test_a_click_off_bone_changes_nothing():
     annotation = SliceAnnotation(64, 96)
     assert add_bone(annotation, _two_bones(), 5, 5, radius=30, hu_min=300) is None
-    assert not annotation.mask.any() and annotation.revision == 0
+    assert not annotation.mask.any() and annotation.source is SliceStatus.EMPTY
 
 
 def test_shift_click_removes_only_the_region_under_the_cursor_as_one_step():

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from core.io.loader import load_volume
 from core.io.nifti import load_nifti_labels
 from gui import dialogs, workers
-from gui.ai import ai_controller
+from gui import close_guard
 from gui.main_window import MainWindow
 from tests.conftest import SAMPLE_DIR
 
@@ -40,7 +40,7 @@ def garbage_collected_in_gui_thread(qapp):
 def workers_end_with_their_test(qapp, monkeypatch):
     """Closing a window at the end of a test cancels its AI jobs instead of asking; afterwards (pytest-qt has
     closed the test's windows before this teardown) every worker thread is finished or detached and ending."""
-    monkeypatch.setattr(ai_controller, "ask_cancel_jobs", lambda parent, what: True)
+    monkeypatch.setattr(close_guard, "ask_cancel_jobs", lambda parent, what: True)
     yield
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # the closed windows are destroyed now
     owned = [task.name for task in workers.live_tasks() if task.thread_running and not task.is_detached]
