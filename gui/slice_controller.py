@@ -15,7 +15,7 @@ from core.windowing import WINDOW_PRESETS, Window, display_window_for, hu_to_dis
 from gui.case_session import CaseSession
 from gui.overlay import OverlayStyle, gray_to_qimage, overlay_patch, overlay_rgba
 from gui.panels.slice_list import SliceList, SliceRow
-from gui.slice_view import SliceView
+from gui.slice_view import SliceView, dragged_window
 from gui.tools.brush import BrushTool, EraserTool
 from gui.tools.polygon import PolygonTool
 from gui.tools.vertex_edit import VertexEditTool
@@ -166,8 +166,7 @@ class SliceController(QObject):
         self.apply_preset("soft")
 
     def _on_window_drag(self, dx: float, dy: float) -> None:
-        scale = max(self.window.width, 50.0) / 300.0
-        self.set_window(self.window.adjusted(dy * scale, dx * scale))
+        self.set_window(dragged_window(self.window, dx, dy))
 
     def _on_cursor(self, x: float, y: float) -> None:
         row, col = int(y), int(x)
