@@ -28,7 +28,10 @@ from gui.panels.overlay_panel import OverlayPanel
 from gui.panels.slice_list import SliceList
 from gui.panels.tool_panel import ToolPanel
 from gui.slice_controller import SliceController
+from gui.multi_slice import MultiSlice
 from gui.slice_view import SliceView
+from gui.tools.seeded_fill import ACTION as FILL_ACTION
+from gui.views.wiring import LAYOUT_ACTION, CaseViews, view_host
 from gui.window_layout import add_fixed_dock, central_area, scrolling_column, titled_split
 from gui.workers import BackgroundTask
 
@@ -63,6 +66,7 @@ class MainWindow(QMainWindow):
                                           self.undo_group, self)
         self.actions = Actions(self, targets=(self, self.controller))
         self.actions.build_menus()
+        self._add_view_actions()
         self.toolbar = self.actions.build_toolbar()
         self._build_docks()
         self._build_status_bar()
@@ -82,11 +86,28 @@ class MainWindow(QMainWindow):
         self.view = SliceView()
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="sliceSlider")
         self.slider.setToolTip("Slice (mouse wheel, A / D)")
-        self.setCentralWidget(central_area(self.view, self.slider))
+        self.view_host = view_host(self.view)
+        self.case_views: CaseViews | None = None
+        self.setCentralWidget(central_area(self.view_host, self.slider))
         self.slice_list = SliceList()
         self.case_list = CaseList()
         self.case_list.case_activated.connect(self.open_path)
         self.status_labels = {key: QLabel() for key in ("slice", "hu", "zoom", "window")}
+
+    def _add_view_actions(self) -> None:
+        """The linked views, seeded fill and the multi-slice tools (issue 14), each from its own module."""
+        self.actions.add_to_menu("&View", (LAYOUT_ACTION,), {"switch_layout": self.switch_layout})
+        self.actions.add_to_menu("&Tools", (FILL_ACTION,), {"tool_fill": self.controller.use_fill_tool})
+        self.multi_slice = MultiSlice(self.actions, self.controller.show_slice, self)
+        self.multi_slice.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.case_closing.connect(lambda: self.multi_slice.set_session(None))
+        self.view_mode = "single"
+
+    def switch_layout(self) -> None:
+        """L: one large axial view, or 2x2 with coronal, sagittal and 3-D."""
+        if self.case_views is not None:
+            self.case_views.toggle_layout()
+            self.view_mode = self.case_views.mode
 
     def _build_docks(self) -> None:
         left = titled_split([("Cases", self.case_list), ("Slices", self.slice_list)], [180, 600])
@@ -121,7 +142,7 @@ class MainWindow(QMainWindow):
 
     def _set_case_actions_enabled(self, enabled: bool) -> None:
         for key in ("save", "import_labels", "export_3d", "fill_holes", "remove_islands", "copy_prev", "copy_next", "clear_slice",
-                    "mark_reviewed"):
+                    "mark_reviewed", "switch_layout"):
             self.actions[key].setEnabled(enabled)
 
     def _session_set(self, name: str, value) -> None:
@@ -200,6 +221,10 @@ class MainWindow(QMainWindow):
             return
         old = self.session
         self.undo_group.setActiveStack(None)
+        if self.case_views is not None:
+            self.case_views.close()
+            self.case_views.deleteLater()
+            self.case_views = None
         if old is not None:
             old.close()
             old.deleteLater()
@@ -212,6 +237,9 @@ class MainWindow(QMainWindow):
         session.edited.connect(self._schedule_autosave)
         self.session = session
         self.controller.set_session(session)
+        self.case_views = CaseViews(session, self.controller, self.view_host, parent=self)
+        self.case_views.set_mode(self.view_mode)
+        self.multi_slice.set_session(session)
         self.ai.set_session(session)
         self._set_case_actions_enabled(True)
         self.setWindowTitle(f"{case.record.display_name} — {case.volume.patient.summary()} — Mandible Studio")

@@ -18,6 +18,7 @@ from gui.panels.slice_list import SliceList, SliceRow
 from gui.slice_view import SliceView, dragged_window
 from gui.tools.brush import BrushTool, EraserTool
 from gui.tools.polygon import PolygonTool
+from gui.tools.seeded_fill import SeededFillTool
 from gui.tools.vertex_edit import VertexEditTool
 
 PEEK_KEY = Qt.Key.Key_Q
@@ -62,7 +63,7 @@ class SliceController(QObject):
         session.mask_changed.connect(self._on_mask_changed)
         session.status_changed.connect(self._on_status_changed)
         self.tools = {"polygon": PolygonTool(session), "edit": VertexEditTool(session),
-                      "brush": BrushTool(session), "eraser": EraserTool(session)}
+                      "brush": BrushTool(session), "eraser": EraserTool(session), "fill": SeededFillTool(session)}
         saved = session.case.window
         if saved is not None:
             self.set_window(saved, preset="")
@@ -251,6 +252,9 @@ class SliceController(QObject):
 
     def use_eraser_tool(self) -> None:
         self.use_tool("eraser")
+
+    def use_fill_tool(self) -> None:
+        self.use_tool("fill")
 
     def brush_smaller(self) -> None:
         if self.session is not None:
