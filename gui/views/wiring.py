@@ -74,6 +74,7 @@ class CaseViews(QObject):
         self.layout = ViewLayout(session.volume, labels, self.crosshair, controller.window, controller.style,
                                  self.host, self.allow_software_gl, axial=self.axial)
         box.addWidget(self.layout)
+        self.layout.show()
         self.layout.window_changed.connect(self._on_layout_window)
 
     def close(self) -> None:
