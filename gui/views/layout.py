@@ -72,6 +72,9 @@ class ViewLayout(QWidget):
         for view in self.views:
             self._grid.removeWidget(view)
             view.hide()
+        for n in (0, 1):  # 2x2: four equal places
+            self._grid.setRowStretch(n, int(mode == "2x2"))
+            self._grid.setColumnStretch(n, int(mode == "2x2"))
         if mode == "single":
             self._grid.addWidget(self.large, 0, 0)
             self.large.show()
