@@ -101,13 +101,11 @@ class MainWindow(QMainWindow):
         self.multi_slice = MultiSlice(self.actions, self.controller.show_slice, self)
         self.multi_slice.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.case_closing.connect(lambda: self.multi_slice.set_session(None))
-        self.view_mode = "single"
 
     def switch_layout(self) -> None:
         """L: one large axial view, or 2x2 with coronal, sagittal and 3-D."""
         if self.case_views is not None:
             self.case_views.toggle_layout()
-            self.view_mode = self.case_views.mode
 
     def _build_docks(self) -> None:
         left = titled_split([("Cases", self.case_list), ("Slices", self.slice_list)], [180, 600])
@@ -222,9 +220,7 @@ class MainWindow(QMainWindow):
         old = self.session
         self.undo_group.setActiveStack(None)
         if self.case_views is not None:
-            self.case_views.close()
-            self.case_views.deleteLater()
-            self.case_views = None
+            self.case_views.close()  # before the controller shows the new case: the old views follow it no more
         if old is not None:
             old.close()
             old.deleteLater()
@@ -237,8 +233,7 @@ class MainWindow(QMainWindow):
         session.edited.connect(self._schedule_autosave)
         self.session = session
         self.controller.set_session(session)
-        self.case_views = CaseViews(session, self.controller, self.view_host, parent=self)
-        self.case_views.set_mode(self.view_mode)
+        self.case_views = CaseViews.replacing(self.case_views, session, self.controller, self.view_host, self)
         self.multi_slice.set_session(session)
         self.ai.set_session(session)
         self._set_case_actions_enabled(True)

@@ -106,7 +106,9 @@ class MultiSlice(QObject):
         return self.task is not None
 
     def set_session(self, session: CaseSession | None) -> None:
+        """Another case (or none): a running propagation is stopped and forgotten, nothing more is written."""
         self.stop()
+        self.task, self._queue, self._applied = None, queue.SimpleQueue(), []
         self.session = session
         self._enable()
 
@@ -153,9 +155,9 @@ class MultiSlice(QObject):
         self._text = "Propagate " + ("up" if step < 0 else "down")
         self.task = task = BackgroundTask(job, "propagation", self)
         task.progress.connect(self._take_proposals)
-        task.result.connect(lambda reason: self._end(f"stopped: {reason}"))
-        task.cancelled.connect(lambda: self._end("stopped by you"))
-        task.failed.connect(lambda message: self._end(f"failed: {message}"))
+        task.result.connect(lambda reason: self._end(task, f"stopped: {reason}"))
+        task.cancelled.connect(lambda: self._end(task, "stopped by you"))
+        task.failed.connect(lambda message: self._end(task, f"failed: {message}"))
         task.finished.connect(task.deleteLater)
         task.start()
         self._enable()
@@ -167,10 +169,6 @@ class MultiSlice(QObject):
         if self.task is not None:
             self._stopped = True
             self.task.cancel()
-
-    def wait(self, msecs: int = 30_000) -> None:
-        if self.task is not None:
-            self.task.wait(msecs)
 
     def _take_proposals(self, *_progress) -> None:
         session = self.session
@@ -187,7 +185,9 @@ class MultiSlice(QObject):
                 self._applied.append((proposed.index, session.case.annotation(proposed.index), change))
             self.show_slice(proposed.index)
 
-    def _end(self, why: str) -> None:
+    def _end(self, task: BackgroundTask, why: str) -> None:
+        if task is not self.task:
+            return  # forgotten when the case changed
         self._take_proposals()
         self.task = None
         self._queue = queue.SimpleQueue()

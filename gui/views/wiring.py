@@ -52,6 +52,17 @@ class CaseViews(QObject):
         session.mask_changed.connect(self._on_mask_changed)
         self.axial.viewport().installEventFilter(self)
 
+    @classmethod
+    def replacing(cls, old: "CaseViews | None", session: CaseSession, controller: SliceController,
+                  host: QWidget, parent: QObject | None = None) -> "CaseViews":
+        """The views of a newly opened case, in the layout the old case's views (closed by now) were in."""
+        mode = "single" if old is None else old.mode
+        if old is not None:
+            old.deleteLater()
+        views = cls(session, controller, host, parent=parent)
+        views.set_mode(mode)
+        return views
+
     # --- layout ------------------------------------------------------------------------------------
     def toggle_layout(self) -> None:
         self.set_mode("single" if self.mode == "2x2" else "2x2")

@@ -74,3 +74,23 @@ def test_an_edit_reaches_the_coronal_view_and_the_3d_place_says_why_offscreen(qt
     assert coronal.overlay_item.image != before, "the coronal overlay shows the edit on its row"
     assert not views.surface.available and "No 3-D view" in views.surface.message.text(), \
         "offscreen there is no OpenGL, and the 3-D place says why"
+
+
+def test_another_case_keeps_the_layout_and_its_own_crosshair(qtbot, sample_window, tmp_path):
+    import PIL.Image
+
+    from tests.gui.conftest import open_case
+
+    window = sample_window
+    _two_by_two(qtbot, window)
+    window.controller.show_slice(90)
+    folder = tmp_path / "small_ct"
+    folder.mkdir()
+    for n in range(5):
+        PIL.Image.fromarray(np.full((32, 40), 40 * n, np.uint8)).save(folder / f"img{n:02d}.png")
+    open_case(qtbot, window, folder)
+    views = window.case_views
+    assert views.mode == "2x2" and views.layout.volume.shape == (5, 32, 40)
+    assert views.crosshair.point[0] == window.session.current < 5
+    _click_plane(qtbot, views.layout.planes[Plane.CORONAL], (3, views.layout.planes[Plane.CORONAL].index, 20))
+    assert window.session.current == 3 and views.layout.planes[Plane.SAGITTAL].index == 20
