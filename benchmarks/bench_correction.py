@@ -124,7 +124,8 @@ def main() -> int:
     print(f"Slice by slice: {slice_by_slice(volume, predicted, label)} slices touched")
     for replace in (True, False):
         touched, kept, undone = with_tools(volume, predicted, label, replace)
-        rule = "may replace predicted slices" if replace else "empty slices only (the app's default)"
+        rule = ("may replace predicted slices" if replace
+                else "the default: empty slices and predictions without mandible")
         print(f"With N and Shift+PgUp/PgDn ({rule}): {touched} slices touched, {kept} tool runs kept, "
               f"{undone} undone")
     return 0

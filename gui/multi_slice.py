@@ -122,7 +122,7 @@ class MultiSlice(QObject):
         applied = multi_slice.interpolate(session.case, session.current, self.replace_predicted)
         if not applied:
             self.message.emit("Nothing to interpolate: edit or review the slices at both ends of a gap first "
-                              "(slices in between that hold a prediction are kept unless 'Replace Predicted "
+                              "(slices where the model found the mandible are kept unless 'Replace Predicted "
                               "Slices' is on).")
             return False
         self._push(applied, f"Interpolate slices {slice_range([i for i, _, _ in applied])}")

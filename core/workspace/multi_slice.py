@@ -1,8 +1,9 @@
 """Changes of many slices at once on the open case: interpolation between a person's slices and
 propagation of a corrected slice up or down the stack (core/annotation/interpolation.py, propagation.py).
 
-Both only ever write slices a person has not made their own: EMPTY and INTERPOLATED slices, and PREDICTED
-ones when the user allows it (`replace_predicted`). EDITED and REVIEWED slices are the anchors and are never
+Both only ever write slices a person has not made their own: EMPTY and INTERPOLATED slices, predictions in
+which the model found no mandible, and the model's other predictions when the user allows it
+(`replace_predicted`). EDITED and REVIEWED slices are the anchors and are never
 written. What they write becomes INTERPOLATED (`OpenCase.carry`): not training data until a person edits or
 reviews it. Each function returns the changes it applied, so the GUI can make them one undo step.
 """
@@ -24,11 +25,15 @@ Applied = list[tuple[int, SliceAnnotation, MaskChange]]
 
 
 def writable_slices(case: OpenCase, replace_predicted: bool) -> set[int]:
-    """The slices a multi-slice change may write."""
-    allowed = {SliceStatus.EMPTY, SliceStatus.INTERPOLATED}
-    if replace_predicted:
-        allowed.add(SliceStatus.PREDICTED)
-    return {i for i in range(case.num_slices) if case.status(i) in allowed and not case.keeps(i)}
+    """The slices a multi-slice change may write: EMPTY, INTERPOLATED, PREDICTED where the model found no
+    mandible, and any PREDICTED one when `replace_predicted`."""
+    def writable(index: int) -> bool:
+        status = case.status(index)
+        if status is SliceStatus.PREDICTED:
+            return replace_predicted or not case.found_mandible(index)
+        return status in (SliceStatus.EMPTY, SliceStatus.INTERPOLATED)
+
+    return {i for i in range(case.num_slices) if writable(i) and not case.keeps(i)}
 
 
 def anchors(case: OpenCase) -> list[int]:

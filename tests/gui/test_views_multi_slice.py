@@ -30,10 +30,14 @@ def test_interpolation_fills_between_two_edited_slices_keeps_the_hole_and_undoes
     shape = case.volume.shape[1:]
     _edit(window, 40, _ring(shape, (60, 60), 20, 7))
     _edit(window, 50, _ring(shape, (66, 64), 16, 6))
+    case.apply_prediction(43, np.zeros(shape, np.uint8))  # the model found no mandible there
+    predicted = _ring(shape, (10, 10), 5, 0)
+    case.apply_prediction(47, predicted)  # a prediction: kept unless "Replace Predicted Slices" is on
     window.controller.show_slice(44)
     key(qtbot, window, Qt.Key.Key_N)
 
-    between = range(41, 50)
+    assert case.status(47) is SliceStatus.PREDICTED and np.array_equal(case.annotation(47).mask, predicted)
+    between = [i for i in range(41, 50) if i != 47]
     for index in between:
         mask = case.annotation(index).mask
         assert mask.sum() > 300, f"slice {index + 1} was filled"
@@ -50,7 +54,8 @@ def test_interpolation_fills_between_two_edited_slices_keeps_the_hole_and_undoes
 
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     for index in between:
-        assert not case.annotation(index).mask.any() and case.status(index) is SliceStatus.EMPTY
+        assert not case.annotation(index).mask.any()
+        assert case.status(index) is (SliceStatus.PREDICTED if index == 43 else SliceStatus.EMPTY)
     assert case.annotation(40).mask.any() and case.annotation(50).mask.any(), "the edited ends stay"
     key(qtbot, window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert all(case.status(i) is SliceStatus.INTERPOLATED for i in between)
