@@ -3,7 +3,7 @@ touches to bring the reference model's prediction to a 3-D Dice >= 0.95 against 
 interpolation (N) and propagation (Shift+PgUp/PgDn) vs slice by slice.
 
 It runs the app's own code path, headless: an OpenCase in a temporary workspace fed the prediction
-(`OpenCase.apply_prediction`, as Segment does), human edits through `SliceAnnotation.copy_from` (a slice
+(`OpenCase.apply_prediction`, as Segment does), human edits through `SliceAnnotation.set_mask` (a slice
 replaced by its label, one touched slice), and the tools through `core.workspace.multi_slice` with the
 same rules as the app (edited and reviewed slices are never written; predicted slices only with
 "Replace Predicted Slices"). Each round the user replaces the worst slice not yet touched by its label,
@@ -73,7 +73,7 @@ def correct_worst(case: OpenCase, label: np.ndarray, touched: set[int]) -> int:
     masks = masks_of(case)
     errors = [-1 if k in touched else int((masks[k] != label[k]).sum()) for k in range(case.num_slices)]
     worst = int(np.argmax(errors))
-    case.annotation(worst).copy_from(label[worst])
+    case.annotation(worst).set_mask(label[worst])
     touched.add(worst)
     return worst
 

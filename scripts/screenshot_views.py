@@ -45,7 +45,7 @@ def take(out: Path, cranium: Path = CRANIUM) -> int:
     found = np.argwhere(labels[middle] > 0)
     right = found[found[:, 1] < labels.shape[2] // 2]  # one ramus: the coronal and sagittal planes cut it
     point = (middle, *right[np.argmin(((right - right.mean(axis=0)) ** 2).sum(axis=1))])
-    window.switch_layout()
+    window.actions["switch_layout"].trigger()
     window.case_views.crosshair.move_to(*(int(v) for v in point))
     views = window.case_views.layout
     views.surface.start_anyway()

@@ -59,7 +59,7 @@ def add_bone(annotation: SliceAnnotation, hu: np.ndarray, row: int, col: int, ra
     region = bone_region(hu, row, col, radius, hu_min, pixel_spacing)
     if not region.any():
         return None
-    return annotation.copy_from(annotation.mask.astype(bool) | region)
+    return annotation.set_mask(annotation.mask.astype(bool) | region)
 
 
 def remove_region(annotation: SliceAnnotation, row: int, col: int, radius: float,
@@ -68,7 +68,7 @@ def remove_region(annotation: SliceAnnotation, row: int, col: int, radius: float
     region = labelled_region(annotation.mask, row, col, radius, pixel_spacing)
     if not region.any():
         return None
-    return annotation.copy_from(annotation.mask.astype(bool) & ~region)
+    return annotation.set_mask(annotation.mask.astype(bool) & ~region)
 
 
 def _inside(shape: tuple[int, ...], row: int, col: int) -> bool:

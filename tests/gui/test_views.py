@@ -47,9 +47,9 @@ def _click(qtbot, view, point) -> None:
 
 
 def _pixmap_array(item) -> np.ndarray:
-    """RGBA [rows, cols, 4] of a pixmap item (the CT) or the overlay item, as drawn."""
-    source = item.image if hasattr(item, "image") else item.pixmap().toImage()
-    image = source.convertToFormat(QImage.Format.Format_RGBA8888)
+    """RGBA [rows, cols, 4] of a view's image item (a pixmap) or overlay item (a QImage), as drawn."""
+    image = item.image if hasattr(item, "image") else item.pixmap().toImage()
+    image = image.convertToFormat(QImage.Format.Format_RGBA8888)
     data = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes())
     return data.reshape(image.height(), image.bytesPerLine())[:, :4 * image.width()].reshape(
         image.height(), image.width(), 4).copy()
@@ -132,7 +132,7 @@ def test_the_open_cases_annotations_show_predicted_and_edited_colours(qtbot):
     volume = _volume()
     annotations = {k: SliceAnnotation(48, 64) for k in range(20)}
     annotations[6].set_predicted(_labels()[6])
-    annotations[7].copy_from(_labels()[7])
+    annotations[7].set_mask(_labels()[7])
     views = ViewLayout(volume, AnnotationLabels(annotations, volume.shape), Crosshair(volume.shape, (6, 15, 40)),
                        WINDOW_PRESETS["bone"])
     qtbot.addWidget(views)

@@ -21,7 +21,7 @@ def _ring(shape, centre, outer, inner) -> np.ndarray:
 
 def _edit(window, index, mask) -> None:
     """A person's edit of slice `index` (it becomes EDITED)."""
-    assert window.session.case.annotation(index).copy_from(mask) is not None
+    assert window.session.case.annotation(index).set_mask(mask) is not None
 
 
 def test_interpolation_fills_between_two_edited_slices_keeps_the_hole_and_undoes_in_one_step(qtbot, sample_window):

@@ -70,7 +70,7 @@ def test_an_edit_reaches_the_coronal_view_and_the_3d_place_says_why_offscreen(qt
     before = coronal.overlay_item.image.copy()
     mask = np.zeros(window.session.volume.shape[1:], np.uint8)
     mask[row - 3:row + 3, 20:50] = 1
-    window.session.annotation().copy_from(mask)
+    window.session.annotation().set_mask(mask)
     assert coronal.overlay_item.image != before, "the coronal overlay shows the edit on its row"
     assert not views.surface.available and "No 3-D view" in views.surface.message.text(), \
         "offscreen there is no OpenGL, and the 3-D place says why"
