@@ -30,6 +30,7 @@ def take(out: Path, cranium: Path = CRANIUM) -> int:
 
     window = MainWindow(Path(tempfile.mkdtemp()) / "workspace")
     window.resize(*SIZE)
+    window.move(0, 0)  # all of it on the screen that is grabbed
     window.show()
     done: list[int] = []
     window.open_failed.connect(lambda message: (print(message, file=sys.stderr), done.append(1)))
