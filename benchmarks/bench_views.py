@@ -13,7 +13,11 @@
                  slice), then, with the tools, accepts each interpolation / propagation whose preview
                  raises the Dice; counts touched slices with the tools vs slice by slice
 
+  window         the app's main window on the head: slice switch (A/D) with one view vs the 2x2 layout
+                 (axial, coronal, sagittal; 3-D view paused or absent), same run
+
     python benchmarks/bench_views.py [--edits 10] [--moves 100] [--prediction CACHE.npy]
+    python benchmarks/bench_views.py --window [--moves 100]
 
 Run under Xvfb (xvfb-run -a) for the 3-D view to render; offscreen it measures the build path only.
 """
@@ -191,6 +195,43 @@ def bench_effort(volume, label: np.ndarray, cache: Path | None) -> None:
         print(f"  with interpolation + propagation ({rule}): {touched} slices touched, {actions} tool actions accepted")
 
 
+def bench_window(app, moves: int) -> None:
+    """Slice switch in the real main window: one view, then 2x2, on the same case in the same run."""
+    import tempfile
+
+    from gui.main_window import MainWindow
+
+    window = MainWindow(Path(tempfile.mkdtemp()) / "workspace")
+    window.resize(1600, 1000)
+    window.show()
+    opened = []
+    window.case_opened.connect(opened.append)
+    window.open_path(CRANIUM / "dicom")
+    while not opened:
+        idle(app, 0.05)
+    results = {}
+    for mode in ("single", "2x2"):
+        window.case_views.set_mode(mode)
+        idle(app, 0.5)
+        views = [window.view] + ([] if window.case_views.layout is None else
+                                 list(window.case_views.layout.planes.values()))
+        times = []
+        for n in range(moves):
+            start = time.perf_counter()
+            window.controller.show_slice((window.session.current + 1) % window.session.num_slices)
+            for view in views:
+                view.viewport().repaint()
+            times.append((time.perf_counter() - start) * 1000)
+            app.processEvents()
+        results[mode] = times
+    surface = window.case_views.layout.surface
+    print(f"Main window slice switch: one view median {np.median(results['single']):.1f} ms, "
+          f"p95 {p95(results['single']):.1f} ms; 2x2 (3-D {'live' if surface.available else 'not drawn'}) "
+          f"median {np.median(results['2x2']):.1f} ms, p95 {p95(results['2x2']):.1f} ms")
+    window.session.case.save()  # no question on close
+    window.close()
+
+
 def _views(app, volume, label, live_3d: bool) -> ViewLayout:
     """The 2x2 layout on the head; live_3d draws the 3-D view even on software OpenGL."""
     views = ViewLayout(volume, ArrayLabels(label.copy()), Crosshair(volume.shape, (95, 110, 80)),
@@ -209,12 +250,16 @@ def main() -> int:
     parser.add_argument("--moves", type=int, default=100)
     parser.add_argument("--prediction", type=Path, default=None, help="cache file for the model's prediction")
     parser.add_argument("--skip-effort", action="store_true")
+    parser.add_argument("--window", action="store_true", help="only the main window's slice switch")
     args = parser.parse_args()
     if not CRANIUM.is_dir():
         print(f"error: needs {CRANIUM} (../shared)", file=sys.stderr)
         return 2
     print(f"Machine: {platform.node()} {os.cpu_count()} cores, Qt platform {os.environ['QT_QPA_PLATFORM']}")
     app = make_application([])
+    if args.window:
+        bench_window(app, args.moves)
+        return 0
     volume = load_volume(CRANIUM / "dicom")
     label = load_nifti_labels(CRANIUM / "label.nii.gz", volume)
     for live_3d in (False, True):

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoGroup
 
 from core.annotation.edits import MaskChange
+from core.annotation.seeded_fill import add_bone, remove_region
 from core.annotation.slice_annotation import SliceAnnotation
 from core.annotation.slice_status import SliceStatus
 from core.workspace import OpenCase, SliceChange
@@ -162,6 +163,17 @@ class CaseSession(QObject):
 
     def clear(self) -> bool:
         return self._record(self.annotation().clear(), "Clear slice")
+
+    def seeded_fill(self, x: int, y: int, remove: bool = False) -> bool:
+        """G tool: add the bone connected to pixel (x, y) above the HU threshold within the brush radius, or
+        (`remove`) take away the labelled region under it; one undo step. False when nothing changed."""
+        annotation = self.annotation()
+        if remove:
+            change = remove_region(annotation, y, x, self.brush_radius)
+        else:
+            change = add_bone(annotation, self.volume.hu[self.current], y, x, self.brush_radius,
+                              float(self.threshold_hu))
+        return self._record(change, "Remove region" if remove else "Seeded fill")
 
     def toggle_reviewed(self) -> SliceStatus:
         """R: mark the slice reviewed, or back to what its annotation says when it already was."""

@@ -18,6 +18,8 @@ GESTURES = (
     ("Pan", "Middle-drag, or Space + left-drag"),
     ("Window / level (brightness, contrast)", "Right-drag"),
     ("Peek under the overlay", "Hold Q"),
+    ("Move the crosshair (2×2 layout)", "Click in the coronal, sagittal or 3-D view; Ctrl+click in the axial view"),
+    ("Seeded fill: remove the region under the click", "Shift+click"),
 )
 
 

@@ -31,6 +31,7 @@ from gui.panels.tool_panel import ToolPanel
 from gui.saved_notice import OpenFolderButton
 from gui.slice_controller import SliceController
 from gui.slice_view import SliceView
+from gui.views.wiring import CaseViews, add_view_actions, view_host
 from gui.window_layout import add_fixed_dock, central_area, fit_to_screen, scrolling_column, titled_split
 from gui.workers import BackgroundTask
 from gui.workspace_cases import ask_and_remove, case_rows
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         self.help = Help(self)
         self.actions = Actions(self, targets=(self, self.controller, self.exports, self.help))
         self.actions.build_menus()
+        self.multi_slice = add_view_actions(self)  # L, G, N, Shift+PgUp/PgDn (gui/views/wiring.py)
         self.toolbar = self.actions.build_toolbar()
         self._build_docks()
         self._build_status_bar()
@@ -88,7 +90,9 @@ class MainWindow(QMainWindow):
         self.view = SliceView()
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="sliceSlider")
         self.slider.setToolTip("Slice (mouse wheel, A / D)")
-        self.setCentralWidget(central_area(self.view, self.slider))
+        self.view_host = view_host(self.view)
+        self.case_views: CaseViews | None = None
+        self.setCentralWidget(central_area(self.view_host, self.slider))
         self.slice_list = SliceList()
         self.case_list = CaseList()
         self.case_list.case_activated.connect(self.open_path)
@@ -131,7 +135,7 @@ class MainWindow(QMainWindow):
 
     def _set_case_actions_enabled(self, enabled: bool) -> None:
         for key in ("save", "import_labels", "export_3d", "export_labelme", "fill_holes", "remove_islands",
-                    "copy_prev", "copy_next", "clear_slice", "mark_reviewed"):
+                    "copy_prev", "copy_next", "clear_slice", "mark_reviewed", "switch_layout"):
             self.actions[key].setEnabled(enabled)
 
     def _session_set(self, name: str, value) -> None:
@@ -218,6 +222,8 @@ class MainWindow(QMainWindow):
             return
         old = self.session
         self.undo_group.setActiveStack(None)
+        if self.case_views is not None:
+            self.case_views.close()  # before the controller shows the new case: the old views follow it no more
         if old is not None:
             old.close()
             old.deleteLater()
@@ -232,6 +238,8 @@ class MainWindow(QMainWindow):
         for panel in (self.tool_panel, self.overlay_panel):
             panel.set_units(case.volume.units)
         self.controller.set_session(session)
+        self.case_views = CaseViews.replacing(self.case_views, session, self.controller, self.view_host, self)
+        self.multi_slice.set_session(session)
         self.ai.set_session(session)
         self._set_case_actions_enabled(True)
         self.setWindowTitle(f"{case.record.display_name} — {case.volume.patient.summary()} — Mandible Studio")

@@ -15,10 +15,11 @@ from core.windowing import WINDOW_PRESETS, Window, display_window_for, hu_to_dis
 from gui.case_session import CaseSession
 from gui.overlay import OverlayStyle, gray_to_qimage, overlay_patch, overlay_rgba
 from gui.panels.slice_list import SliceList, SliceRow
-from gui.slice_view import SliceView
+from gui.slice_view import SliceView, dragged_window
 from gui.tools.brush import BrushTool, EraserTool
 from gui.tools.polygon import PolygonTool
 from gui.tools.ruler import RulerTool
+from gui.tools.seeded_fill import SeededFillTool
 from gui.tools.vertex_edit import VertexEditTool
 
 PEEK_KEY = Qt.Key.Key_Q
@@ -72,7 +73,7 @@ class SliceController(QObject):
         session.status_changed.connect(self._on_status_changed)
         self.tools = {"polygon": PolygonTool(session), "edit": VertexEditTool(session),
                       "brush": BrushTool(session), "eraser": EraserTool(session),
-                      "ruler": RulerTool(session, self.measured.emit)}
+                      "ruler": RulerTool(session, self.measured.emit), "fill": SeededFillTool(session)}
         volume = session.volume
         self.view.mm_per_pixel = float(volume.spacing[2]) if volume.spacing_known else None
         saved = session.case.window
@@ -183,8 +184,7 @@ class SliceController(QObject):
         self.apply_preset("soft")
 
     def _on_window_drag(self, dx: float, dy: float) -> None:
-        scale = max(self.window.width, 50.0) / 300.0
-        self.set_window(self.window.adjusted(dy * scale, dx * scale))
+        self.set_window(dragged_window(self.window, dx, dy))
 
     def _on_cursor(self, x: float, y: float) -> None:
         row, col = int(y), int(x)
@@ -273,6 +273,9 @@ class SliceController(QObject):
 
     def use_ruler_tool(self) -> None:
         self.use_tool("ruler")
+
+    def use_fill_tool(self) -> None:
+        self.use_tool("fill")
 
     def brush_smaller(self) -> None:
         if self.session is not None:

@@ -12,8 +12,17 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
+from core.windowing import Window
+
 MIN_ZOOM, MAX_ZOOM = 0.05, 64.0
 WHEEL_ZOOM_STEP = 1.25
+
+
+def dragged_window(window: Window, dx: float, dy: float) -> Window:
+    """What a right-drag of (dx, dy) view pixels does to the window/level, in every view: up/down moves the
+    level, left/right the width, both faster for a wide window."""
+    scale = max(window.width, 50.0) / 300.0
+    return window.adjusted(dy * scale, dx * scale)
 
 
 class OverlayItem(QGraphicsItem):

@@ -14,7 +14,8 @@ It stops, and says why, when:
 
 `propagate` is a generator: it yields each slice's proposed mask as soon as it is computed, so a
 GUI can preview it and stop; nothing is written anywhere. Its return value (StopIteration.value)
-is the reason it stopped; `propagate_all` collects everything.
+is the reason it stopped, with slice numbers as users see them (index + 1, decision 143);
+`propagate_all` collects everything.
 """
 from __future__ import annotations
 
@@ -113,7 +114,7 @@ def propagate(hu: np.ndarray, start_index: int, start_mask: np.ndarray, step: in
     allowed = {int(i) for i in may_overwrite}
     prior = np.asarray(start_mask) > 0
     if not prior.any():
-        return f"slice {start_index} has no mask to propagate"
+        return f"slice {start_index + 1} has no mask to propagate"
     index = int(start_index)
     while True:
         index += step
@@ -122,13 +123,14 @@ def propagate(hu: np.ndarray, start_index: int, start_mask: np.ndarray, step: in
         if not 0 <= index < hu.shape[0]:
             return "reached the end of the CT"
         if index not in allowed:
-            return f"slice {index} is edited or reviewed; it is kept"
+            return (f"slice {index + 1} is kept (a person edited or reviewed it, or it holds a prediction "
+                    "that may not be replaced)")
         prob = probability(index) if probability is not None else None
         mask, notes = follow_bone(prior, hu[index], pixel_spacing, settings, prob)
         if not mask.any():
             if "ran into touching bone" in notes:
-                return f"the mandible runs into other bone at slice {index}; continue by hand"
-            return f"the bone ends at slice {index}"
+                return f"the mandible runs into other bone at slice {index + 1}; continue by hand"
+            return f"the bone ends at slice {index + 1}"
         yield PropagatedSlice(index, mask)
         prior = mask > 0
 

@@ -27,7 +27,7 @@ from core.annotation.polygons import Polygon, mask_to_polygons, polygons_to_mask
 from core.annotation.slice_status import SliceStatus
 
 # What an annotation itself can say about its pixels; REVIEWED is a person's verdict on top of it.
-SOURCES = (SliceStatus.EMPTY, SliceStatus.PREDICTED, SliceStatus.EDITED)
+SOURCES = (SliceStatus.EMPTY, SliceStatus.PREDICTED, SliceStatus.EDITED, SliceStatus.INTERPOLATED)
 
 Listener = Callable[[Region], None]
 
@@ -157,6 +157,11 @@ class SliceAnnotation:
         new_mask = _as_mask(mask, self.shape)
         new_edited = np.zeros(self.shape, bool)
         return self._commit(new_mask, new_edited, SliceStatus.PREDICTED)
+
+    def set_interpolated(self, mask: np.ndarray) -> MaskChange | None:
+        """A mask carried from other slices (interpolation, propagation): nothing is human-edited, source
+        INTERPOLATED, so it is not training data until a person edits or reviews it."""
+        return self._commit(_as_mask(mask, self.shape), np.zeros(self.shape, bool), SliceStatus.INTERPOLATED)
 
     # -- polygon operations ------------------------------------------------------------------
     def add_polygon(self, points: np.ndarray | Sequence[Sequence[float]]) -> MaskChange | None:

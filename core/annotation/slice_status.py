@@ -7,13 +7,16 @@ from enum import Enum
 class SliceStatus(str, Enum):
     """EMPTY: nothing yet. PREDICTED: a model's mask, not checked by a human.
     EDITED: a human changed it (or imported human labels). REVIEWED: a human approved it.
-    Only EDITED and REVIEWED slices are training data.
+    INTERPOLATED: carried from a person's slices by interpolation or propagation, not looked at since.
+    Only EDITED and REVIEWED slices are training data; an INTERPOLATED slice becomes training data
+    when a person edits it (EDITED) or marks it reviewed.
     """
 
     EMPTY = "empty"
     PREDICTED = "predicted"
     EDITED = "edited"
     REVIEWED = "reviewed"
+    INTERPOLATED = "interpolated"
 
     @property
     def is_training_data(self) -> bool:

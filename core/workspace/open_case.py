@@ -184,6 +184,13 @@ class OpenCase:
             self._notify(SliceChange(index))
         return change
 
+    def carry(self, index: int, mask: np.ndarray) -> MaskChange | None:
+        """Put a mask carried from a person's slices (interpolation, propagation) on a slice, which becomes
+        INTERPOLATED; None when the slice is kept (human work, a stroke in progress) or nothing changed."""
+        if self.keeps(index):
+            return None
+        return self.annotation(index).set_interpolated(mask)
+
     def toggle_reviewed(self, index: int) -> SliceStatus:
         """Mark a slice REVIEWED (training data), or back to what its annotation says when it already was."""
         annotation = self.annotation(index)

@@ -15,6 +15,7 @@ STATUS_COLORS = {
     SliceStatus.PREDICTED: QColor(255, 170, 0),
     SliceStatus.EDITED: QColor(0, 200, 255),
     SliceStatus.REVIEWED: QColor(80, 220, 120),
+    SliceStatus.INTERPOLATED: QColor(200, 130, 255),
 }
 
 

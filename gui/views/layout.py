@@ -2,9 +2,12 @@
 
     views = ViewLayout(volume, labels, crosshair, window)   # allow_software_gl=True: 3-D on llvmpipe too
     views.set_layout("2x2")            # or "single" (the large view is `views.large`, axial first)
-    views.labels_changed({index})      # after an edit of slice `index` (None: all slices)
+    views.labels_changed({index}, region)  # after an edit of slice `index` (None: all slices)
     views.set_window(window)           # the same window/level in every plane
     views.window_changed.connect(...)  # a right-drag in any plane changed it
+
+`axial=` puts a view of the caller's in the axial place (the main window's editing view, which the
+SliceController draws); the layout then draws only the coronal and sagittal planes and the 3-D view.
 
 The 3-D view rebuilds its mesh DEBOUNCE_MS after the last labels_changed(), in a worker thread.
 """
@@ -16,6 +19,7 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 from core.volume import Volume
 from core.windowing import Window
 from gui.overlay import OverlayStyle
+from gui.slice_view import dragged_window
 from gui.views.crosshair import Crosshair
 from gui.views.ortho_view import OrthoView
 from gui.views.planes import LabelSource, Plane, label_volume
@@ -31,13 +35,14 @@ class ViewLayout(QWidget):
 
     def __init__(self, volume: Volume, labels: LabelSource, crosshair: Crosshair, window: Window,
                  style: OverlayStyle | None = None, parent: QWidget | None = None,
-                 allow_software_gl: bool = False) -> None:
+                 allow_software_gl: bool = False, axial: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("viewLayout")
         self.volume, self.labels, self.crosshair, self.window = volume, labels, crosshair, window
         self.style = style or OverlayStyle()
         self.planes = {plane: OrthoView(plane, volume, labels, crosshair, window, self.style, self)
-                       for plane in Plane}
+                       for plane in Plane if plane is not Plane.AXIAL or axial is None}
+        self.axial: QWidget = axial if axial is not None else self.planes[Plane.AXIAL]
         for view in self.planes.values():
             view.window_drag.connect(self._on_window_drag)
         self.surface = SurfaceView(crosshair, volume.spacing, self, allow_software=allow_software_gl)
@@ -45,7 +50,7 @@ class ViewLayout(QWidget):
         self.builder.mesh_ready.connect(self.surface.set_mesh)
         self.builder.failed.connect(self.surface.show_failure)
         self.surface.started.connect(self.builder.build_now)
-        self.large: QWidget = self.planes[Plane.AXIAL]
+        self.large: QWidget = self.axial
         self.mode = "2x2"
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
@@ -56,7 +61,7 @@ class ViewLayout(QWidget):
 
     @property
     def views(self) -> list[QWidget]:
-        return [*self.planes.values(), self.surface]
+        return [self.axial, self.planes[Plane.CORONAL], self.planes[Plane.SAGITTAL], self.surface]
 
     def set_layout(self, mode: str, large: QWidget | None = None) -> None:
         if mode not in LAYOUTS:
@@ -67,6 +72,9 @@ class ViewLayout(QWidget):
         for view in self.views:
             self._grid.removeWidget(view)
             view.hide()
+        for n in (0, 1):  # 2x2: four equal places
+            self._grid.setRowStretch(n, int(mode == "2x2"))
+            self._grid.setColumnStretch(n, int(mode == "2x2"))
         if mode == "single":
             self._grid.addWidget(self.large, 0, 0)
             self.large.show()
@@ -77,25 +85,36 @@ class ViewLayout(QWidget):
         self.layout_changed.emit(mode)
 
     def set_window(self, window: Window) -> None:
+        if window == self.window:
+            return
         self.window = window
         for view in self.planes.values():
             view.set_window(window)
         self.window_changed.emit(window)
 
-    def labels_changed(self, slices: set[int] | None = None) -> None:
+    def set_style(self, style: OverlayStyle) -> None:
+        self.style = style
         for view in self.planes.values():
-            view.labels_changed(slices)
+            view.style = style
+            view.render_overlay()
+
+    def labels_changed(self, slices: set[int] | None = None, region=None) -> None:
+        """Slices `slices` (None: all) changed, within the (row, col) box `region` (None: anywhere)."""
+        for view in self.planes.values():
+            view.labels_changed(slices, region)
         if self.surface.available:
             self.builder.labels_changed()
 
     def _on_window_drag(self, dx: float, dy: float) -> None:
-        # The axial view's rule (SliceController._on_window_drag); once wired, that controller owns it.
-        scale = max(self.window.width, 50.0) / 300.0
-        self.set_window(self.window.adjusted(dy * scale, dx * scale))
+        self.set_window(dragged_window(self.window, dx, dy))
 
     def closeEvent(self, event) -> None:
+        self.close_views()
+        super().closeEvent(event)
+
+    def close_views(self) -> None:
+        """Stop building and following the crosshair (before the layout is thrown away)."""
         self.builder.wait()
         for view in self.planes.values():
             view.close_view()
         self.surface.close_view()
-        super().closeEvent(event)

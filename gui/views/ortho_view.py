@@ -89,9 +89,15 @@ class OrthoView(SliceView):
         self.set_overlay(overlay_rgba(mask, predicted, self.style))
         self.set_overlay_visible(self.style.visible)
 
-    def labels_changed(self, slices: set[int] | None = None) -> None:
-        """Redraw the overlay if any of `slices` (None: all) crosses this plane."""
-        if self.plane is not Plane.AXIAL or slices is None or self._index in slices:
+    def labels_changed(self, slices: set[int] | None = None, region=None) -> None:
+        """Redraw the overlay if a change of `slices` (None: all) within the (row, col) box `region`
+        (None: anywhere) crosses this plane."""
+        if self.plane is Plane.AXIAL:
+            crosses = slices is None or self._index in slices
+        else:
+            cut = region[self.plane.axis - 1] if region is not None else None
+            crosses = cut is None or cut.start <= self._index < cut.stop
+        if crosses:
             self.render_overlay()
 
     # --- crosshair -------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def test_follows_the_bone_both_ways_and_stops_where_it_ends():
     up = propagate_all(hu, 20, start, -1, may_overwrite=range(40))
     assert [s.index for s in down.slices] == list(range(21, 31))
     assert [s.index for s in up.slices] == list(range(19, 9, -1))
-    assert "bone ends at slice 31" in down.reason and "bone ends at slice 9" in up.reason
+    assert "bone ends at slice 32" in down.reason and "bone ends at slice 10" in up.reason
     for proposed in down.slices + up.slices:
         bone_of_rod = (hu[proposed.index] >= 250) & (_disk_mask(20) > 0)
         assert np.array_equal(proposed.mask > 0, bone_of_rod), f"slice {proposed.index}"
@@ -47,7 +47,7 @@ def test_never_proposes_a_protected_slice_or_anything_beyond_it():
     allowed = set(range(40)) - {25}
     result = propagate_all(hu, 20, start, +1, may_overwrite=allowed)
     assert [s.index for s in result.slices] == [21, 22, 23, 24]
-    assert "slice 25" in result.reason
+    assert "slice 26" in result.reason
 
 
 def test_a_cancel_stops_after_the_current_slice():
@@ -68,7 +68,7 @@ def test_a_region_running_into_touching_bone_is_dropped_not_followed():
     start = (hu[20] >= 250) & (_disk_mask(12) > 0)
     result = propagate_all(hu, 20, start, +1, may_overwrite=range(40))
     assert [s.index for s in result.slices] == [21, 22, 23, 24]
-    assert "runs into other bone at slice 25" in result.reason
+    assert "runs into other bone at slice 26" in result.reason
 
 
 def test_the_network_probability_adds_bone_the_threshold_misses():
@@ -89,8 +89,8 @@ def test_on_the_development_head_it_follows_the_label_and_stops_at_the_condyles(
     for proposed in result.slices:
         a, b = proposed.mask > 0, label[proposed.index] > 0
         dice[proposed.index] = 2 * (a & b).sum() / (a.sum() + b.sum())
-    # The label's topmost mandible slice is 82 (condyle tops); 81 has none.
-    assert min(dice) == 82 and "bone ends at slice 81" in result.reason
+    # The label's topmost mandible slice index is 82 (condyle tops); 81 has none (slice number 82).
+    assert min(dice) == 82 and "bone ends at slice 82" in result.reason
     assert min(dice[k] for k in range(86, 95)) >= 0.95
     down = propagate_all(volume.hu, 88, label[88], +1, range(volume.num_slices), volume.spacing[1:])
     assert down.slices[-1].index == volume.num_slices - 1 and "end of the CT" in down.reason

@@ -56,7 +56,8 @@ def _evaluate_spec(monkeypatch) -> dict:
     """Run the spec as PyInstaller would, with its build steps recorded instead of run: Analysis's arguments."""
     recorded: dict = {}
     hooks = types.ModuleType("PyInstaller.utils.hooks")
-    hooks.collect_data_files = hooks.collect_submodules = hooks.copy_metadata = lambda name: []
+    hooks.collect_submodules = hooks.copy_metadata = lambda name: []
+    hooks.collect_data_files = lambda name: recorded.setdefault("data_of", []).append(name) or []
     for name in ("PyInstaller", "PyInstaller.utils"):
         monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
@@ -104,3 +105,9 @@ def test_spec_bundles_the_starter_model_by_default_or_the_one_given(monkeypatch,
     datas = _evaluate_spec(monkeypatch)["datas"]
     assert [(s, f) for s, f in datas if f == "resources/models"] == [(str(other), "resources/models")]
     assert all(not s.startswith(str(ROOT / "resources" / "models")) for s, _ in datas)
+
+
+def test_spec_bundles_what_the_3d_view_loads_at_run_time(monkeypatch):
+    analysis = _evaluate_spec(monkeypatch)
+    assert "vispy" in analysis["data_of"], "vispy's shaders are data files"
+    assert "vispy.app.backends._pyside6" in analysis["hiddenimports"], "vispy imports its Qt backend by name"

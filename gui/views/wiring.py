@@ -1,0 +1,175 @@
+"""The linked views of the open case in the main window: one large axial view (the editing view), or 2x2
+with coronal, sagittal and the live 3-D view (L switches), all on one crosshair and one window/level.
+
+The coronal, sagittal and 3-D views are built the first time the user asks for 2x2 (vispy is imported
+only then, decision 160). The crosshair's slice is the current slice: the slice list, the slider and the
+views all move it, and the SliceController stays the one owner of the current slice and the window.
+In the axial view Ctrl+click moves the crosshair within the slice (a plain click belongs to the tool).
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsLineItem, QVBoxLayout, QWidget
+
+from core.windowing import Window
+from gui.actions import ActionSpec
+from gui.case_session import CaseSession
+from gui.multi_slice import MultiSlice
+from gui.slice_controller import SliceController
+from gui.tools.seeded_fill import ACTION as FILL_ACTION
+from gui.views.crosshair import Crosshair, Point
+from gui.views.layout import ViewLayout
+from gui.views.ortho_view import CROSSHAIR_RGB
+from gui.views.planes import AnnotationLabels
+
+LAYOUT_ACTION = ActionSpec("switch_layout", "Switch &Layout (One View / 2×2 with 3-D)", ("L",), None, None,
+                           "One large axial view, or axial, coronal, sagittal and the 3-D view on one crosshair; "
+                           "Ctrl+click in the axial view moves the crosshair")
+
+
+class CaseViews(QObject):
+    """One open case's views around the window's axial view, inside `host` (a widget with a box layout)."""
+
+    def __init__(self, session: CaseSession, controller: SliceController, host: QWidget,
+                 allow_software_gl: bool = False, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.controller, self.host = session, controller, host
+        self.axial = controller.view
+        self.allow_software_gl = allow_software_gl
+        rows, cols = session.volume.shape[1:]
+        self.crosshair = Crosshair(session.volume.shape, (session.current, rows // 2, cols // 2))
+        self.layout: ViewLayout | None = None
+        self.mode = "single"
+        self.lines = [QGraphicsLineItem() for _ in range(2)]
+        for line in self.lines:
+            line.setPen(QPen(QColor(*CROSSHAIR_RGB, 200), 0))
+            line.setZValue(2)
+            line.setVisible(False)
+            self.axial.scene().addItem(line)
+        self.crosshair.add_listener(self._on_crosshair)
+        controller.slice_shown.connect(self._on_slice_shown)
+        controller.window_changed.connect(self._on_controller_window)
+        controller.style_changed.connect(self._on_style)
+        session.mask_changed.connect(self._on_mask_changed)
+        self.axial.viewport().installEventFilter(self)
+
+    @classmethod
+    def replacing(cls, old: "CaseViews | None", session: CaseSession, controller: SliceController,
+                  host: QWidget, parent: QObject | None = None) -> "CaseViews":
+        """The views of a newly opened case, in the layout the old case's views (closed by now) were in."""
+        mode = "single" if old is None else old.mode
+        if old is not None:
+            old.deleteLater()
+        views = cls(session, controller, host, parent=parent)
+        views.set_mode(mode)
+        return views
+
+    # --- layout ------------------------------------------------------------------------------------
+    def toggle_layout(self) -> None:
+        self.set_mode("single" if self.mode == "2x2" else "2x2")
+
+    def set_mode(self, mode: str) -> None:
+        if mode == "2x2" and self.layout is None:
+            self._build_layout()
+        self.mode = mode
+        if self.layout is not None:
+            self.layout.set_layout(mode)
+        for line in self.lines:
+            line.setVisible(mode == "2x2")
+        self._draw_lines(self.crosshair.point)
+
+    def _build_layout(self) -> None:
+        session, controller = self.session, self.controller
+        labels = AnnotationLabels(session.annotations, session.volume.shape)
+        box = self.host.layout()
+        box.removeWidget(self.axial)
+        self.layout = ViewLayout(session.volume, labels, self.crosshair, controller.window, controller.style,
+                                 self.host, self.allow_software_gl, axial=self.axial)
+        box.addWidget(self.layout)
+        self.layout.show()
+        self.layout.window_changed.connect(self._on_layout_window)
+
+    def close(self) -> None:
+        """The case goes: the axial view returns to the host alone, the other views are thrown away."""
+        self.crosshair.remove_listener(self._on_crosshair)
+        self.axial.viewport().removeEventFilter(self)
+        for signal, slot in ((self.controller.slice_shown, self._on_slice_shown),
+                             (self.controller.window_changed, self._on_controller_window),
+                             (self.controller.style_changed, self._on_style),
+                             (self.session.mask_changed, self._on_mask_changed)):
+            signal.disconnect(slot)
+        for line in self.lines:
+            self.axial.scene().removeItem(line)
+        if self.layout is not None:
+            self.layout.close_views()
+            box = self.host.layout()
+            box.removeWidget(self.layout)
+            self.axial.setParent(self.host)
+            box.addWidget(self.axial)
+            self.axial.show()
+            self.layout.deleteLater()
+            self.layout = None
+
+    # --- what the others do ----------------------------------------------------------------------
+    def _on_crosshair(self, point: Point) -> None:
+        if point[0] != self.session.current:
+            self.controller.show_slice(point[0])
+        self._draw_lines(point)
+
+    def _on_slice_shown(self, index: int) -> None:
+        self.crosshair.move_axis(0, index)
+
+    def _on_controller_window(self, center: float, width: float, _preset: str) -> None:
+        if self.layout is not None:
+            self.layout.set_window(Window(center, width))
+
+    def _on_layout_window(self, window: Window) -> None:
+        if window != self.controller.window:
+            self.controller.set_window(window)
+
+    def _on_style(self, style) -> None:
+        if self.layout is not None:
+            self.layout.set_style(style)
+
+    def _on_mask_changed(self, index: int, region) -> None:
+        if self.layout is not None:
+            self.layout.labels_changed({index}, region)
+
+    def _draw_lines(self, point: Point) -> None:
+        if self.mode != "2x2":
+            return
+        rect = self.axial.image_rect()
+        row, col = point[1] + 0.5, point[2] + 0.5
+        self.lines[0].setLine(rect.left(), row, rect.right(), row)
+        self.lines[1].setLine(col, rect.top(), col, rect.bottom())
+
+    def eventFilter(self, obj, event) -> bool:
+        """Ctrl+click in the axial view: move the crosshair to that pixel of the current slice."""
+        if event.type() == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton \
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            pos = self.axial.mapToScene(event.position().toPoint())
+            self.crosshair.move_to(self.session.current, int(pos.y()), int(pos.x()))
+            return True
+        return False
+
+
+def view_host(view: QWidget) -> QWidget:
+    """The central widget that holds the axial view, and later the 2x2 layout around it."""
+    host = QWidget(objectName="viewHost")
+    box = QVBoxLayout(host)
+    box.setContentsMargins(0, 0, 0, 0)
+    box.addWidget(view)
+    return host
+
+
+def add_view_actions(window) -> MultiSlice:
+    """The layout switch (View), seeded fill (Tools) and the multi-slice tools (Edit) in the main window's
+    menus; the window's `case_views` is the open case's CaseViews (None without a case)."""
+    window.actions.add_to_menu("&View", (LAYOUT_ACTION,), {
+        "switch_layout": lambda: window.case_views is not None and window.case_views.toggle_layout()})
+    window.actions.add_to_menu("&Tools", (FILL_ACTION,), {"tool_fill": window.controller.use_fill_tool})
+    multi_slice = MultiSlice(window.actions, window.controller.show_slice, window)
+    multi_slice.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    window.case_closing.connect(lambda: multi_slice.set_session(None))
+    return multi_slice
