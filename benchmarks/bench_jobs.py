@@ -120,7 +120,7 @@ def cancel_and_resume(app, ai) -> tuple[float, float, float]:
     ai.training.train.finished.connect(lambda: ended.append("finished"))
     meter = GapMeter()
     meter.start()
-    ai.training.train.start(RetrainPlan(epochs=3, freeze_epochs=1, **TRAIN))
+    ai.training.train.start(RetrainPlan(dict(epochs=3, freeze_epochs=1, **TRAIN)))
     until(app, lambda: any(p.event == "step" and p.epoch == 1 for _, p in steps))
     clicked = time.perf_counter()
     ai.training.cancel()
@@ -177,7 +177,7 @@ def main() -> int:
         collections.reset()
         stall, took = measured(app, ai.segmenting.segment_case, ai.segmenting.predict.finished)
         row(f"segmenting the whole case ({version.label})", stall, baseline, collections, f"{took:.1f} s")
-        stall, took = measured(app, lambda: ai.training.train.start(RetrainPlan(epochs=2, freeze_epochs=1, **TRAIN)),
+        stall, took = measured(app, lambda: ai.training.train.start(RetrainPlan(dict(epochs=2, freeze_epochs=1, **TRAIN))),
                                ai.training.train.finished)
         row("retraining (64 px, 1 + 1 epochs, child process)", stall, baseline, collections, f"{took:.1f} s")
         latency, step, stall = cancel_and_resume(app, ai)

@@ -25,7 +25,7 @@ from gui.ai.retrain_dialog import RetrainDialog
 from core.training.retrain import interrupted_plan
 from tests.conftest import ROOT, SAMPLE_DIR
 from tests.gui.ai_fixtures import biased_models, no_bundled_starter  # noqa: F401 (fixtures)
-from tests.gui.conftest import OPEN_TIMEOUT_MS, THREAD_END_TIMEOUT_MS, click, current_mask, key, open_case, wheel
+from tests.gui.conftest import OPEN_TIMEOUT_MS, THREAD_END_TIMEOUT_MS, click, current_mask, key, open_case
 
 EDITED = 40  # a slice through the mandible; the edit is one brush dab at (64, 64)
 JOB_TIMEOUT_MS = 180_000
@@ -41,7 +41,7 @@ def other_case(sample, tmp_path):
 
 
 def _edit(qtbot, window) -> np.ndarray:
-    wheel(window, EDITED)
+    window.controller.show_slice(EDITED)
     key(qtbot, window, Qt.Key.Key_B)
     click(qtbot, window, 64, 64)
     mask = current_mask(window)
@@ -89,7 +89,7 @@ def test_a_window_destroyed_while_a_case_loads_does_not_take_the_app_down(qtbot,
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     del window
     gc.collect()  # nothing of the test holds the loader's QThread any more: it must not be destroyed running
-    assert [task.is_detached for task in workers.live_tasks()] in ([], [True])
+    assert all(task.is_detached for task in workers.live_tasks()), [t.name for t in workers.live_tasks()]
     _all_workers_ended(qtbot)
     _assert_edit_kept(qtbot, make_window, edited)  # opening the other case had written the draft first
 
@@ -171,7 +171,7 @@ import multiprocessing, os, sys, threading
 from core.training.retrain import RetrainPlan
 from gui.ai.training_process import run_in_process
 
-plan = RetrainPlan(epochs=50, freeze_epochs=1, batch_size=2, input_size=64, init="none", max_slices_per_case=8)
+plan = RetrainPlan(dict(epochs=50, freeze_epochs=1, batch_size=2, input_size=64, init="none", max_slices_per_case=8))
 started = threading.Event()  # the training process reports its first event (it is gathering the slices)
 threading.Thread(target=run_in_process, daemon=True,
                  args=(sys.argv[1], plan, False, lambda event: started.set(), threading.Event())).start()
