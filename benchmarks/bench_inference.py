@@ -160,7 +160,9 @@ def prefetch_run(model: str | None, rounds: int, batch: int | None) -> None:
             segmenter = Segmenter(loaded, "cpu", "auto", batch, prefetch=depth)
             start = time.perf_counter()
             masks[depth] = segmenter.predict_volume(volume)
-            best[depth] = min(best[depth], time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            best[depth] = min(best[depth], seconds)
+            print(f"  round, prefetch {depth}: {seconds:.2f} s", flush=True)
     slices = volume.num_slices
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {slices} slices of {NAME}, "
           f"model {model or starter_model().name}, {loaded.config.input_size} px, batch {segmenter.batch_size}, "
