@@ -94,7 +94,7 @@ class Segmenter:
         prepared = prefetched(batches, lambda batch: self._canvas(volume, batch), self.prefetch)
         done: dict[int, SlicePrediction] = {}
         try:
-            for number, batch in enumerate(batches):
+            for batch in batches:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(f"segmentation cancelled after {len(done)} of {len(todo)} slices")
                 canvas, geometry = next(prepared)
