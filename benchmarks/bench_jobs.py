@@ -111,25 +111,25 @@ def until(app, condition, timeout_s: float = 1800) -> None:
 def cancel_and_resume(app, ai) -> tuple[float, float, float]:
     """(seconds from Cancel to `cancelled`, the median seconds between two training steps before it, and the
     worst stall in ms over the run, the cancel and the resumed run)."""
-    from gui.ai.training_process import RetrainPlan
+    from core.training.retrain import RetrainPlan
 
-    steps: list[tuple[float, str]] = []
+    steps: list[tuple[float, object]] = []  # (when, TrainingProgress)
     ended: list[str] = []
-    ai.training.train.progress.connect(lambda step, total, message: steps.append((time.perf_counter(), message)))
+    ai.training.train.event.connect(lambda progress: steps.append((time.perf_counter(), progress)))
     ai.training.train.cancelled.connect(lambda: ended.append("cancelled"))
     ai.training.train.finished.connect(lambda: ended.append("finished"))
     meter = GapMeter()
     meter.start()
     ai.training.train.start(RetrainPlan(epochs=3, freeze_epochs=1, **TRAIN))
-    until(app, lambda: any(message.startswith("epoch 2/3") for _, message in steps))
+    until(app, lambda: any(p.event == "step" and p.epoch == 1 for _, p in steps))
     clicked = time.perf_counter()
-    ai.cancel_training()
+    ai.training.cancel()
     until(app, lambda: "cancelled" in ended)
     latency = time.perf_counter() - clicked
     until(app, lambda: "finished" in ended)
-    ai.resume_training()
+    ai.training.resume_training()
     wait_for(app, ai.training.train.finished, timeout_s=1800)
-    times = [at for at, message in steps if " step " in message and at < clicked]
+    times = [at for at, p in steps if p.event == "step" and at < clicked]
     step = statistics.median(b - a for a, b in zip(times, times[1:])) if len(times) > 1 else float("nan")
     return latency, step, meter.stop()
 
@@ -145,7 +145,7 @@ def main() -> int:
     args = parser.parse_args()
     app = make_application([])
     collections = CollectionLog()
-    from gui.ai.training_process import RetrainPlan
+    from core.training.retrain import RetrainPlan
     from gui.main_window import MainWindow
 
     print(f"machine: {platform.node()}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "

@@ -37,6 +37,8 @@ SPECS = (
     ActionSpec("save", "&Save", ("Ctrl+S",), "save_case", "save", "Write Labelme JSON + PNG for edited slices"),
     ActionSpec("export_3d", "&Export 3-D…", ("Ctrl+E",), "export_3d", None,
                "Mesh (STL/PLY/OBJ), NIfTI or DICOM SEG of the annotated mandible"),
+    ActionSpec("export_labelme", "Export &Labelme Dataset…", ("Ctrl+Shift+E",), "export_labelme_dataset", None,
+               "Write the saved slices as PNG + Labelme JSON, side by side, to a folder you choose"),
     ActionSpec("quit", "&Quit", ("Ctrl+Q",), "close"),
     ActionSpec("undo", "&Undo", ("Ctrl+Z",), "undo", "undo", "Undo the last edit on this slice"),
     ActionSpec("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo", "redo", "Redo on this slice"),
@@ -72,20 +74,29 @@ SPECS = (
     ActionSpec("tool_brush", "&Brush", ("B",), "use_brush_tool", "brush", "Paint; [ and ] change the size", True, "tools"),
     ActionSpec("tool_eraser", "&Eraser", ("E",), "use_eraser_tool", "eraser", "Erase; [ and ] change the size",
                True, "tools"),
+    ActionSpec("tool_ruler", "&Ruler", ("M",), "use_ruler_tool", "ruler",
+               "Drag to measure a distance in mm (needs the CT's pixel size)", True, "tools"),
     ActionSpec("brush_smaller", "Smaller Brush", ("[",), "brush_smaller"),
     ActionSpec("brush_larger", "Larger Brush", ("]",), "brush_larger"),
-    ActionSpec("hu_threshold", "Paint Only Above HU &Threshold", ("T",), "set_threshold_enabled", None,
+    ActionSpec("hu_threshold", "Paint Only Above &Threshold", ("T",), "set_threshold_enabled", None,
                "The brush paints only pixels brighter than the threshold (follows bone)", checkable=True),
+    ActionSpec("show_shortcuts", "&Keyboard Shortcuts", ("F1",), "show_shortcuts", None,
+               "Every keyboard shortcut and mouse gesture on one sheet"),
+    ActionSpec("about", "&About Mandible Studio", (), "show_about", None,
+               "Version, the active model and its scores, the data folder"),
 )
 
 MENUS = {
-    "&File": ("open_folder", "open_file", "import_labels", "@recent", None, "save", "export_3d", None, "quit"),
+    "&File": ("open_folder", "open_file", "import_labels", "@recent", None, "save", "export_3d", "export_labelme",
+              None, "quit"),
     "&Edit": ("undo", "redo", None, "fill_holes", "remove_islands", "copy_prev", "copy_next", "clear_slice",
               None, "mark_reviewed"),
     "&View": ("prev_slice", "next_slice", "next_uncertain", "first_slice", "last_slice", None, "fit", "one_to_one", "zoom_in",
               "zoom_out", None, "toggle_overlay", None, "preset_bone", "preset_dental", "preset_soft"),
-    "&Tools": ("tool_polygon", "tool_edit", "tool_brush", "tool_eraser", None, "brush_smaller", "brush_larger",
-               "hu_threshold"),
+    "&Tools": ("tool_polygon", "tool_edit", "tool_brush", "tool_eraser", "tool_ruler", None, "brush_smaller",
+               "brush_larger", "hu_threshold"),
+    "&AI": (),  # filled by gui/ai (Actions.add_to_menu); declared here so that Help stays the last menu
+    "&Help": ("show_shortcuts", "about"),
 }
 TOOLBAR = ("open_folder", "save", None, "undo", "redo", None, "tool_polygon", "tool_edit", "tool_brush",
            "tool_eraser", None, "fill_holes", "remove_islands", "copy_prev", "copy_next", None, "prev_slice",
@@ -150,6 +161,10 @@ class Actions:
 
     def __getitem__(self, key: str) -> QAction:
         return self._actions[key]
+
+    def items(self) -> list[tuple[str, QAction]]:
+        """Every action by key, the AI parts' included, in the order they were added."""
+        return list(self._actions.items())
 
     def add_to_menu(self, title: str, specs: tuple[ActionSpec, ...], slots: dict[str, Callable]) -> dict[str, QAction]:
         """Add `specs` (their slots by key) at the end of the menu `title`; the new actions by key."""

@@ -158,7 +158,7 @@ class CaseSession(QObject):
             return False
         other = self.annotations.get(source)
         mask = other.mask if other is not None else np.zeros(self.volume.shape[1:], np.uint8)
-        return self._record(self.annotation().copy_from(mask), f"Copy from slice {source + 1}")
+        return self._record(self.annotation().set_mask(mask), f"Copy from slice {source + 1}")
 
     def clear(self) -> bool:
         return self._record(self.annotation().clear(), "Clear slice")

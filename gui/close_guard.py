@@ -2,7 +2,7 @@
 leaves everything as it was (decision 145).
 
   1. questions: a running AI job ("Training is still running. Stop it and close?"), then unsaved work
-     (Save / Close, Keep Draft / Cancel); any "no" or Cancel ends here and the window stays open;
+     (Save / Close, Keep for Later / Cancel); any "no" or Cancel ends here and the window stays open;
   2. the work: save, or keep the draft; if that fails the window stays open, the jobs still run;
   3. the jobs stop (and the window's own loading or saving task), then whatever arrived meanwhile is
      kept as a draft, and the last slice and window are remembered.

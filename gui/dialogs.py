@@ -1,9 +1,11 @@
 """The few questions and messages the main window asks and shows. Tests monkeypatch these Qt calls."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
-from PySide6.QtCore import QSize
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QListWidget, QListWidgetItem,
                                QMessageBox, QVBoxLayout, QWidget)
 
@@ -25,20 +27,63 @@ def show_warnings(parent: QWidget, title: str, warnings: list[str]) -> None:
     QMessageBox.warning(parent, title, text)
 
 
+def open_folder(path: str | Path) -> bool:
+    """Show a folder (or the folder holding a file) in the system's file browser; False when none could."""
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+
+def show_saved(parent: QWidget, title: str, what: str, path: str | Path) -> QMessageBox:
+    """A file or folder was written: say what, with its full path, and offer to open its folder. The message does
+    not block (work can go on while it shows); it is returned for whoever wants to click it."""
+    path = Path(path)
+    box = QMessageBox(QMessageBox.Icon.Information, title, f"{what}\n\n{path}", parent=parent)
+    box.setObjectName("savedMessage")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    open_button = box.addButton("Open Folder", QMessageBox.ButtonRole.ActionRole)
+    box.addButton(QMessageBox.StandardButton.Ok)
+    box.buttonClicked.connect(lambda button: open_folder(path) if button is open_button else None)
+    box.open()
+    return box
+
+
+def confirm(parent: QWidget, title: str, text: str, yes: str) -> bool:
+    """A yes/no question whose yes button says what it does; Cancel is the default."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    yes_button = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+    box.exec()
+    return box.clickedButton() is yes_button
+
+
 def ask_save_changes(parent: QWidget, count: int) -> str:
     """'save', 'keep' (close; the edits stay as a draft restored on reopening) or 'cancel'."""
     box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
                       f"{count} slice(s) have edits that are not saved as Labelme JSON yet.",
                       parent=parent)
-    box.setInformativeText("Save them now? \"Close, Keep Draft\" writes nothing as Labelme JSON; the edits "
-                           "stay in the workspace as a draft and come back when you open this case again.")
+    box.setInformativeText("Save them now? \"Close, Keep for Later\" writes nothing as Labelme JSON; the edits "
+                           "stay in the workspace, unsaved, and come back when you open this case again.")
     save = box.addButton("Save", QMessageBox.ButtonRole.AcceptRole)
-    keep = box.addButton("Close, Keep Draft", QMessageBox.ButtonRole.RejectRole)
+    keep = box.addButton("Close, Keep for Later", QMessageBox.ButtonRole.RejectRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(save)
     box.exec()
     clicked = box.clickedButton()
     return "save" if clicked is save else "keep" if clicked is keep else "cancel"
+
+
+def ask_no_model(parent: QWidget, title: str, text: str) -> str | None:
+    """The no-model question: 'import' (Import model…), 'train' (Train…) or None (Close)."""
+    box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=parent)
+    import_button = box.addButton("Import model…", QMessageBox.ButtonRole.AcceptRole)
+    train_button = box.addButton("Train…", QMessageBox.ButtonRole.ActionRole)
+    box.addButton(QMessageBox.StandardButton.Close)
+    box.setDefaultButton(import_button)
+    box.exec()
+    clicked = box.clickedButton()
+    return "import" if clicked is import_button else "train" if clicked is train_button else None
 
 
 class SeriesChooser(QDialog):

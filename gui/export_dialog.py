@@ -8,6 +8,7 @@ which write atomically; errors are shown as messages, never as tracebacks.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +23,14 @@ from core.io.mesh import MandibleMesh, MeshOptions, build_mesh
 from core.io.mesh_export import DEFAULT_NAMES, export_label_nifti, export_mesh
 from core.io.mesh_preview import render_thumbnail
 from core.volume import Volume
+from gui import dialogs
 from gui.workers import BackgroundTask
 
 log = logging.getLogger(__name__)
 
 THUMBNAIL_SIZE = 256
 MESH_FILTER = "Binary STL (*.stl);;PLY (*.ply);;Wavefront OBJ (*.obj)"
+WRITE_WAIT_MS = 120_000  # closing waits for a DICOM SEG being written
 
 
 class ExportDialog(QDialog):
@@ -38,14 +41,18 @@ class ExportDialog(QDialog):
     saved = Signal(str)  # the path written
 
     def __init__(self, volume: Volume, labels: np.ndarray, parent=None, output_dir: Path | None = None,
-                 algorithm: str = "MANUAL") -> None:
+                 algorithm: str = "MANUAL", case_name: str | None = None) -> None:
+        """output_dir: where the save dialogs start; case_name: what the files are named after (else
+        mandible.stl, mandible_labels.nii.gz, mandible_seg.dcm)."""
         super().__init__(parent)
         self.setWindowTitle("Export 3-D")
         self.volume, self.labels, self.algorithm = volume, labels, algorithm
         self.output_dir = Path(output_dir) if output_dir else Path.home()
+        self.names = file_names(case_name)
         self.result: MandibleMesh | None = None
         self._built: tuple[MandibleMesh, np.ndarray] | None = None
         self._task: BackgroundTask | None = None
+        self._write_task: BackgroundTask | None = None
         self._build_ui()
         problem = self._input_problem()
         if problem:
@@ -71,7 +78,7 @@ class ExportDialog(QDialog):
         facts = QGridLayout()
         for row, (key, text) in enumerate((("volume", "Volume"), ("area", "Surface area"),
                                            ("watertight", "Watertight"), ("faces", "Faces"),
-                                           ("gaps", "Empty slices"))):
+                                           ("gaps", "Slices without mandible"))):
             facts.addWidget(QLabel(text), row, 0)
             facts.addWidget(self.values[key], row, 1)
         self.thumbnail = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
@@ -159,18 +166,30 @@ class ExportDialog(QDialog):
     def save_mesh(self) -> Path | None:
         if self.result is None:
             return None
-        path = self._ask_path("Save mandible mesh", DEFAULT_NAMES["mesh"], MESH_FILTER)
+        path = self._ask_path("Save mandible mesh", self.names["mesh"], MESH_FILTER)
         return self._save(path, lambda p: export_mesh(p, self.result.mesh))
 
     def save_nifti(self) -> Path | None:
-        path = self._ask_path("Save label volume", DEFAULT_NAMES["nifti"], "NIfTI (*.nii.gz *.nii)")
+        path = self._ask_path("Save label volume", self.names["nifti"], "NIfTI (*.nii.gz *.nii)")
         return self._save(path, lambda p: export_label_nifti(p, self.labels, self.volume))
 
-    def save_dicom_seg(self) -> Path | None:
+    def save_dicom_seg(self) -> bool:
+        """Write the DICOM SEG in a worker (it reads every CT header again); `saved` follows. False if not started."""
         from core.io.dicom_seg import export_dicom_seg
 
-        path = self._ask_path("Save DICOM SEG", DEFAULT_NAMES["dicom_seg"], "DICOM (*.dcm)")
-        return self._save(path, lambda p: export_dicom_seg(p, self.labels, self.volume, self.algorithm))
+        path = self._ask_path("Save DICOM SEG", self.names["dicom_seg"], "DICOM (*.dcm)")
+        if path is None or (self._write_task is not None and self._write_task.is_running):
+            return False
+        labels, volume, algorithm = self.labels, self.volume, self.algorithm
+        self._write_task = task = BackgroundTask(
+            lambda progress, cancel: export_dicom_seg(path, labels, volume, algorithm), "DICOM SEG export", self)
+        self.save_seg_button.setEnabled(False)
+        self.status.setText(f"Writing {path.name}…")
+        task.result.connect(self._after_save)
+        task.failed.connect(lambda message: self._save_failed(path, message))
+        task.finished.connect(lambda: self.save_seg_button.setEnabled(True))
+        task.start()
+        return True
 
     def _ask_path(self, title: str, default_name: str, filters: str) -> Path | None:
         name, _ = QFileDialog.getSaveFileName(self, title, str(self.output_dir / default_name), filters)
@@ -185,13 +204,22 @@ class ExportDialog(QDialog):
             message = str(exc) if isinstance(exc, MandibleStudioError) else f"{path.name} could not be written: {exc}"
             if not isinstance(exc, MandibleStudioError):
                 log.exception("export to %s failed", path)
-            self._show_problem(message)
-            QMessageBox.warning(self, "Export failed", message)
+            self._save_failed(path, message)
             return None
-        self.output_dir = written.parent
-        self.status.setText(f"Saved {written.name}.")
-        self.saved.emit(str(written))
+        self._after_save(written)
         return written
+
+    def _after_save(self, written) -> None:
+        """Say where the file went, in full, and offer to open its folder; the next save starts there."""
+        written = Path(written)
+        self.output_dir = written.parent
+        self.status.setText(f"Saved {written.name} in {written.parent}")
+        self.saved_message = dialogs.show_saved(self, "Export 3-D", f"Saved {written.name}.", written)
+        self.saved.emit(str(written))
+
+    def _save_failed(self, path: Path, message: str) -> None:
+        self._show_problem(message)
+        QMessageBox.warning(self, "Export failed", message)
 
     # -- messages -------------------------------------------------------------------------------
     def _input_problem(self) -> str | None:
@@ -219,4 +247,14 @@ class ExportDialog(QDialog):
         if self._task is not None and self._task.is_running:
             self._task.cancel()
             self._task.wait(10000)
+        if self._write_task is not None and self._write_task.is_running:
+            self._write_task.wait(WRITE_WAIT_MS)  # a half-written file is never left: the write is atomic
         super().done(code)
+
+
+def file_names(case_name: str | None) -> dict[str, str]:
+    """The suggested file names: after the case (its source's name, never the patient's), else DEFAULT_NAMES."""
+    stem = re.sub(r"[^\w.-]+", "_", case_name or "").strip("._")
+    if not stem:
+        return dict(DEFAULT_NAMES)
+    return {"mesh": f"{stem}.stl", "nifti": f"{stem}_labels.nii.gz", "dicom_seg": f"{stem}_seg.dcm"}

@@ -13,32 +13,35 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QUndoGroup
 from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider
 
-from core.annotation.label_volume import assemble_label_volume
 from core.errors import MandibleStudioError
 from core.windowing import WINDOW_PRESETS
 from core.workspace import OpenCase, SaveError, Workspace
 from gui.actions import Actions
 from gui.ai.ai_controller import AiController
 from gui.case_loading import SeriesChoice, load_label_volume, open_workspace_case
+from gui.case_exports import CaseExports
 from gui.case_session import CaseSession
 from gui import dialogs
 from gui.close_guard import may_close
+from gui.help import Help
 from gui.panels.case_list import CaseList
 from gui.panels.overlay_panel import OverlayPanel
 from gui.panels.slice_list import SliceList
 from gui.panels.tool_panel import ToolPanel
+from gui.saved_notice import OpenFolderButton
 from gui.slice_controller import SliceController
 from gui.slice_view import SliceView
-from gui.window_layout import add_fixed_dock, central_area, scrolling_column, titled_split
+from gui.window_layout import add_fixed_dock, central_area, fit_to_screen, scrolling_column, titled_split
 from gui.workers import BackgroundTask
+from gui.workspace_cases import ask_and_remove, case_rows
 
 log = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 3000
+SETTINGS_FILE = "settings.ini"  # the user's choices (export folder), kept with the workspace
 # Drafts are written a few at a time, so a whole case of predictions never stalls the GUI (decision 141).
 DRAFT_BUDGET_S = 0.03
 DRAFT_PAUSE_MS = 15
-DEFAULT_SIZE = (1440, 900)
 
 
 class MainWindow(QMainWindow):
@@ -52,7 +55,6 @@ class MainWindow(QMainWindow):
     def __init__(self, workspace: Workspace | str | Path, autosave_ms: int = AUTOSAVE_MS) -> None:
         super().__init__()
         self.setWindowTitle("Mandible Studio")
-        self.resize(*DEFAULT_SIZE)
         self.setAcceptDrops(True)
         self.workspace = workspace if isinstance(workspace, Workspace) else Workspace.create(workspace)
         self.session: CaseSession | None = None
@@ -61,7 +63,10 @@ class MainWindow(QMainWindow):
         self._build_central()
         self.controller = SliceController(self.view, self.slice_list, self.slider, self.status_labels,
                                           self.undo_group, self)
-        self.actions = Actions(self, targets=(self, self.controller))
+        self.controller.measured.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.exports = CaseExports(self, self.workspace.root / SETTINGS_FILE)
+        self.help = Help(self)
+        self.actions = Actions(self, targets=(self, self.controller, self.exports, self.help))
         self.actions.build_menus()
         self.toolbar = self.actions.build_toolbar()
         self._build_docks()
@@ -76,6 +81,7 @@ class MainWindow(QMainWindow):
         self.refresh_cases()
         self.ai = AiController(self, self.workspace, self.actions, self.toolbar, self.tools_dock)
         self.case_closing.connect(lambda: self.ai.set_session(None))
+        fit_to_screen(self)
 
     # --- layout (gui/window_layout.py) -------------------------------------------------------------
     def _build_central(self) -> None:
@@ -86,6 +92,8 @@ class MainWindow(QMainWindow):
         self.slice_list = SliceList()
         self.case_list = CaseList()
         self.case_list.case_activated.connect(self.open_path)
+        self.case_list.remove_requested.connect(self.remove_case)
+        self.case_list.show_folder_requested.connect(dialogs.open_folder)
         self.status_labels = {key: QLabel() for key in ("slice", "hu", "zoom", "window")}
 
     def _build_docks(self) -> None:
@@ -109,6 +117,8 @@ class MainWindow(QMainWindow):
         self.progress = QProgressBar(maximumWidth=220, textVisible=True)
         self.progress.hide()
         bar.addPermanentWidget(self.progress)
+        self.open_saved_folder = OpenFolderButton()
+        bar.addPermanentWidget(self.open_saved_folder)
         for key in ("slice", "hu", "zoom", "window"):
             self.status_labels[key].setObjectName(f"status_{key}")
             bar.addPermanentWidget(self.status_labels[key])
@@ -120,8 +130,8 @@ class MainWindow(QMainWindow):
         self.actions.redo.setEnabled(False)
 
     def _set_case_actions_enabled(self, enabled: bool) -> None:
-        for key in ("save", "import_labels", "export_3d", "fill_holes", "remove_islands", "copy_prev", "copy_next", "clear_slice",
-                    "mark_reviewed"):
+        for key in ("save", "import_labels", "export_3d", "export_labelme", "fill_holes", "remove_islands",
+                    "copy_prev", "copy_next", "clear_slice", "mark_reviewed"):
             self.actions[key].setEnabled(enabled)
 
     def _session_set(self, name: str, value) -> None:
@@ -153,6 +163,14 @@ class MainWindow(QMainWindow):
         path = Path(path)
         job = partial(open_workspace_case, self.workspace, path, series_uid)
         self._start_task(job, f"Opening {path.name}", self._on_case_loaded, self._on_open_failed)
+        return True
+
+    def run_job(self, job, title: str, on_result, on_failed) -> bool:
+        """Run a long job of another part (exports) with the window's progress bar; False while one runs."""
+        if self.task is not None and self.task.is_running:
+            self.statusBar().showMessage("Still busy; wait for the current job to finish.", 4000)
+            return False
+        self._start_task(job, title, on_result, on_failed)
         return True
 
     def _start_task(self, job, title: str, on_result, on_failed) -> None:
@@ -211,6 +229,8 @@ class MainWindow(QMainWindow):
         session.brush_radius_changed.connect(self.tool_panel.set_radius)
         session.edited.connect(self._schedule_autosave)
         self.session = session
+        for panel in (self.tool_panel, self.overlay_panel):
+            panel.set_units(case.volume.units)
         self.controller.set_session(session)
         self.ai.set_session(session)
         self._set_case_actions_enabled(True)
@@ -223,15 +243,7 @@ class MainWindow(QMainWindow):
 
     def refresh_cases(self) -> None:
         current = self.session.case.record.source if self.session is not None else None
-        records = self.workspace.recent_cases()
-        seen = {r.case_id for r in records}
-        records += [r for r in self.workspace.cases() if r.case_id not in seen]
-        rows = []
-        for record in records:
-            done = sum(1 for s in record.statuses.values() if s.is_training_data)
-            rows.append((record.display_name, record.source or "",
-                         f"{record.patient.summary()}\n{record.num_slices} slices, {done} done"))
-        self.case_list.set_cases(rows, current)
+        self.case_list.set_cases(case_rows(self.workspace), current)
         menu = self.actions.recent_menu
         if menu is not None:
             menu.clear()
@@ -239,6 +251,16 @@ class MainWindow(QMainWindow):
                 if record.source:
                     menu.addAction(record.display_name, partial(self.open_path, record.source))
             menu.setEnabled(not menu.isEmpty())
+
+    def remove_case(self, case_id: str) -> bool:
+        """Take a case (not the open one) off the list, after asking; its files are kept (decision 171)."""
+        if self.session is not None and self.session.case.store.case_id == case_id:
+            return False
+        moved = ask_and_remove(self, self.workspace, case_id)
+        if moved is not None:
+            self.refresh_cases()
+            self.statusBar().showMessage(f"Removed from the list; the case's files are in {moved}", 8000)
+        return moved is not None
 
     # --- labels -----------------------------------------------------------------------------------
     def import_labels_dialog(self) -> None:
@@ -265,22 +287,6 @@ class MainWindow(QMainWindow):
 
     def _on_import_failed(self, message: str) -> None:
         dialogs.show_error(self, "Cannot import labels", message)
-
-    def export_3d(self) -> None:
-        """Open the 3-D export dialog (gui/export_dialog.py) on every annotated slice of the case."""
-        if self.session is None:
-            return
-        from gui.export_dialog import ExportDialog
-
-        session = self.session
-        masks = {i: a.mask for i, a in session.annotations.items() if not a.is_empty}
-        try:
-            labels = assemble_label_volume(session.volume, masks).labels
-        except MandibleStudioError as exc:
-            dialogs.show_error(self, "Cannot export", str(exc))
-            return
-        self.export_dialog = ExportDialog(session.volume, labels, self, output_dir=session.case.store.case_dir)
-        self.export_dialog.open()
 
     # --- saving -----------------------------------------------------------------------------------
     def _schedule_autosave(self) -> None:
@@ -322,7 +328,7 @@ class MainWindow(QMainWindow):
             return True
         self.case_closing.emit()
         if not self.autosave_now():
-            dialogs.show_error(self, "Cannot keep the draft",
+            dialogs.show_error(self, "Cannot keep the unsaved work",
                                "The unsaved work on this case could not be written to the workspace, so it stays "
                                f"open. Free some disk space, or save it with Ctrl+S, then {then} again.")
             return False
@@ -364,7 +370,8 @@ class MainWindow(QMainWindow):
         except SaveError as exc:
             self._on_save_failed(str(exc))
             return
-        self.statusBar().showMessage(f"Saved {len(result.saved)} slice(s) to {case.store.annotations_dir}", 6000)
+        self.statusBar().showMessage(f"Saved {len(result.saved)} slice(s) to {case.store.annotations_dir}", 15000)
+        self.open_saved_folder.offer(case.store.annotations_dir)
         self.saved.emit(list(result.saved))
 
     def _on_save_failed(self, message: str) -> None:

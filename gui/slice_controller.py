@@ -18,16 +18,25 @@ from gui.panels.slice_list import SliceList, SliceRow
 from gui.slice_view import SliceView
 from gui.tools.brush import BrushTool, EraserTool
 from gui.tools.polygon import PolygonTool
+from gui.tools.ruler import RulerTool
 from gui.tools.vertex_edit import VertexEditTool
 
 PEEK_KEY = Qt.Key.Key_Q
 ZOOM_STEP = 1.25
 
 
+def anatomy_slice(session: CaseSession) -> int:
+    """Where a case shown for the first time opens: the middle of the slices known to hold mandible (labelled
+    or predicted), else the middle slice."""
+    known = [i for i in range(session.num_slices) if session.case.found_mandible(i)]
+    return known[len(known) // 2] if known else session.num_slices // 2
+
+
 class SliceController(QObject):
     window_changed = Signal(float, float, str)  # centre, width, preset key or ""
     style_changed = Signal(object)  # OverlayStyle
     slice_shown = Signal(int)
+    measured = Signal(str)  # what the ruler read, or why it cannot measure
 
     def __init__(self, view: SliceView, slice_list: SliceList, slider: QSlider, labels: dict[str, QLabel],
                  undo_group: QUndoGroup, parent: QObject | None = None) -> None:
@@ -62,8 +71,13 @@ class SliceController(QObject):
         session.mask_changed.connect(self._on_mask_changed)
         session.status_changed.connect(self._on_status_changed)
         self.tools = {"polygon": PolygonTool(session), "edit": VertexEditTool(session),
-                      "brush": BrushTool(session), "eraser": EraserTool(session)}
+                      "brush": BrushTool(session), "eraser": EraserTool(session),
+                      "ruler": RulerTool(session, self.measured.emit)}
+        volume = session.volume
+        self.view.mm_per_pixel = float(volume.spacing[2]) if volume.spacing_known else None
         saved = session.case.window
+        if saved is None:  # never shown before: start where there is anatomy, not on the black first slice
+            session.set_current(anatomy_slice(session))
         if saved is not None:
             self.set_window(saved, preset="")
         elif session.volume.units == "HU":
@@ -143,6 +157,9 @@ class SliceController(QObject):
 
     # --- window / level ----------------------------------------------------------------------------
     def set_window(self, window: Window, preset: str = "") -> None:
+        """Show the slice through `window`; a window equal to a preset's is that preset (the box says "Bone")."""
+        if not preset and self.session is not None and self.session.volume.units == "HU":
+            preset = next((key for key, value in WINDOW_PRESETS.items() if value == window), "")
         self.window, self.preset = window, preset
         if self.session is not None:
             self.session.case.window = window
@@ -176,9 +193,10 @@ class SliceController(QObject):
                 or col >= self.session.volume.shape[2]:
             self.labels["hu"].setText("")
             return
-        value = self.session.volume.hu[self.current, row, col]
-        unit = "HU" if self.session.volume.units == "HU" else ""
-        self.labels["hu"].setText(f"({col}, {row})  {float(value):.0f} {unit}".rstrip())
+        value = float(self.session.volume.hu[self.current, row, col])
+        # An image stack's values are not Hounsfield units: the readout says what they are.
+        reading = f"{value:.0f} HU" if self.session.volume.units == "HU" else f"intensity {value:.0f}"
+        self.labels["hu"].setText(f"({col}, {row})  {reading}")
 
     # --- navigation and view slots (actions) -------------------------------------------------------
     def previous_slice(self) -> None:
@@ -252,6 +270,9 @@ class SliceController(QObject):
 
     def use_eraser_tool(self) -> None:
         self.use_tool("eraser")
+
+    def use_ruler_tool(self) -> None:
+        self.use_tool("ruler")
 
     def brush_smaller(self) -> None:
         if self.session is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPixmap, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 64.0
@@ -45,6 +45,16 @@ class OverlayItem(QGraphicsItem):
         self.update(QRectF(box[1].start, box[0].start, box[1].stop - box[1].start, box[0].stop - box[0].start))
 
 
+SCALE_BAR_STEPS_MM = (1, 2, 5, 10, 20, 50, 100)
+SCALE_BAR_MAX_PX = 140  # the bar is the longest round length up to this many screen pixels
+
+
+def scale_bar(mm_per_screen_px: float) -> tuple[int, float] | None:
+    """The scale bar to draw: (length in mm, length in screen pixels), or None when even 1 mm is too long."""
+    fitting = [mm for mm in SCALE_BAR_STEPS_MM if mm / mm_per_screen_px <= SCALE_BAR_MAX_PX]
+    return (fitting[-1], fitting[-1] / mm_per_screen_px) if fitting else None
+
+
 class SliceView(QGraphicsView):
     slice_step = Signal(int)  # +1 = next slice (toward the feet), -1 = previous
     cursor_moved = Signal(float, float)  # scene coordinates (x = column, y = row); (-1, -1) when outside
@@ -73,6 +83,7 @@ class SliceView(QGraphicsView):
         self.scene().addItem(self.image_item)
         self.scene().addItem(self.overlay_item)
         self.tool = None
+        self.mm_per_pixel: float | None = None  # the CT's column spacing; None when unknown (no scale bar)
         self._image_size: tuple[int, int] | None = None
         self._fit_mode = True
         self._space_held = False
@@ -134,11 +145,37 @@ class SliceView(QGraphicsView):
         h, v = self.horizontalScrollBar(), self.verticalScrollBar()
         h.setValue(h.value() - int(round(dx)))
         v.setValue(v.value() - int(round(dy)))
+        if self.mm_per_pixel is not None:
+            self.viewport().update()  # a scroll moves the pixels; the scale bar stays where it was drawn
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self._fit_mode:
             self.fit_to_window()
+
+    def current_scale_bar(self) -> tuple[int, float] | None:
+        """The scale bar shown now: (mm, screen pixels), or None (spacing unknown, no image, or zoomed far out)."""
+        if self.mm_per_pixel is None or self._image_size is None:
+            return None
+        return scale_bar(self.mm_per_pixel / max(self.zoom(), 1e-9))
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt)
+        """The scale bar, bottom left, in screen pixels whatever the zoom."""
+        bar = self.current_scale_bar()
+        if bar is None:
+            return
+        mm, length = bar
+        painter.save()
+        painter.resetTransform()
+        bottom = self.viewport().height() - 16
+        pen = QPen(QColor(235, 235, 235), 2)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.drawLine(QPointF(16, bottom), QPointF(16 + length, bottom))
+        for x in (16, 16 + length):
+            painter.drawLine(QPointF(x, bottom - 5), QPointF(x, bottom))
+        painter.drawText(QPointF(16, bottom - 8), f"{mm} mm")
+        painter.restore()
 
     # --- tool plumbing ---------------------------------------------------------------------------
     def set_tool(self, tool) -> None:

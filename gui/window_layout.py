@@ -3,8 +3,13 @@ the left, tools and overlay settings on the right, fixed docks without title bar
 here; the window connects the widgets."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+
+# The window opens at most this size (logical pixels), and never larger than the screen's free area.
+LARGEST_START_SIZE = QSize(1600, 1000)
+# Room left for the window manager's title bar and borders, which frameGeometry adds to the window.
+FRAME_ALLOWANCE = QSize(16, 40)
 
 
 def central_area(*widgets: QWidget) -> QWidget:
@@ -42,6 +47,8 @@ def scrolling_column(*widgets: QWidget) -> QScrollArea:
     scroll = QScrollArea(widgetResizable=True)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setWidget(column)
+    # As wide as the column needs, with room for the vertical scroll bar: nothing is cut off at the side.
+    scroll.setMinimumWidth(column.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
     return scroll
 
 
@@ -52,6 +59,19 @@ def add_fixed_dock(window: QMainWindow, title: str, widget: QWidget, area: Qt.Do
     dock.setWidget(widget)
     dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
     dock.setTitleBarWidget(QWidget())
-    widget.setMinimumWidth(width)
+    widget.setMinimumWidth(max(width, widget.minimumWidth()))
     window.addDockWidget(area, dock)
     return dock
+
+
+def fit_to_screen(window: QWidget) -> QRect:
+    """Size and place the window inside its screen's free area (without task bars), whatever the screen's
+    size and scaling; the geometry it was given."""
+    available = window.screen().availableGeometry()
+    size = (available.size() - FRAME_ALLOWANCE).boundedTo(LARGEST_START_SIZE)
+    size = size.expandedTo(window.minimumSizeHint()).boundedTo(available.size())
+    geometry = QRect(available.topLeft(), size)
+    geometry.moveCenter(available.center())
+    window.setGeometry(geometry)
+    return geometry
+

@@ -18,7 +18,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 cmd=${1:-app}; shift || true
 case "$cmd" in
-  app)  exec .venv/bin/python main.py "$@" ;;
+  app)  .venv/bin/python scripts/check_qt_libs.py  # names a missing system package instead of Qt's "xcb" error
+        exec .venv/bin/python main.py "$@" ;;
   test) exec .venv/bin/python -m pytest "$@" ;;
   *)    echo "usage: scripts/dev.sh app|test [ARGS]" >&2; exit 2 ;;
 esac

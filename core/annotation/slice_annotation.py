@@ -140,9 +140,9 @@ class SliceAnnotation:
         """Erase the whole slice."""
         return self._replace(np.zeros(self.shape, np.uint8))
 
-    def copy_from(self, other_mask: np.ndarray) -> MaskChange | None:
-        """Take another slice's mask (the previous or next slice) as this slice's annotation."""
-        return self._replace(_as_mask(other_mask, self.shape))
+    def set_mask(self, new_mask: np.ndarray) -> MaskChange | None:
+        """A human edit that replaces the whole mask (copy from a neighbouring slice, seeded fill)."""
+        return self._replace(_as_mask(new_mask, self.shape))
 
     def fill_holes(self) -> MaskChange | None:
         """Fill every hole enclosed by the mask."""

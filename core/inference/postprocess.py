@@ -3,10 +3,13 @@ the smoke test (docs/decisions/144).
 
 Per slice, as the network's probability arrives on the CT's own grid:
   1. refinement turns the probability into a mask. With `refine` on, native-resolution refinement
-     (core/inference/refine.py, being written alongside) belongs here; until it lands both settings take
-     probability > THRESHOLD, so `--no-refine` changes nothing yet;
+     (core/inference/refine.py, docs/decisions/130) redraws it along the bone the CT shows; off
+     (--no-refine, the app's setting), the mask is probability > THRESHOLD. Refinement passes image stacks,
+     volumes whose spacing is unknown and coarse CTs (OpenKBP's 4 mm) through at THRESHOLD;
   2. holes enclosed within the slice are filled (an axial section of the mandible has none).
-When every slice asked for has been predicted:
+When every slice asked for has been predicted, per run of adjacent slices:
+  1-2 again over the whole run at once, when refinement is on: it follows bone from slice to slice, which
+     brings back the condyles, coronoid processes and rami the network misses; a slice refined alone cannot;
   3. small islands are dropped in 3-D: a connected piece smaller than MIN_FRACTION of the largest piece of
      its run of adjacent slices goes (for a single slice that is the 2-D rule). A volume that does not know
      its slice spacing (a Labelme folder of chosen slices) has no adjacent slices: each is judged alone.
@@ -14,16 +17,19 @@ When every slice asked for has been predicted:
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
 from core.annotation import morphology
+from core.inference.refine import refine_masks
 
 MIN_FRACTION = 0.02
 THRESHOLD = 0.5
+# A run's slice indexes -> its masks from steps 1-2 over the whole run at once.
+RunMasks = Callable[[list[int]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -33,28 +39,30 @@ class PredictionPolicy:
 
 
 def slice_masks(hu: np.ndarray, probability: np.ndarray, spacing, units: str,
-                policy: PredictionPolicy) -> np.ndarray:
-    """Steps 1-2 for n consecutive slices: hu and probability float32 [n, rows, cols] -> uint8 masks."""
+                policy: PredictionPolicy, network_mm: float = 4.0) -> np.ndarray:
+    """Steps 1-2 for n consecutive slices: hu and probability float32 [n, rows, cols] -> uint8 masks.
+
+    `spacing` is None when the volume does not know it; `network_mm` is the model's millimetres per pixel."""
     if policy.refine:
-        masks = _refined(hu, probability, spacing, units)
+        masks = refine_masks(hu, probability, spacing, units, network_mm)
     else:
         masks = (probability > THRESHOLD).astype(np.uint8)
     return fill_holes(masks) if policy.clean else masks
 
 
-def _refined(hu: np.ndarray, probability: np.ndarray, spacing, units: str) -> np.ndarray:
-    """The seam for core.inference.refine.refine_masks(hu, probability, spacing, units): one line when it lands."""
-    return (probability > THRESHOLD).astype(np.uint8)
+def whole_run_masks(masks: Mapping[int, np.ndarray], adjacent: bool, policy: PredictionPolicy,
+                    run_masks: RunMasks | None = None) -> dict[int, np.ndarray]:
+    """The whole-run steps over every predicted slice {index: mask}: the new masks of the slices they change.
 
-
-def whole_run_masks(masks: Mapping[int, np.ndarray], adjacent: bool,
-                    policy: PredictionPolicy) -> dict[int, np.ndarray]:
-    """Step 3 over every predicted slice {index: mask}: the new masks of the slices it changes."""
-    if not policy.clean:
+    `run_masks` (steps 1-2 over a run at once) is called for each run of two or more slices when
+    refinement is on; without it, or with refinement off, the slices keep their own steps 1-2."""
+    refine = policy.refine and run_masks is not None
+    if not (policy.clean or refine):
         return {}
     changed = {}
     for run in runs(sorted(masks), adjacent):
-        kept = drop_small_islands(np.stack([masks[i] for i in run]))
+        stack = run_masks(run) if refine and len(run) > 1 else np.stack([masks[i] for i in run])
+        kept = drop_small_islands(stack) if policy.clean else stack
         changed.update({i: new for i, new in zip(run, kept) if not np.array_equal(new, masks[i])})
     return changed
 

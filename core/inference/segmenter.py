@@ -93,17 +93,24 @@ class Segmenter:
         batches = [todo[start:start + self.batch_size] for start in range(0, len(todo), self.batch_size)]
         prepared = prefetched(batches, lambda batch: self._canvas(volume, batch), self.prefetch)
         done: dict[int, SlicePrediction] = {}
+        kept: dict[int, np.ndarray] = {}  # probabilities on the CT's grid (float16) for the whole-run refinement
         try:
             for batch in batches:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(f"segmentation cancelled after {len(done)} of {len(todo)} slices")
                 canvas, geometry = next(prepared)
-                for prediction in self._predict_batch(volume, batch, canvas, geometry, adjacent, policy):
+                for prediction in self._predict_batch(volume, batch, canvas, geometry, adjacent, policy,
+                                                      kept if policy.refine else None):
                     done[prediction.index] = prediction
                     yield prediction
         finally:
             prepared.close()  # stops the worker: no thread outlives a cancelled or failed prediction
-        revised = whole_run_masks({i: p.mask for i, p in done.items()}, adjacent, policy)
+
+        def run_masks(run: list[int]) -> np.ndarray:
+            probability = np.stack([kept.pop(i) for i in run]).astype(np.float32)
+            return slice_masks(volume.hu[run[0]:run[-1] + 1], probability, _spacing(volume), volume.units, policy,
+                               self.config.mm_per_pixel)
+        revised = whole_run_masks({i: p.mask for i, p in done.items()}, adjacent, policy, run_masks)
         for index, mask in sorted(revised.items()):
             yield SlicePrediction(index, mask, done[index].confidence, revised=True)
 
@@ -119,15 +126,17 @@ class Segmenter:
         return canvas, geometry
 
     def _predict_batch(self, volume: Volume, batch: list[int], canvas, geometry: SliceGeometry, adjacent: bool,
-                       policy: PredictionPolicy) -> Iterator[SlicePrediction]:
+                       policy: PredictionPolicy, kept: dict[int, np.ndarray] | None) -> Iterator[SlicePrediction]:
         probability = self.probabilities(canvas)[:len(batch)]
         confidences = [slice_confidence(p) for p in probability]
         on_grid = np.stack([geometry.to_original(p) for p in probability])
+        if kept is not None:
+            kept.update(zip(batch, on_grid.astype(np.float16)))
         position = {index: n for n, index in enumerate(batch)}
         for run in runs(batch, adjacent):
             rows = [position[i] for i in run]
             hu = np.asarray(volume.hu[run], np.float32)
-            masks = slice_masks(hu, on_grid[rows], volume.spacing, volume.units, policy)
+            masks = slice_masks(hu, on_grid[rows], _spacing(volume), volume.units, policy, self.config.mm_per_pixel)
             for index, row, mask in zip(run, rows, masks):
                 yield SlicePrediction(index, mask, confidences[row])
 
@@ -144,3 +153,8 @@ class Segmenter:
                 if progress is not None:
                     progress(done, total, f"segmented slice {done}/{total}")
         return masks
+
+
+def _spacing(volume: Volume) -> tuple[float, float, float] | None:
+    """The volume's spacing for refinement; None when no file recorded it (1 mm was assumed)."""
+    return tuple(float(s) for s in volume.spacing) if volume.spacing_known else None

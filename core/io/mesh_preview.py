@@ -35,7 +35,10 @@ def render_thumbnail(mesh: trimesh.Trimesh, size: int = 256, turn_deg: float = 3
     if len(mesh.faces) == 0:
         return image
     rotation = view_rotation(turn_deg, tilt_deg)
-    view = (np.asarray(mesh.vertices) - mesh.bounds.mean(axis=0)) @ rotation.T
+    view = np.asarray(mesh.vertices) @ rotation.T
+    # Fit the camera to the mesh as seen: centre the picture on the projected extent (the 3-D box's centre
+    # projects off-centre for a curved bone) and scale its larger side to 90 % of the picture.
+    view -= (view.min(axis=0) + view.max(axis=0)) / 2
     scale = 0.9 * size / max(np.ptp(view[:, :2], axis=0).max(), 1e-6)
     screen = view * scale + np.array([size / 2, size / 2, 0.0])
     triangles = screen[np.asarray(mesh.faces)]

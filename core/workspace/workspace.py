@@ -3,6 +3,7 @@
   <root>/workspace.json         format tag, recent case ids (most recent first)
   <root>/cases/<case_id>/       one CaseStore each (case.json, annotations/, autosave/)
   <root>/models/                model versions (core/workspace/model_versions.py)
+  <root>/removed/<case_id>/     cases removed from the list, kept as they were (decision 171)
 
 Opening the same CT again (same DICOM series UID, or same file) finds its case, so annotations,
 statuses and the last slice come back (docs/decisions/030-workspace-layout.md).
@@ -159,6 +160,30 @@ class Workspace:
         if volume.shape != shape:
             raise InputError(f"case {record.display_name} was annotated on a {shape} volume but this CT loads as "
                              f"{volume.shape}; some slices may be missing from the folder")
+
+    @property
+    def removed_dir(self) -> Path:
+        return self.root / "removed"
+
+    def remove_case(self, case_id: str) -> Path:
+        """Take a case off the list: its folder moves, untouched, to removed/ (the annotations stay on disk and
+        opening the CT again starts a new case). The folder it now lies in; SaveError when it cannot move."""
+        source = self.cases_dir / case_id
+        target = self.removed_dir / case_id
+        suffix = 1
+        while target.exists():
+            suffix += 1
+            target = self.removed_dir / f"{case_id}-{suffix}"
+        try:
+            self.removed_dir.mkdir(exist_ok=True)
+            source.rename(target)
+        except OSError as exc:
+            raise SaveError(f"{source} could not be moved to {self.removed_dir} ({exc.strerror or exc}); "
+                            f"check that no other program has it open") from exc
+        self._stores.pop(case_id, None)
+        self._recent = [c for c in self._recent if c != case_id]
+        self._write()
+        return target
 
     # -- recent cases --------------------------------------------------------------------------
     def recent_cases(self) -> list[CaseRecord]:

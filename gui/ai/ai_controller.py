@@ -62,8 +62,9 @@ class AiController(QObject):
         self.training.set_session(session)
 
     def _explain_no_model(self) -> None:
-        self.models.explain_no_model()
         self.models_dock.raise_()
+        if self.models.explain_no_model() == "train":
+            self.training.retrain()
 
     def _on_version_added(self, version: ModelVersion) -> None:
         activated = self.models.add_trained(version)

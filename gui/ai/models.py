@@ -54,8 +54,12 @@ class Models(QObject):
         self.actions["export_model"].setEnabled(bool(versions))
         self.versions_changed.emit()
 
-    def explain_no_model(self) -> None:
-        dialogs.show_error(self._parent, "No model yet", NO_MODEL.replace("<b>", "").replace("</b>", ""))
+    def explain_no_model(self) -> str | None:
+        """Say how to get a model; what the user chose: 'import' (done here), 'train' (for the caller) or None."""
+        answer = dialogs.ask_no_model(self._parent, "No model yet", NO_MODEL.replace("<b>", "").replace("</b>", ""))
+        if answer == "import":
+            self.import_model()
+        return answer
 
     def activate(self, version_id: str) -> bool:
         return self._change_model(lambda: self.versions.activate(version_id))
@@ -106,5 +110,5 @@ class Models(QObject):
         except MandibleStudioError as exc:
             dialogs.show_error(self._parent, "Cannot export", str(exc))
             return False
-        self._status_bar.showMessage(f"Model exported to {out}", 6000)
+        dialogs.show_saved(self._parent, "Model exported", "The model was saved as a file.", out)
         return True

@@ -8,9 +8,16 @@ from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QLabel, QPushButt
 
 from core.workspace.model_versions import ModelVersion
 
-COLUMNS = ("", "Version", "Origin", "Date", "Data", "Dice", "MIoU", "vs. active then")
-NO_MODEL = ("<b>No model yet.</b> To segment, either <b>Import model…</b> (a .msmodel file, for example the "
-            "starter model), or correct and save some slices, mark good ones reviewed (R) and <b>Retrain</b>.")
+# Plain words on screen; the technical term is in each header's tooltip (one word for each idea: the training
+# panel's "Match" is Dice too).
+COLUMNS = (("", "● marks the active model"), ("Version", ""), ("Origin", "starter, imported or trained here"),
+           ("Date", ""), ("Trained on", "The cases and slices the model learnt from"),
+           ("Match", "Dice coefficient on slices kept aside for checking: 1 is a perfect match"),
+           ("Overlap", "Mean IoU (intersection over union) on the same slices: 1 is a perfect overlap"),
+           ("Gain", "Change in match (Dice) against the model that was active when this one was trained, "
+                    "on the same slices"))
+NO_MODEL = ("<b>No model yet.</b> To segment, either <b>Import model…</b> (a .msmodel file), or train one: "
+            "correct and save some slices, mark good ones reviewed (R), then <b>Retrain</b>.")
 
 
 class VersionsPanel(QWidget):
@@ -25,7 +32,10 @@ class VersionsPanel(QWidget):
         layout = QVBoxLayout(self)
         self.hint = QLabel(NO_MODEL, objectName="versionsHint", wordWrap=True)
         self.table = QTableWidget(0, len(COLUMNS), objectName="versionsTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        for column, (title, tip) in enumerate(COLUMNS):
+            header = QTableWidgetItem(title)
+            header.setToolTip(tip)
+            self.table.setHorizontalHeaderItem(column, header)
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -105,7 +115,7 @@ def _delta(version: ModelVersion) -> str:
     new, old = comparison.get("candidate"), comparison.get("baseline")
     if not new or not old:
         return "—"
-    return f"Dice {new['dice'] - old['dice']:+.4f}"
+    return f"{new['dice'] - old['dice']:+.4f}"
 
 
 def describe_comparison(version: ModelVersion) -> str:
@@ -114,12 +124,12 @@ def describe_comparison(version: ModelVersion) -> str:
     if version.origin != "trained":
         return f"{version.label}: {version.origin} model; metrics as recorded in its file."
     if not comparison:
-        return ("No validation case was held out (one case only), so this version has no metrics; "
+        return ("Nothing was kept aside to check this version (one case only), so it has no scores; "
                 "add a second case to measure it.")
     new, old = comparison["candidate"], comparison.get("baseline")
-    head = f"On the same {comparison['slices']} validation slice(s) of {len(comparison['cases'])} case(s): "
+    head = f"On the same {comparison['slices']} check slice(s) of {len(comparison['cases'])} case(s): "
     if old is None:
-        return head + f"Dice {new['dice']:.4f}, MIoU {new['miou']:.4f} (no model was active to compare with)."
+        return head + f"match {new['dice']:.3f}, overlap {new['miou']:.3f} (no model was active to compare with)."
     verdict = "better" if new["dice"] > old["dice"] else "not better"
-    return head + (f"new Dice {new['dice']:.4f} vs {old['dice']:.4f}, MIoU {new['miou']:.4f} vs {old['miou']:.4f} "
+    return head + (f"match {new['dice']:.3f} vs {old['dice']:.3f}, overlap {new['miou']:.3f} vs {old['miou']:.3f} "
                    f"for the model active then ({verdict}).")

@@ -1,28 +1,73 @@
-"""The workspace's cases, most recently opened first; double-click or Enter opens one."""
+"""The workspace's cases, most recently opened first. A click (or Enter) opens one; the context menu removes a
+case from the list or shows its CT's folder. The list asks; the window decides."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QListWidget, QListWidgetItem
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QMenu
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case_id: str
+    name: str
+    source: str  # the CT's path ("" when unknown)
+    summary: str
 
 
 class CaseList(QListWidget):
     case_activated = Signal(str)  # the case's source path
+    remove_requested = Signal(str)  # case id
+    show_folder_requested = Signal(str)  # the case's source path
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("caseList")
-        self.itemActivated.connect(self._on_activated)
+        self._rows: list[CaseRow] = []
+        self._current: str | None = None
+        self.itemClicked.connect(self._on_activated)  # one click opens, as in a file browser's list
+        self.itemActivated.connect(self._on_activated)  # Enter
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._show_menu)
 
-    def set_cases(self, cases: list[tuple[str, str, str]], current: str | None) -> None:
-        """cases: (name, source path, summary) tuples."""
+    def set_cases(self, rows: list[CaseRow], current: str | None) -> None:
+        """current: the open case's source path."""
         self.clear()
-        for name, source, summary in cases:
-            item = QListWidgetItem(f"{name}\n{summary}" if summary else name)
-            item.setData(Qt.ItemDataRole.UserRole, source)
-            item.setToolTip(source)
+        self._rows, self._current = list(rows), current
+        for row in rows:
+            item = QListWidgetItem(f"{row.name}\n{row.summary}" if row.summary else row.name)
+            item.setToolTip(row.source)
             self.addItem(item)
-            if source == current:
+            if row.source and row.source == current:
                 self.setCurrentItem(item)
 
+    def row_of(self, item: QListWidgetItem) -> CaseRow:
+        return self._rows[self.row(item)]
+
     def _on_activated(self, item: QListWidgetItem) -> None:
-        self.case_activated.emit(item.data(Qt.ItemDataRole.UserRole))
+        row = self.row_of(item)
+        if row.source and row.source != self._current:  # clicking the open case does not reload it
+            self.case_activated.emit(row.source)
+
+    def context_menu(self, item: QListWidgetItem) -> QMenu:
+        """The menu of one case: Open, Show in Folder, Remove from List…"""
+        row = self.row_of(item)
+        menu = QMenu(self)
+        is_open = bool(row.source) and row.source == self._current
+        opening = menu.addAction("Open", lambda: self.case_activated.emit(row.source))
+        opening.setEnabled(bool(row.source) and not is_open)
+        folder = menu.addAction("Show in Folder", lambda: self.show_folder_requested.emit(row.source))
+        folder.setEnabled(bool(row.source))
+        menu.addSeparator()
+        remove = menu.addAction("Remove from List…", lambda: self.remove_requested.emit(row.case_id))
+        remove.setEnabled(not is_open)
+        if is_open:
+            remove.setToolTip("Open another case first: the open case cannot be removed")
+        menu.setToolTipsVisible(True)
+        return menu
+
+    def _show_menu(self, position: QPoint) -> None:
+        item = self.itemAt(position)
+        if item is not None:
+            self.context_menu(item).exec(self.viewport().mapToGlobal(position))

@@ -89,6 +89,14 @@ class OverlayPanel(QWidget):
         index = self.preset.findData(preset) if preset else 0
         self.preset.setCurrentIndex(max(index, 0))
 
+    def set_units(self, units: str) -> None:
+        """Level and width in the open CT's units: HU, or plain intensity for an image stack."""
+        for spin in (self.center, self.width):
+            spin.setSuffix(" HU" if units == "HU" else "")
+        self.preset.setEnabled(units == "HU")  # the presets are Hounsfield windows
+        self.preset.setToolTip("" if units == "HU" else "The presets are for CT in Hounsfield units; these "
+                               "images have plain intensities")
+
     def show_style(self, style: OverlayStyle) -> None:
         """Show the style the overlay now has (the controller's)."""
         self._style = style

@@ -10,7 +10,8 @@ DEFAULT_MIN_ISLAND = 20
 # Short labels for the narrow panel; menus keep the full action text.
 BUTTON_TEXT = {"remove_islands": "Islands", "copy_prev": "From Prev", "copy_next": "From Next",
                "mark_reviewed": "Reviewed", "clear_slice": "Clear", "fill_holes": "Fill Holes",
-               "tool_polygon": "Polygon", "tool_edit": "Vertices", "tool_brush": "Brush", "tool_eraser": "Eraser"}
+               "tool_polygon": "Polygon", "tool_edit": "Vertices", "tool_brush": "Brush", "tool_eraser": "Eraser",
+               "tool_ruler": "Ruler"}
 
 
 class PanelButton(QToolButton):
@@ -54,7 +55,7 @@ class ToolPanel(QWidget):
     def _tools_box(self, actions) -> QGroupBox:
         box = QGroupBox("Tools")
         grid = QGridLayout(box)
-        for i, key in enumerate(("tool_polygon", "tool_edit", "tool_brush", "tool_eraser")):
+        for i, key in enumerate(("tool_polygon", "tool_edit", "tool_brush", "tool_eraser", "tool_ruler")):
             grid.addWidget(action_button(actions[key], BUTTON_TEXT.get(key)), i // 2, i % 2)
         return box
 
@@ -87,6 +88,13 @@ class ToolPanel(QWidget):
         form.addRow("Smallest island", self.min_island)
         grid.addLayout(form, 3, 0, 1, 2)
         return box
+
+    def set_units(self, units: str) -> None:
+        """Label the threshold in the open CT's units: HU, or plain intensity for an image stack."""
+        hu = units == "HU"
+        self.threshold.setSuffix(" HU" if hu else "")
+        self.threshold.setToolTip("Paint only where the CT is brighter than this many Hounsfield units" if hu
+                                  else "Paint only where the image is brighter than this intensity (not HU)")
 
     def set_radius(self, radius: int) -> None:
         self.radius.blockSignals(True)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsLineItem
 
 from core.volume import Volume
 from core.windowing import Window, hu_to_display
-from gui.overlay import OverlayStyle, gray_to_qimage, overlay_rgba, rgba_to_qimage
+from gui.overlay import OverlayStyle, gray_to_qimage, overlay_rgba
 from gui.slice_view import SliceView
 from gui.tools.base import Tool
 from gui.views.crosshair import Crosshair, Point
@@ -86,7 +86,7 @@ class OrthoView(SliceView):
 
     def render_overlay(self) -> None:
         mask, predicted = plane_labels(self.labels, self.plane, self._index)
-        self.set_overlay(rgba_to_qimage(overlay_rgba(mask, predicted, self.style)))
+        self.set_overlay(overlay_rgba(mask, predicted, self.style))
         self.set_overlay_visible(self.style.visible)
 
     def labels_changed(self, slices: set[int] | None = None) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from core.io.loader import load_volume
-from core.io.slice_export import export_slice
+from core.io.slice_export import export_slice, slice_stem
 from core.windowing import WINDOW_PRESETS
 from core.workspace import Workspace
 from tests.core.fuzz_corpus import (FuzzInput, cli, cli_succeeded, ct_nifti, fuzz_case, labels_nifti, load,
@@ -69,14 +69,14 @@ def fifo_as_a_labelme_json(root: Path) -> FuzzInput:
 
 
 # -- segfaults: OpenCV never sees a path, so names that are not UTF-8 work ----------------------------
-def _labelme_slice(folder: Path, image_name: str = "0001.png") -> Path:
+def _labelme_slice(folder: Path, image_name: str | None = None) -> Path:
     """A Labelme slice as convert writes it, with its PNG renamed to `image_name`."""
     folder.mkdir(parents=True)
     volume = load_volume(ct_nifti(folder.parent, f"ct-{abs(hash(str(folder)))}.nii.gz"))
     mask = volume.hu[1] > 0
     json_path = export_slice(folder, 1, volume, mask, WINDOW_PRESETS["bone"])
-    if image_name != "0001.png":
-        (folder / "0001.png").rename(folder / image_name)
+    if image_name is not None:
+        json_path.with_suffix(".png").rename(folder / image_name)
         data = json.loads(json_path.read_text(encoding="utf-8"))
         data["imagePath"] = image_name
         json_path.write_text(json.dumps(data), encoding="utf-8")
@@ -106,7 +106,7 @@ def image_folder_named_not_utf8(root: Path) -> FuzzInput:
     out = root / "out"
 
     def two_slices_written(result: dict) -> None:
-        assert sorted(p.name for p in out.glob("*.png")) == ["0000.png", "0001.png"]
+        assert sorted(p.name for p in out.glob("*.png")) == [f"{slice_stem(i)}.png" for i in range(2)]
     return FuzzInput(cli("convert", folder, "--out", out), cli_succeeded(two_slices_written))
 
 
@@ -168,9 +168,9 @@ def labelme_json_nested_100000_deep(root: Path) -> FuzzInput:
 @fuzz_case("json-and-cases", torch=True)
 def labelme_json_declaring_100000_squared(root: Path) -> FuzzInput:
     folder = _labelme_slice(root / "case")
-    data = json.loads((folder / "0001.json").read_text(encoding="utf-8"))
+    data = json.loads((folder / f"{slice_stem(1)}.json").read_text(encoding="utf-8"))
     data["imageHeight"] = data["imageWidth"] = 100_000
-    (folder / "0001.json").write_text(json.dumps(data), encoding="utf-8")
+    (folder / f"{slice_stem(1)}.json").write_text(json.dumps(data), encoding="utf-8")
     return FuzzInput(training_case(folder), refused("100000x100000 is larger than any CT slice"))
 
 

@@ -131,7 +131,7 @@ OPS = {
     "add_polygon": lambda a: a.add_polygon([(5, 5), (30, 5), (20, 25)]),
     "fill_holes": lambda a: a.fill_holes(),
     "remove_small_islands": lambda a: a.remove_small_islands(10_000),
-    "copy_from": lambda a: a.copy_from(np.roll(a.mask, 5, axis=1)),
+    "set_mask": lambda a: a.set_mask(np.roll(a.mask, 5, axis=1)),
     "clear": lambda a: a.clear(),
     "set_predicted": lambda a: a.set_predicted(np.roll(a.mask, 3, axis=0)),
 }
@@ -222,7 +222,7 @@ def test_copy_from_the_neighbouring_slice(sample):
     _, labels = sample
     ann = SliceAnnotation(*labels[SLICE].shape)
     ann.paint_disk(5, 5, 2, 1)
-    change = ann.copy_from(labels[SLICE - 1])
+    change = ann.set_mask(labels[SLICE - 1])
     assert np.array_equal(ann.mask, labels[SLICE - 1])
     assert ann.edited[labels[SLICE - 1] > 0].all()
     ann.undo_change(change)

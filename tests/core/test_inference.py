@@ -63,14 +63,14 @@ def test_the_policy_fills_holes_per_slice_and_drops_islands_per_run_of_adjacent_
     mask[:, 5:30, 5:30] = 1
     mask[1, 15:18, 15:18] = 0  # hole
     mask[2, 36, 36] = 1  # island
-    policy = PredictionPolicy()
+    policy = PredictionPolicy(refine=False)  # the clean-up alone (refinement: tests/core/test_refine.py)
     filled = slice_masks(mask.astype(np.float32), mask.astype(np.float32), (1.0, 1.0, 1.0), "HU", policy)
     assert filled[1, 16, 16] == 1 and filled[2, 36, 36] == 1
     revised = whole_run_masks(dict(enumerate(filled)), adjacent=True, policy=policy)
     assert list(revised) == [2] and revised[2][36, 36] == 0 and revised[2][5:30, 5:30].all()
     alone = {0: filled[0], 5: np.pad(np.ones((2, 2), np.uint8), ((0, 38), (0, 38)))}  # not adjacent: judged alone
     assert whole_run_masks(alone, adjacent=True, policy=policy) == {}
-    assert whole_run_masks(dict(enumerate(filled)), adjacent=True, policy=PredictionPolicy(clean=False)) == {}
+    assert whole_run_masks(dict(enumerate(filled)), adjacent=True, policy=PredictionPolicy(False, False)) == {}
     assert runs([1, 2, 3, 7, 8], adjacent=True) == [[1, 2, 3], [7, 8]]
     assert runs([1, 2], adjacent=False) == [[1], [2]]
 
@@ -100,6 +100,7 @@ def test_the_generator_yields_each_slice_then_the_ones_the_whole_run_step_revise
     probability[:, 5:30, 5:30] = 0.95
     probability[:, 12:18, 12:18] = 0.6  # a band the model is unsure about: lower confidence
     probability[2, 36, 36] = 0.9
+    volume.hu[probability > 0.5] = 1000  # bone under all of it, so that refinement keeps it
     segmenter = _segmenter()
     monkeypatch.setattr(segmenter, "probabilities", lambda canvas: probability[: len(canvas)])
     monkeypatch.setattr("core.inference.segmenter.hu_slices",

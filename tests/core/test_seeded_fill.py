@@ -6,6 +6,7 @@ from scipy import ndimage
 
 from core.annotation.seeded_fill import add_bone, disk, remove_region
 from core.annotation.slice_annotation import SliceAnnotation
+from core.annotation.slice_status import SliceStatus
 
 BONE_HU, SOFT_HU = 900, 30
 
@@ -30,9 +31,9 @@ def test_a_click_adds_the_connected_bone_within_the_radius_with_its_marrow():
     assert mask[32, 12] and mask[32, 31], "the ring and the start of the bridge"
     assert not mask[:, 70:].any(), "the bone beyond the radius stays out"
     assert mask[disk(mask.shape, 32, 12, 20) == 0].sum() == 0
-    assert change is not None and annotation.source == "edited"
+    assert change is not None and annotation.source is SliceStatus.EDITED
     annotation.undo_change(change)
-    assert not annotation.mask.any() and annotation.source == "none"
+    assert not annotation.mask.any() and annotation.source is SliceStatus.EMPTY
 
 
 def test_the_radius_is_in_millimetres_when_the_spacing_is_known():
@@ -46,7 +47,7 @@ def test_the_radius_is_in_millimetres_when_the_spacing_is_known():
 def test_a_click_off_bone_changes_nothing():
     annotation = SliceAnnotation(64, 96)
     assert add_bone(annotation, _two_bones(), 5, 5, radius=30, hu_min=300) is None
-    assert not annotation.mask.any() and annotation.revision == 0
+    assert not annotation.mask.any() and annotation.source is SliceStatus.EMPTY  # nothing was recorded as an edit
 
 
 def test_shift_click_removes_only_the_region_under_the_cursor_as_one_step():
@@ -58,7 +59,7 @@ def test_shift_click_removes_only_the_region_under_the_cursor_as_one_step():
     assert annotation.mask[10:20, 10:20].all(), "the other region is untouched"
     assert not annotation.mask[40:50, 10:25].any() and annotation.mask[40:50, 30:60].all()
     annotation.undo_change(change)
-    assert np.array_equal(annotation.mask, mask) and annotation.source == "predicted"
+    assert np.array_equal(annotation.mask, mask) and annotation.source is SliceStatus.PREDICTED
     assert remove_region(annotation, 30, 80, radius=15) is None
 
 

@@ -18,8 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from core.io.loader import load_volume
 from core.io.nifti import load_nifti_labels
-from gui import dialogs, workers
-from gui.ai import ai_controller
+from gui import close_guard, dialogs, workers
 from gui.main_window import MainWindow
 from tests.conftest import SAMPLE_DIR
 
@@ -40,7 +39,7 @@ def garbage_collected_in_gui_thread(qapp):
 def workers_end_with_their_test(qapp, monkeypatch):
     """Closing a window at the end of a test cancels its AI jobs instead of asking; afterwards (pytest-qt has
     closed the test's windows before this teardown) every worker thread is finished or detached and ending."""
-    monkeypatch.setattr(ai_controller, "ask_cancel_jobs", lambda parent, what: True)
+    monkeypatch.setattr(close_guard, "ask_cancel_jobs", lambda parent, what: True)
     yield
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # the closed windows are destroyed now
     owned = [task.name for task in workers.live_tasks() if task.thread_running and not task.is_detached]
@@ -59,6 +58,7 @@ class Dialogs:
     series_answer: int | None = None  # index of the series to choose; None = cancel
     choosers: list = field(default_factory=list)  # the series choosers shown (dialogs.SeriesChooser)
     close_answer: str = "cancel"
+    no_model_answer: str | None = None  # the no-model question: "import", "train" or None (Close)
 
 
 @pytest.fixture
@@ -77,6 +77,8 @@ def recorded_dialogs(monkeypatch) -> Dialogs:
 
     monkeypatch.setattr(dialogs.SeriesChooser, "exec", choose)
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, count: record.close_answer)
+    monkeypatch.setattr(dialogs, "ask_no_model",
+                        lambda parent, title, text: record.messages.append((title, text)) or record.no_model_answer)
     return record
 
 
@@ -121,9 +123,15 @@ def sample_window(qtbot, make_window) -> MainWindow:
     return window
 
 
-def open_case(qtbot, window: MainWindow, path, timeout: int = OPEN_TIMEOUT_MS) -> None:
+def open_case(qtbot, window: MainWindow, path, timeout: int = OPEN_TIMEOUT_MS, first_view: bool = False) -> None:
+    """Open `path` and focus the view. A case new to the workspace opens, in the app, on anatomy (decision 173);
+    here it is put on slice 1, where the tests written before that count from, unless `first_view` keeps the
+    app's choice. A case opened before stays where the app put it (its last slice)."""
+    cases_before = len(window.workspace.cases())
     with qtbot.waitSignal(window.case_opened, timeout=timeout):
         assert window.open_path(path)
+    if not first_view and len(window.workspace.cases()) > cases_before:
+        window.controller.show_slice(0)
     window.view.setFocus()
 
 

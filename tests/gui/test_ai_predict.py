@@ -17,12 +17,6 @@ from tests.gui.conftest import click, current_mask, key, open_case, view_point, 
 JOB_TIMEOUT_MS = 300_000  # only stops a hang: segmenting takes a minute or more on a loaded 2-core machine
 
 
-@pytest.fixture(autouse=True)
-def jobs_stop_on_close(monkeypatch):
-    """Closing a window at the end of a test (even a failed one) stops its AI job instead of asking."""
-    monkeypatch.setattr(close_guard, "ask_cancel_jobs", lambda parent, what: True)
-
-
 @pytest.fixture
 def ai_window(make_window, qtbot, sample_dir):
     window = make_window()
@@ -48,7 +42,7 @@ def test_segment_whole_case_fills_every_slice_and_keeps_human_slices(ai_window, 
     _use_model(ai, biased_models["foreground"])
     reviewed, edited = 40, 60
     for index in (reviewed, edited):
-        session.annotation(index).copy_from(np.eye(*session.volume.shape[1:], dtype=np.uint8))
+        session.annotation(index).set_mask(np.eye(*session.volume.shape[1:], dtype=np.uint8))
     session.set_current(reviewed)
     session.toggle_reviewed()
     before = {i: session.annotations[i].mask.copy() for i in (reviewed, edited)}

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QDialog
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from core.workspace import OpenCase, Workspace
 from core.annotation.slice_status import SliceStatus
-from gui import close_guard
 from gui.ai.retrain_dialog import RetrainDialog
 from tests.conftest import shared_path
 from tests.gui.ai_fixtures import biased_models, no_bundled_starter, resnet50_weights  # noqa: F401
@@ -22,12 +21,6 @@ CASES = ("okbp_pt_201", "okbp_pt_202")
 # Waits only stop a hang: on a loaded 2-core machine one of these runs takes several minutes (decision 153).
 HANG_MS = 600_000
 pytestmark = pytest.mark.timeout(1800)
-
-
-@pytest.fixture(autouse=True)
-def close_cancels_training(monkeypatch):
-    """Closing the window at the end of a test (even a failed one) cancels a run instead of asking."""
-    monkeypatch.setattr(close_guard, "ask_cancel_jobs", lambda parent, what: True)
 
 
 def _validation(name: str, part: str):

@@ -7,17 +7,10 @@ import PIL.Image
 import pytest
 
 from core.annotation.slice_status import SliceStatus
-from gui import close_guard
 from tests.gui.ai_fixtures import biased_models, no_bundled_starter  # noqa: F401 (fixtures)
 from tests.gui.conftest import open_case
 
 JOB_TIMEOUT_MS = 300_000  # only to stop a hang: a loaded 2-core machine is slow
-
-
-@pytest.fixture(autouse=True)
-def jobs_stop_on_close(monkeypatch):
-    """Closing a window at the end of a test (even a failed one) stops its AI job instead of asking."""
-    monkeypatch.setattr(close_guard, "ask_cancel_jobs", lambda parent, what: True)
 
 
 @pytest.fixture

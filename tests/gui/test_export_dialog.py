@@ -81,7 +81,8 @@ def test_save_buttons_write_mesh_nifti_and_dicom_seg(qtbot, sample, save_as, war
     with qtbot.waitSignal(dialog.saved, timeout=5000):
         qtbot.mouseClick(dialog.save_mesh_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(dialog.save_nifti_button, Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(dialog.save_seg_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.saved, timeout=120_000):  # the DICOM SEG is written in a worker
+        qtbot.mouseClick(dialog.save_seg_button, Qt.MouseButton.LeftButton)
     assert not warnings
     # suggested names never carry the patient's name or the series description
     assert [p.rsplit("/", 1)[1] for p in suggested] == ["mandible.stl", "mandible_labels.nii.gz", "mandible_seg.dcm"]

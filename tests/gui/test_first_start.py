@@ -29,7 +29,7 @@ def test_first_start_activates_the_starter_and_segment_works(make_window, qtbot,
     index = int(labelled[len(labelled) // 2])
     window.controller.show_slice(index)
     with qtbot.waitSignal(window.ai.segmenting.predict.finished, timeout=JOB_TIMEOUT_MS):
-        window.ai.actions["segment_slice"].trigger()  # what the toolbar's Segment button does
+        window.ai.segmenting.actions["segment_slice"].trigger()  # what the toolbar's Segment button does
     mask = current_mask(window).astype(bool)
     dice = 2 * np.logical_and(mask, label[index]).sum() / (mask.sum() + label[index].sum())
     assert dice > 0.7, dice

@@ -22,7 +22,7 @@ from core.windowing import WINDOW_PRESETS
 from core.workspace import OpenCase, Workspace
 from gui import workers
 from gui.ai.retrain_dialog import RetrainDialog
-from gui.ai.training_process import interrupted_plan
+from core.training.retrain import interrupted_plan
 from tests.conftest import ROOT, SAMPLE_DIR
 from tests.gui.ai_fixtures import biased_models, no_bundled_starter  # noqa: F401 (fixtures)
 from tests.gui.conftest import OPEN_TIMEOUT_MS, THREAD_END_TIMEOUT_MS, click, current_mask, key, open_case, wheel
@@ -152,10 +152,10 @@ def test_closing_during_training_ends_the_run_and_keeps_the_edits(qtbot, make_wi
     open_case(qtbot, window, SAMPLE_DIR)
     edited = _edit(qtbot, window)
     _tiny_plan(monkeypatch)
-    steps = []
-    ai.training.train.progress.connect(lambda step, total, message: steps.append(message))
+    events = []
+    ai.training.train.event.connect(lambda progress: events.append(progress.event))
     assert ai.training.retrain()
-    qtbot.waitUntil(lambda: any("step" in message for message in steps), timeout=JOB_TIMEOUT_MS)  # it trains
+    qtbot.waitUntil(lambda: "step" in events, timeout=JOB_TIMEOUT_MS)  # it trains
     recorded_dialogs.close_answer = "keep"
     assert window.close()  # "cancel the training and close?" is answered yes by the GUI tests' fixture
     _all_workers_ended(qtbot)
@@ -168,13 +168,13 @@ def test_closing_during_training_ends_the_run_and_keeps_the_edits(qtbot, make_wi
 
 APP_DIES_WHILE_TRAINING = r"""
 import multiprocessing, os, sys, threading
-from gui.ai.training_process import RetrainPlan, run_in_process
+from core.training.retrain import RetrainPlan
+from gui.ai.training_process import run_in_process
 
 plan = RetrainPlan(epochs=50, freeze_epochs=1, batch_size=2, input_size=64, init="none", max_slices_per_case=8)
-started = threading.Event()  # the training process reports its first progress (it has gathered the slices)
-report = lambda step, total, message: started.set()
+started = threading.Event()  # the training process reports its first event (it is gathering the slices)
 threading.Thread(target=run_in_process, daemon=True,
-                 args=(sys.argv[1], plan, False, lambda item: None, report, threading.Event())).start()
+                 args=(sys.argv[1], plan, False, lambda event: started.set(), threading.Event())).start()
 started.wait(600)
 print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
 os._exit(3)  # the app dies mid-run: no Cancel, no clean-up

@@ -46,12 +46,13 @@ def test_drop_a_folder_opens_it_and_it_appears_in_recent_cases(qtbot, make_windo
     assert recent == ["okbp_pt_224"]
     assert window.case_list.count() == 1 and "okbp_pt_224" in window.case_list.item(0).text()
 
+    first = window.session.current  # a new case opens on anatomy (decision 173)
     wheel(window, 12)
     window.close()
     again = make_window()
     with qtbot.waitSignal(again.case_opened, timeout=60_000):
         again.actions.recent_menu.actions()[0].trigger()
-    assert again.session.current == 12
+    assert again.session.current == first + 12
 
 
 def test_opening_shows_progress_until_the_case_is_shown(qtbot, make_window):
@@ -73,7 +74,7 @@ def test_export_3d_opens_with_the_cases_annotations(qtbot, make_window, sample):
     with qtbot.waitSignal(window.labels_imported, timeout=30_000):
         window.import_labels(sample_label_path())
     window.actions.export_3d.trigger()
-    dialog = window.export_dialog
+    dialog = window.exports.export_dialog
     assert np.array_equal(dialog.labels, labels != 0)
     qtbot.waitUntil(lambda: dialog.result is not None or "fail" in dialog.status.text().lower(), timeout=60_000)
     assert dialog.result is not None

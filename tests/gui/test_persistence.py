@@ -132,7 +132,7 @@ def test_close_keep_draft_stays_open_when_the_draft_cannot_be_written(qtbot, mak
     recorded_dialogs.close_answer = "keep"
     assert not window.close() and window.isVisible()  # closing now would lose the edit
     title, text = recorded_dialogs.messages[-1]
-    assert title == "Cannot keep the draft" and "stays open" in text
+    assert title == "Cannot keep the unsaved work" and "stays open" in text
     if autosave_dir.is_file():
         autosave_dir.unlink()
     else:

@@ -14,7 +14,7 @@ from core.training.workspace_data import TrainingInventory, TrainingSlice
 from gui import close_guard
 from gui.ai.retrain_dialog import RetrainDialog
 from gui.ai.retrain_texts import duration_text, slice_ranges
-from gui.ai.training.panel import TrainingPanel
+from gui.ai.training_panel import TrainingPanel
 from tests.conftest import SAMPLE_DIR
 from tests.gui.ai_fixtures import no_bundled_starter  # noqa: F401
 

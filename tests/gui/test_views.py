@@ -47,8 +47,9 @@ def _click(qtbot, view, point) -> None:
 
 
 def _pixmap_array(item) -> np.ndarray:
-    """RGBA [rows, cols, 4] of a pixmap item, as drawn."""
-    image = item.pixmap().toImage().convertToFormat(QImage.Format.Format_RGBA8888)
+    """RGBA [rows, cols, 4] of a view's image item (a pixmap) or overlay item (a QImage), as drawn."""
+    image = item.image if hasattr(item, "image") else item.pixmap().toImage()
+    image = image.convertToFormat(QImage.Format.Format_RGBA8888)
     data = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes())
     return data.reshape(image.height(), image.bytesPerLine())[:, :4 * image.width()].reshape(
         image.height(), image.width(), 4).copy()

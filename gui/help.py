@@ -1,0 +1,103 @@
+"""Help: the keyboard sheet (F1), generated from the window's action table so that it cannot drift from the
+shortcuts that work, and About (the version, the active model and its scores, the data folder)."""
+from __future__ import annotations
+
+from importlib import metadata
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QMainWindow, QMessageBox, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout)
+
+from gui.app import APP_NAME
+
+# Mouse gestures and held keys: the slice view handles them itself, so they are not actions.
+GESTURES = (
+    ("Next / previous slice", "Mouse wheel"),
+    ("Zoom at the cursor", "Ctrl + mouse wheel"),
+    ("Pan", "Middle-drag, or Space + left-drag"),
+    ("Window / level (brightness, contrast)", "Right-drag"),
+    ("Peek under the overlay", "Hold Q"),
+)
+
+
+def shortcut_rows(actions) -> list[tuple[str, str]]:
+    """(what it does, its keys) for every action with a shortcut, in the table's order."""
+    rows = []
+    for _key, action in actions.items():
+        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+        if keys:
+            rows.append((action.text().replace("&", "").rstrip("…"), ", ".join(keys)))
+    return rows
+
+
+class ShortcutSheet(QDialog):
+    def __init__(self, parent, actions) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.setObjectName("shortcutSheet")
+        rows = shortcut_rows(actions) + list(GESTURES)
+        self.table = QTableWidget(len(rows), 2, objectName="shortcutTable")
+        self.table.setHorizontalHeaderLabels(("Action", "Keys"))
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for row, (what, keys) in enumerate(rows):
+            self.table.setItem(row, 0, QTableWidgetItem(what))
+            self.table.setItem(row, 1, QTableWidgetItem(keys))
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.resizeColumnToContents(1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Every shortcut of Mandible Studio. Menus and tooltips show them too."))
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        available = parent.screen().availableGeometry() if parent is not None else None
+        height = min(720, int(available.height() * 0.85)) if available is not None else 720
+        self.resize(520, height)
+
+    def texts(self) -> list[tuple[str, str]]:
+        return [(self.table.item(r, 0).text(), self.table.item(r, 1).text()) for r in range(self.table.rowCount())]
+
+
+def app_version() -> str:
+    try:
+        return metadata.version("mandible-studio")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def about_text(version: str, model, data_folder) -> str:
+    """What About says; `model` is the active ModelVersion or None."""
+    if model is None:
+        model_text = "No model is active (AI → Import Model…, or Retrain)."
+    else:
+        metrics = model.metrics or {}
+        scores = []
+        if metrics.get("dice") is not None:
+            scores.append(f"overlap with the expert outline {metrics['dice']:.3f} (Dice)")
+        if metrics.get("miou") is not None:
+            scores.append(f"{metrics['miou']:.3f} (mean IoU)")
+        model_text = f"{model.label} ({model.origin})" + (f": {', '.join(scores)} on its check slices" if scores
+                                                        else "; no scores recorded")
+    return (f"<b>{APP_NAME}</b> {version}<br><br>Segments the mandible in CT and lets you correct it.<br><br>"
+            f"<b>Active model:</b> {model_text}<br><b>Data folder:</b> {data_folder}")
+
+
+class Help(QObject):
+    """The Help menu's slots."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self.sheet: ShortcutSheet | None = None
+
+    def show_shortcuts(self) -> ShortcutSheet:
+        self.sheet = ShortcutSheet(self._window, self._window.actions)
+        self.sheet.open()
+        return self.sheet
+
+    def show_about(self) -> None:
+        window = self._window
+        model = window.ai.models.versions.active()
+        QMessageBox.about(window, f"About {APP_NAME}", about_text(app_version(), model, window.workspace.root))
