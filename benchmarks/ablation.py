@@ -5,7 +5,8 @@ then a Markdown table.
     .venv/bin/python benchmarks/ablation.py --out-dir runs/ablation                 # reduced CPU version
     .venv/bin/python benchmarks/ablation.py --out-dir runs/ablation --full          # a GPU: the full budget
 
-Reduced (CPU) version: 128 px at 4 mm per pixel, at most --max-slices slices per training case
+Reduced (CPU) version: 128 px at 4 mm per pixel (--size 64 or 96: the same 512 mm field at 8 or 5.3 mm per
+pixel, for a CPU that cannot afford 128), at most --max-slices slices per training case
 (mandible slices plus 4 near and 2 far empty ones, evenly thinned), --epochs epochs from scratch with no
 frozen stage (a random encoder gains nothing from freezing), Adam 1e-3, batch 16, bf16, focal + 0.5 x Dice,
 all 112 training cases (no held-out cases: the last epoch is kept), evaluated on the 22 validation cases'
@@ -39,6 +40,7 @@ from core.training.trainer import run_training  # noqa: E402
 
 OPENKBP = ROOT.parent / "shared" / "data" / "openkbp"
 PLAIN = PredictionPolicy(refine=False)
+FIELD_MM = 512.0  # 128 px at 4 mm: OpenKBP's own grid
 NEAR_SLICES = 8  # reduced evaluation: empty slices kept on each side of the mandible
 ROWS = (  # (name, encoder, CBAM); the paper's Table 3 rows without ImageNet weights
     ("U-Net", "plain", False),
@@ -54,7 +56,7 @@ PAPER_MIOU = {"+ residual encoder + CBAM": "0.9448"}
 def row_config(encoder: str, cbam: bool, out: Path, args: argparse.Namespace) -> TrainingConfig:
     sampling = SliceSampling(near=4, far=2, max_per_case=None if args.full else args.max_slices)
     return TrainingConfig(data=[str(OPENKBP / "train")], out=str(out), epochs=args.epochs, freeze_epochs=0,
-                          batch_size=32 if args.full else 16, input_size=128, mm_per_pixel=4.0, lr=1e-3,
+                          batch_size=32 if args.full else 16, input_size=args.size, mm_per_pixel=FIELD_MM / args.size, lr=1e-3,
                           lr_unfrozen=1e-3, device=args.device, precision="bf16" if args.device == "cpu" else "auto",
                           init="none", val_fraction=0.0, encoder=encoder, attention=cbam, dice_weight=0.5,
                           sampling=sampling, report_every=50)
@@ -75,7 +77,7 @@ def evaluate_near_mandible(segmenter: Segmenter, refs: list) -> dict:
 
 
 def run_row(name: str, encoder: str, cbam: bool, args: argparse.Namespace) -> dict:
-    out = Path(args.out_dir) / f"{encoder}-{'cbam' if cbam else 'nocbam'}.msmodel"
+    out = Path(args.out_dir) / f"{encoder}-{'cbam' if cbam else 'nocbam'}-{args.size}px.msmodel"
     config = row_config(encoder, cbam, out, args)
     start = time.monotonic()
     if not out.exists():
@@ -99,11 +101,15 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the reference model's budget (a GPU)")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--max-slices", type=int, default=8, help="slices per training case (reduced version)")
+    parser.add_argument("--size", type=int, default=128, choices=(64, 96, 128),
+                        help="input pixels over the same 512 mm field (reduced version; --full: 128)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--rows", type=int, nargs="*", help="row numbers to run (1-4; default all)")
     args = parser.parse_args()
     if args.full and args.epochs == parser.get_default("epochs"):
         args.epochs = 36
+    if args.full:
+        args.size = 128
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     results = []
     for number, (name, encoder, cbam) in enumerate(ROWS, start=1):

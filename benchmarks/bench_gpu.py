@@ -5,6 +5,7 @@ Prints ONE JSON line per figure: {"figure", "value", "unit", "baseline", "baseli
     .venv/bin/python benchmarks/bench_gpu.py            # on a CUDA GPU: the issue's sizes (a few minutes)
     .venv/bin/python benchmarks/bench_gpu.py --cpu      # on this CPU: small sizes
     .venv/bin/python benchmarks/bench_gpu.py --ci       # the smallest sizes (the suite runs this)
+    .venv/bin/python benchmarks/bench_gpu.py --compile max-autotune   # compiled inference in that mode
 
 Figures: augmentation images/s, batched torch (now) against the per-sample numpy/OpenCV path it replaced;
 training images/s at 128 and 512 px, the whole trainer step (batch from the device-resident slices,
@@ -12,7 +13,8 @@ augmentation, windows, forward, backward, Adam) against the network-only step on
 100-epoch schedule at 128 px, extrapolated from a measured epoch (training + validation + checkpoint) of
 4,809 slices, the reference model's training set; inference slices/s at 512 px by batch size, the
 Segmenter's path (host canvas in, probabilities back on the host) against the network-only forward;
-peak GPU memory. Each time is the fastest of a few calls after a warm-up (the least disturbed on a shared
+peak GPU memory; on CUDA, inference slices/s of the Segmenter with its network compiled (--compile, default
+reduce-overhead: CUDA graphs) against the same Segmenter eager, by batch size. Each time is the fastest of a few calls after a warm-up (the least disturbed on a shared
 machine); the augmentation's two paths are timed interleaved.
 """
 from __future__ import annotations
@@ -34,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from core.inference.preprocess import AIR_HU, windowed_channels  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
 from core.model.model_file import LoadedModel  # noqa: E402
-from core.model.runtime import Runtime  # noqa: E402
+from core.model.runtime import COMPILE_MODES, Runtime  # noqa: E402
 from core.model.unet import MandibleUNet  # noqa: E402
 from core.training.augment import Augmentation  # noqa: E402
 from core.training.checkpoint import Checkpoint, CheckpointWriter  # noqa: E402
@@ -191,7 +193,7 @@ def bench_schedule(sizes: Sizes, runtime: Runtime) -> None:
          baseline="network-only: see training_128px", baseline_value=None)
 
 
-def bench_inference(sizes: Sizes, runtime: Runtime) -> None:
+def bench_inference(sizes: Sizes, runtime: Runtime, compile: str) -> None:
     config = TrainingConfig(data=[], out="", input_size=sizes.infer_px).model_config()
     network = MandibleUNet(config).eval()
     segmenter = Segmenter(LoadedModel(network, config), runtime.device.type, runtime.precision)
@@ -212,14 +214,33 @@ def bench_inference(sizes: Sizes, runtime: Runtime) -> None:
         emit(f"inference_{sizes.infer_px}px_batch{batch}", value=round(1 / whole_s, 1), unit="slices/s",
              device=runtime.describe(), baseline="network-only forward", baseline_value=round(1 / network_s, 1),
              ratio=round(network_s / whole_s, 2))
+        bench_compiled_inference(segmenter, canvas, runtime, compile, repeats, whole_s)
+
+
+def bench_compiled_inference(eager: Segmenter, canvas: np.ndarray, runtime: Runtime, compile: str, repeats: int,
+                             eager_s: float) -> None:
+    """The same batch through a Segmenter whose network is compiled (one compile per batch size, not timed)."""
+    figure = f"inference_{canvas.shape[-1]}px_batch{len(canvas)}_compiled"
+    if compile == "off":
+        emit(figure, skipped="--compile off" if runtime.device.type == "cuda" else "compiling is for CUDA here; "
+             "give --compile MODE to try it on the CPU")
+        return
+    compiled = Segmenter(eager.model, runtime.device.type, runtime.precision, len(canvas), compile=compile)
+    compiled_s = timed(lambda: compiled.probabilities(canvas), runtime.device, repeats) / len(canvas)
+    emit(figure, value=round(1 / compiled_s, 1), unit="slices/s", device=runtime.describe(), mode=compile,
+         compiled=compiled.forward.compiled, baseline="the same Segmenter eager",
+         baseline_value=round(1 / eager_s, 1), ratio=round(eager_s / compiled_s, 2))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cpu", action="store_true", help="run on the CPU with small sizes")
     parser.add_argument("--ci", action="store_true", help="the smallest sizes (for the test suite)")
+    parser.add_argument("--compile", choices=COMPILE_MODES,
+                        help="compiled inference figures (default: reduce-overhead on CUDA, off on the CPU)")
     args = parser.parse_args(argv)
     gpu = torch.cuda.is_available() and not (args.cpu or args.ci)
+    compile = args.compile or ("reduce-overhead" if gpu else "off")
     sizes = CI if args.ci else GPU if gpu else CPU
     runtime = Runtime.select("cuda" if gpu else "cpu", "auto")
     if gpu:
@@ -227,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     bench_augmentation(sizes, runtime.device, 1 if args.ci else 10)
     bench_training(sizes, runtime)
     bench_schedule(sizes, runtime)
-    bench_inference(sizes, runtime)
+    bench_inference(sizes, runtime, compile)
     if gpu:
         emit("peak_gpu_memory", value=round(torch.cuda.max_memory_allocated() / 2 ** 30, 2), unit="GiB",
              device=runtime.describe())

@@ -1,6 +1,7 @@
 """Inference speed per 512x512 slice on this machine: fp32 eager (baseline) against faster paths.
 
     .venv/bin/python benchmarks/bench_inference.py [--model M.msmodel] [--slices 8] [--onnx]
+    .venv/bin/python benchmarks/bench_inference.py --prefetch [--model M.msmodel] [--rounds 3]
 
 --onnx needs the bench extra: .venv/bin/pip install -e '.[bench]'
 
@@ -10,6 +11,11 @@ slice, the ratio to fp32 eager, Dice of each path's masks against fp32's, FLOPs 
 and the peak RAM of a clean bf16 segmentation of the whole 128-slice volume (a subprocess).
 Without --model the network has random weights: timings hold, but Dice agreement then says
 little; give a trained model for that.
+
+--prefetch: the whole prediction path (Segmenter.predict: canvas, network, post-processing) over every slice of
+the same case, slices/s with the canvas prepared in line (prefetch 0, before) and in a worker thread one batch
+ahead (prefetch 1, now), the two timed alternately for --rounds rounds, the fastest round of each kept; the
+masks of the two are compared. Default model: the bundled starter (what the app and `predict` run).
 """
 from __future__ import annotations
 
@@ -140,12 +146,45 @@ def volume_run(model: str | None) -> None:
     print(json.dumps({"peak_rss_mb": round(_peak_rss_mb()), "volume_seconds": round(seconds, 1)}))
 
 
+def prefetch_run(model: str | None, rounds: int, batch: int | None) -> None:
+    """Slices/s of Segmenter.predict over the whole case with prefetch off and on, alternately."""
+    from core.inference.segmenter import Segmenter
+    from core.model.model_file import starter_model
+
+    loaded = load_model(model or starter_model())
+    volume = load_nifti_volume(CASE / "imagesTr" / f"{NAME}_0000.nii.gz")
+    best = {0: float("inf"), 1: float("inf")}
+    masks = {}
+    for _ in range(rounds):
+        for depth in (0, 1):
+            segmenter = Segmenter(loaded, "cpu", "auto", batch, prefetch=depth)
+            start = time.perf_counter()
+            masks[depth] = segmenter.predict_volume(volume)
+            seconds = time.perf_counter() - start
+            best[depth] = min(best[depth], seconds)
+            print(f"  round, prefetch {depth}: {seconds:.2f} s", flush=True)
+    slices = volume.num_slices
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {slices} slices of {NAME}, "
+          f"model {model or starter_model().name}, {loaded.config.input_size} px, batch {segmenter.batch_size}, "
+          f"{segmenter.runtime.describe()}, fastest of {rounds} alternating rounds")
+    for depth, name in ((0, "prefetch off (before)"), (1, "prefetch on (now)")):
+        print(f"{name:24s} {slices / best[depth]:7.1f} slices/s  {best[depth]:6.2f} s/case  "
+              f"x{best[0] / best[depth]:4.2f} vs off")
+    print(f"masks identical: {np.array_equal(masks[0], masks[1])}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model")
     parser.add_argument("--slices", type=int, default=8)
     parser.add_argument("--onnx", action="store_true", help="also time ONNX Runtime (export takes a while)")
+    parser.add_argument("--prefetch", action="store_true", help="whole prediction path, prefetch off against on")
+    parser.add_argument("--rounds", type=int, default=3, help="--prefetch: alternating rounds")
+    parser.add_argument("--batch", type=int, help="--prefetch: slices per batch (default: the CPU default, 1)")
     args = parser.parse_args()
+    if args.prefetch:
+        prefetch_run(args.model, args.rounds, args.batch)
+        return
     network, config = network_and_config(args.model)
     x, _ = inputs(config, args.slices)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, input {tuple(x.shape[1:])}, "

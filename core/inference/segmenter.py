@@ -10,6 +10,11 @@ done, the slices the whole-run step of the policy changed again (`revised`; core
 `cancel` is checked before each batch (raises Cancelled). On a CPU with native bf16 the network runs under
 bf16 autocast (about 3x faster, same masks within Dice 0.005 of fp32; benchmarks/bench_inference.py);
 --precision fp32 turns it off.
+
+Throughput (docs/decisions/125, 126): the next batch's canvas is prepared in a worker thread while the network
+runs the current one (`prefetch` batches ahead; 0 prepares in line); on CUDA the canvas is pinned there and copied
+without blocking. `compile` (off by default, never implied on a CPU) runs the network through torch.compile in
+one of runtime.COMPILE_MODES, the last partial batch padded with air to the fixed batch shape.
 """
 from __future__ import annotations
 
@@ -24,10 +29,11 @@ import torch
 from core.errors import Cancelled
 from core.inference.confidence import slice_confidence
 from core.inference.postprocess import PredictionPolicy, runs, slice_masks, whole_run_masks
-from core.inference.preprocess import hu_slices, windowed_channels
+from core.inference.prefetch import prefetched
+from core.inference.preprocess import AIR_HU, SliceGeometry, hu_slices, windowed_channels
 from core.inference.tta import mandible_probability
 from core.model.model_file import LoadedModel, load_model
-from core.model.runtime import Runtime
+from core.model.runtime import CompiledNetwork, Runtime
 from core.volume import Volume
 
 log = logging.getLogger(__name__)
@@ -49,27 +55,34 @@ class SlicePrediction:
 
 class Segmenter:
     def __init__(self, model: LoadedModel, device: str = "auto", precision: str = "auto",
-                 batch_size: int | None = None):
+                 batch_size: int | None = None, prefetch: int = 1, compile: str = "off"):
         self.model = model
         self.config = model.config
         self.runtime = Runtime.select(device, precision, inference=True)
         # One slice at a time on a CPU is as fast per slice and keeps peak RAM lowest (BENCHMARKS.md).
         self.batch_size = max(1, batch_size or (1 if self.runtime.device.type == "cpu" else 8))
+        self.prefetch = max(0, prefetch)
         self.network = model.network.to(self.runtime.device).eval()
         self.network.to(memory_format=torch.channels_last)
-        log.info("segmenting on %s", self.runtime.describe())
+        self.forward = self.network if compile == "off" else CompiledNetwork(self.network, compile)
+        log.info("segmenting on %s%s", self.runtime.describe(), "" if compile == "off" else f", compile {compile}")
 
     @classmethod
-    def from_file(cls, path, device: str = "auto", precision: str = "auto",
-                  batch_size: int | None = None) -> "Segmenter":
-        return cls(load_model(path), device, precision, batch_size)
+    def from_file(cls, path, device: str = "auto", precision: str = "auto", batch_size: int | None = None,
+                  prefetch: int = 1, compile: str = "off") -> "Segmenter":
+        return cls(load_model(path), device, precision, batch_size, prefetch, compile)
+
+    @property
+    def fixed_batch(self) -> bool:
+        """Compiled networks (and their CUDA graphs) see one batch shape: the last batch is padded to it."""
+        return self.forward is not self.network
 
     @torch.inference_mode()
-    def probabilities(self, hu_canvas: np.ndarray) -> np.ndarray:
-        """Mandible probability [n, S, S] for HU slices already on the model canvas."""
-        hu = torch.from_numpy(np.ascontiguousarray(hu_canvas, dtype=np.float32)).to(self.runtime.device)
+    def probabilities(self, hu_canvas: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Mandible probability [n, S, S] for HU slices already on the model canvas (numpy, or a pinned tensor)."""
+        hu = torch.as_tensor(hu_canvas, dtype=torch.float32).to(self.runtime.device, non_blocking=True)
         x = windowed_channels(hu, self.config).contiguous(memory_format=torch.channels_last)
-        return mandible_probability(self.network, x, self.config, self.runtime).cpu().numpy()
+        return mandible_probability(self.forward, x, self.config, self.runtime).cpu().numpy()
 
     def predict(self, volume: Volume, indexes: Sequence[int] | None = None,
                 policy: PredictionPolicy = DEFAULT_POLICY,
@@ -77,15 +90,21 @@ class Segmenter:
         """The one prediction path: every slice of `indexes` (default: all), then the revised ones."""
         todo = list(range(volume.num_slices)) if indexes is None else sorted({int(i) for i in indexes})
         adjacent = float(volume.spacing[0]) > 0  # a Labelme folder of chosen slices has no slice spacing
+        batches = [todo[start:start + self.batch_size] for start in range(0, len(todo), self.batch_size)]
+        prepared = prefetched(batches, lambda batch: self._canvas(volume, batch), self.prefetch)
         done: dict[int, SlicePrediction] = {}
         kept: dict[int, np.ndarray] = {}  # probabilities on the CT's grid (float16) for the whole-run refinement
-        for start in range(0, len(todo), self.batch_size):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled(f"segmentation cancelled after {start} of {len(todo)} slices")
-            batch = todo[start:start + self.batch_size]
-            for prediction in self._predict_batch(volume, batch, adjacent, policy, kept if policy.refine else None):
-                done[prediction.index] = prediction
-                yield prediction
+        try:
+            for batch in batches:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled(f"segmentation cancelled after {len(done)} of {len(todo)} slices")
+                canvas, geometry = next(prepared)
+                for prediction in self._predict_batch(volume, batch, canvas, geometry, adjacent, policy,
+                                                      kept if policy.refine else None):
+                    done[prediction.index] = prediction
+                    yield prediction
+        finally:
+            prepared.close()  # stops the worker: no thread outlives a cancelled or failed prediction
 
         def run_masks(run: list[int]) -> np.ndarray:
             probability = np.stack([kept.pop(i) for i in run]).astype(np.float32)
@@ -95,10 +114,20 @@ class Segmenter:
         for index, mask in sorted(revised.items()):
             yield SlicePrediction(index, mask, done[index].confidence, revised=True)
 
-    def _predict_batch(self, volume: Volume, batch: list[int], adjacent: bool, policy: PredictionPolicy,
-                       kept: dict[int, np.ndarray] | None) -> Iterator[SlicePrediction]:
+    def _canvas(self, volume: Volume, batch: list[int]) -> tuple[np.ndarray | torch.Tensor, SliceGeometry]:
+        """The batch on the model canvas (runs in the prefetch worker): padded with air to the fixed batch shape
+        when the network is compiled, pinned for a copy that does not block on CUDA."""
         canvas, geometry = hu_slices(volume, batch, self.config)
-        probability = self.probabilities(canvas)
+        if self.fixed_batch and len(canvas) < self.batch_size:
+            padding = np.full((self.batch_size - len(canvas), *canvas.shape[1:]), AIR_HU, np.float32)
+            canvas = np.concatenate([canvas, padding])
+        if self.runtime.device.type == "cuda":
+            return torch.from_numpy(canvas).pin_memory(), geometry
+        return canvas, geometry
+
+    def _predict_batch(self, volume: Volume, batch: list[int], canvas, geometry: SliceGeometry, adjacent: bool,
+                       policy: PredictionPolicy, kept: dict[int, np.ndarray] | None) -> Iterator[SlicePrediction]:
+        probability = self.probabilities(canvas)[:len(batch)]
         confidences = [slice_confidence(p) for p in probability]
         on_grid = np.stack([geometry.to_original(p) for p in probability])
         if kept is not None:

@@ -21,7 +21,9 @@ def test_bench_gpu_prints_one_json_line_per_figure_with_its_baseline(capsys, mon
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
     figures = {line["figure"]: line for line in lines}
     assert set(figures) == {"augmentation_64px", "training_64px", "paper_schedule_64px_100_epochs",
-                            "inference_64px_batch1", "inference_64px_batch2", "peak_gpu_memory", "gpu_figures"}
+                            "inference_64px_batch1", "inference_64px_batch2", "inference_64px_batch1_compiled",
+                            "inference_64px_batch2_compiled", "peak_gpu_memory", "gpu_figures"}
+    assert "CUDA" in figures["inference_64px_batch1_compiled"]["skipped"]
     for name in ("augmentation_64px", "training_64px", "inference_64px_batch1", "inference_64px_batch2"):
         assert figures[name]["value"] > 0 and figures[name]["baseline_value"] > 0, name
     assert figures["paper_schedule_64px_100_epochs"]["value"] > 0
