@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.evaluation import evaluate_cases  # noqa: E402
-from core.inference.postprocess import PredictionPolicy, slice_masks, whole_run_masks  # noqa: E402
+from core.inference.postprocess import PredictionPolicy, volume_masks  # noqa: E402
 from core.inference.preprocess import hu_slices  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
 from core.training.data import CaseRef, discover_cases, load_labelled_case  # noqa: E402
@@ -75,16 +75,6 @@ def network_probability(segmenter: Segmenter, volume) -> np.ndarray:
     return out
 
 
-def masks_for(volume, probability: np.ndarray, refine: bool, network_mm: float) -> np.ndarray:
-    """The policy's per-slice and whole-run steps over the whole volume at once."""
-    policy = PredictionPolicy(refine=refine)
-    spacing = volume.spacing if volume.spacing_known else None
-    masks = slice_masks(volume.hu, probability, spacing, volume.units, policy, network_mm)
-    for index, mask in whole_run_masks(dict(enumerate(masks)), float(volume.spacing[0]) > 0, policy).items():
-        masks[index] = mask
-    return masks
-
-
 class Row:
     """One row of the table: a model, refinement on or off, and its metrics per column."""
 
@@ -95,7 +85,7 @@ class Row:
 
     def masks(self, volume, probability: np.ndarray) -> np.ndarray:
         start = time.perf_counter()
-        mask = masks_for(volume, probability, self.refine, self.network_mm)
+        mask = volume_masks(volume, probability, PredictionPolicy(refine=self.refine), self.network_mm)
         self.seconds += time.perf_counter() - start
         return mask
 

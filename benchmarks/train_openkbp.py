@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from core.evaluation import evaluate_cases  # noqa: E402
-from core.inference.postprocess import clean_mask  # noqa: E402
+from core.inference.postprocess import PredictionPolicy, volume_masks  # noqa: E402
 from core.inference.preprocess import hu_slices, windowed_channels  # noqa: E402
 from core.inference.tta import mandible_probability  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
@@ -91,7 +91,8 @@ def paired_tta(model: str | Path, device: str) -> dict:
             both = torch.cat([mandible_probability(segmenter.network, x[i:i + 8].flip(-1), config,
                                                    segmenter.runtime).flip(-1) for i in range(0, len(x), 8)])
         for metrics, probability in ((plain, one), (flipped, (one + both) / 2)):
-            mask = clean_mask(np.stack([geometry.to_original(p) > 0.5 for p in probability.numpy()]).astype(np.uint8))
+            on_grid = np.stack([geometry.to_original(p) for p in probability.float().numpy()])
+            mask = volume_masks(case.volume, on_grid, PredictionPolicy(refine=False))  # the network's own masks
             metrics.update(mask, case.labels, case=ref.name)
         line = {"case": ref.name, "cases": len(plain.per_case)}
         for name, metrics in (("plain", plain), ("flip_tta", flipped)):

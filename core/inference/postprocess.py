@@ -50,6 +50,17 @@ def slice_masks(hu: np.ndarray, probability: np.ndarray, spacing, units: str,
     return fill_holes(masks) if policy.clean else masks
 
 
+def volume_masks(volume, probability: np.ndarray, policy: PredictionPolicy, network_mm: float = 4.0) -> np.ndarray:
+    """Every step of the policy over a whole volume at once, from the network's probability on its own grid
+    (float32 [slice, row, col]): what `Segmenter.predict` gives for every slice, for benchmarks that keep the
+    probability and vary the policy."""
+    spacing = volume.spacing if volume.spacing_known else None
+    masks = slice_masks(volume.hu, probability, spacing, volume.units, policy, network_mm)
+    for index, mask in whole_run_masks(dict(enumerate(masks)), float(volume.spacing[0]) > 0, policy).items():
+        masks[index] = mask
+    return masks
+
+
 def whole_run_masks(masks: Mapping[int, np.ndarray], adjacent: bool, policy: PredictionPolicy,
                     run_masks: RunMasks | None = None) -> dict[int, np.ndarray]:
     """The whole-run steps over every predicted slice {index: mask}: the new masks of the slices they change.
