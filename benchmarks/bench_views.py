@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from benchmarks.bench_correction import prediction  # noqa: E402
 from benchmarks.bench_gui import StallMeter, idle, p95  # noqa: E402
 from core.annotation.interpolation import interpolate_gap  # noqa: E402
 from core.annotation.propagation import propagate_all  # noqa: E402
@@ -129,19 +130,6 @@ def bench_reslice(app, views: ViewLayout, moves: int) -> None:
 
 
 # --- correction effort -----------------------------------------------------------------------------
-def prediction(volume, cache: Path | None) -> np.ndarray:
-    if cache is not None and cache.is_file():
-        return np.load(cache)
-    from core.inference.segmenter import Segmenter
-
-    start = time.perf_counter()
-    predicted = Segmenter.from_file(MODEL).predict_volume(volume)
-    print(f"(prediction of {volume.num_slices} slices: {time.perf_counter() - start:.0f} s)")
-    if cache is not None:
-        np.save(cache, predicted)
-    return predicted
-
-
 def slice_by_slice(masks: np.ndarray, label: np.ndarray) -> int:
     masks = masks.copy()
     touched = 0
@@ -184,7 +172,7 @@ def _proposals(k: int, masks, edited: set[int], free: set[int], volume, spacing)
 
 
 def bench_effort(volume, label: np.ndarray, cache: Path | None) -> None:
-    predicted = prediction(volume, cache)
+    predicted = prediction(volume, cache, MODEL)
     start = dice(predicted, label)
     by_hand = slice_by_slice(predicted, label)
     print(f"Correction effort to 3-D Dice >= {TARGET_DICE} from the reference model's prediction "
