@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.evaluation import evaluate_cases  # noqa: E402
 from core.inference.postprocess import PredictionPolicy, volume_masks  # noqa: E402
-from core.inference.preprocess import hu_slices  # noqa: E402
+from core.model.preprocess import hu_slices  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
 from core.training.data import CaseRef, discover_cases, load_labelled_case  # noqa: E402
 from core.training.metrics import SegmentationMetrics  # noqa: E402

@@ -33,7 +33,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.inference.preprocess import AIR_HU, windowed_channels  # noqa: E402
+from core.model.preprocess import AIR_HU, windowed_channels  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
 from core.model.model_file import LoadedModel  # noqa: E402
 from core.model.runtime import COMPILE_MODES, Runtime  # noqa: E402

@@ -35,7 +35,7 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.inference.preprocess import hu_slices, windowed_channels  # noqa: E402
+from core.model.preprocess import hu_slices, windowed_channels  # noqa: E402
 from core.io.nifti import load_nifti_labels, load_nifti_volume  # noqa: E402
 from core.model.config import ModelConfig  # noqa: E402
 from core.model.model_file import load_model  # noqa: E402

@@ -35,8 +35,8 @@ import torch  # noqa: E402
 
 from core.evaluation import evaluate_cases  # noqa: E402
 from core.inference.postprocess import PredictionPolicy, volume_masks  # noqa: E402
-from core.inference.preprocess import hu_slices, windowed_channels  # noqa: E402
-from core.inference.tta import mandible_probability  # noqa: E402
+from core.model.preprocess import hu_slices, windowed_channels  # noqa: E402
+from core.model.tta import mandible_probability  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
 from core.model.model_file import load_model  # noqa: E402
 from core.training.config import TrainingConfig  # noqa: E402

@@ -30,8 +30,8 @@ from core.errors import Cancelled
 from core.inference.confidence import slice_confidence
 from core.inference.postprocess import PredictionPolicy, runs, slice_masks, whole_run_masks
 from core.inference.prefetch import prefetched
-from core.inference.preprocess import AIR_HU, SliceGeometry, hu_slices, windowed_channels
-from core.inference.tta import mandible_probability
+from core.model.preprocess import AIR_HU, SliceGeometry, hu_slices, windowed_channels
+from core.model.tta import mandible_probability
 from core.model.model_file import LoadedModel, load_model
 from core.model.runtime import CompiledNetwork, Runtime
 from core.volume import Volume

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
-from core.inference.preprocess import AIR_HU
+from core.model.preprocess import AIR_HU
 
 
 @dataclass(frozen=True)

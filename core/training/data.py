@@ -20,7 +20,7 @@ from core.errors import InputError, LabelFileError
 from core.io.image_stack import read_gray_image
 from core.io.slice_export import PROVENANCE_KEY, labelled_slice_index, read_slice_mask
 from core.volume import Volume
-from core.inference.preprocess import display_to_hu
+from core.model.preprocess import display_to_hu
 
 log = logging.getLogger(__name__)
 

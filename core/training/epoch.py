@@ -14,8 +14,8 @@ from typing import Iterator
 import torch
 
 from core.errors import Cancelled, TrainingError
-from core.inference.preprocess import windowed_channels
-from core.inference.tta import mandible_probability
+from core.model.preprocess import windowed_channels
+from core.model.tta import mandible_probability
 from core.model.runtime import Runtime
 from core.model.unet import MandibleUNet
 from core.training.augment import Augmentation

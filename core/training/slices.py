@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from core.errors import Cancelled, TrainingError
-from core.inference.preprocess import hu_slices
+from core.model.preprocess import hu_slices
 from core.model.config import ModelConfig
 from core.training.augment import Augmentation
 from core.training.data import CaseRef, load_labelled_case, select_slices

@@ -32,7 +32,7 @@ import nibabel as nib
 import numpy as np
 
 from core.errors import Cancelled, InputError, LabelFileError, MandibleStudioError, TrainingError
-from core.inference.preprocess import display_to_hu
+from core.model.preprocess import display_to_hu
 from core.io.atomic import atomic_path, atomic_write_text
 from core.io.loader import load_volume
 from core.io.nifti import save_nifti_labels, volume_affine_ras
@@ -227,7 +227,7 @@ def _stage_case(folder: Path, case_id: str, items: list[TrainingSlice]) -> list[
 
 def _hu_of(volume: Volume, indexes: list[int]) -> np.ndarray:
     """The chosen slices in HU; image stacks (display units) are mapped through the model's bone window,
-    as core.inference.preprocess does for them."""
+    as core.model.preprocess does for them."""
     values = volume.hu[indexes]
     if volume.units == "HU":
         return np.clip(np.rint(values), -32768, 32767).astype(np.int16)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.inference.preprocess import AIR_HU
+from core.model.preprocess import AIR_HU
 from core.training.augment import Augmentation
 
 SIZE = 128

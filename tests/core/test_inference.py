@@ -9,7 +9,7 @@ import torch
 
 from core.errors import Cancelled
 from core.inference.postprocess import PredictionPolicy, runs, slice_masks, whole_run_masks
-from core.inference.preprocess import SliceGeometry, hu_slices
+from core.model.preprocess import SliceGeometry, hu_slices
 from core.inference.segmenter import Segmenter
 from core.volume import Volume
 from core.model.config import ModelConfig

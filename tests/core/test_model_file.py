@@ -13,7 +13,7 @@ import torchvision
 from safetensors.torch import save_file
 
 from core.errors import ModelFileError, TrainingError
-from core.inference.preprocess import hu_slices
+from core.model.preprocess import hu_slices
 from core.inference.segmenter import Segmenter
 from core.io.loader import load_volume
 from core.io.labels import load_labels

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from core.errors import TrainingError
-from core.inference.preprocess import context_planes, hu_slices, windowed_channels
-from core.inference.tta import mandible_probability
+from core.model.preprocess import context_planes, hu_slices, windowed_channels
+from core.model.tta import mandible_probability
 from core.model.config import ModelConfig
 from core.model.model_file import LoadedModel, load_model, save_model
 from core.model.runtime import Runtime
