@@ -23,6 +23,7 @@ from core.training.config import TrainingConfig
 from core.training.losses import SegmentationLoss
 from core.training.metrics import Confusion, SegmentationMetrics
 from core.training.schedule import FROZEN, TwoStageSchedule
+from core.training.speed import StepSpeed
 from core.training.slices import DeviceSlices, SliceSet, steps_per_epoch, training_batches
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,11 @@ AUX_WEIGHTS = (0.5, 0.25, 0.125)
 
 
 class EpochRunner:
-    def __init__(self, network: MandibleUNet, runtime: Runtime, config: TrainingConfig, schedule: TwoStageSchedule):
+    def __init__(self, network: MandibleUNet, runtime: Runtime, config: TrainingConfig, schedule: TwoStageSchedule,
+                 speed: StepSpeed | None = None):
+        self.speed = speed or StepSpeed.for_device(runtime.device)
         self.network = network.to(runtime.device)
-        if runtime.device.type == "cuda":
+        if self.speed.channels_last:
             self.network.to(memory_format=torch.channels_last)
         self.runtime = runtime
         self.config = config
@@ -56,7 +59,7 @@ class EpochRunner:
             self.network.unfreeze_encoder()
         self.network.train()
         trainable = [p for p in self.network.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.Adam(trainable, lr=self.schedule.lr(stage))
+        self.optimizer = self.speed.adam(trainable, self.schedule.lr(stage))
         if optimizer_state is not None:
             self.optimizer.load_state_dict(optimizer_state)
         self.stage = stage
@@ -67,7 +70,7 @@ class EpochRunner:
 
     def inputs(self, hu: torch.Tensor, windows: torch.Tensor | None) -> torch.Tensor:
         x = windowed_channels(hu, self.model_config, windows)
-        return x.contiguous(memory_format=torch.channels_last) if self.runtime.device.type == "cuda" else x
+        return x.contiguous(memory_format=torch.channels_last) if self.speed.channels_last else x
 
     def _loss(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         with self.runtime.autocast():

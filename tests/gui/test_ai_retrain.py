@@ -35,13 +35,13 @@ def _tiny_dialog(monkeypatch, weights, epochs: int, seen: list, max_slices: int 
     def exec_(dialog: RetrainDialog) -> int:
         seen.append((dialog.summary.text(), dialog.checking_label.text(), dialog.schedule_label.text()))
         dialog.advanced_toggle.setChecked(True)
-        dialog.epochs.setValue(epochs)
-        dialog.freeze_epochs.setValue(frozen)
-        dialog.size.setValue(64)
-        dialog.batch.setValue(4)
-        dialog.max_slices.setValue(max_slices)
-        dialog.init_file.setText(str(weights))
-        dialog.init.setCurrentIndex(dialog.init.findData("file"))
+        dialog.advanced.epochs.setValue(epochs)
+        dialog.advanced.freeze_epochs.setValue(frozen)
+        dialog.advanced.size.setValue(64)
+        dialog.advanced.batch.setValue(4)
+        dialog.advanced.max_slices.setValue(max_slices)
+        dialog.advanced.init_file.setText(str(weights))
+        dialog.advanced.init.setCurrentIndex(dialog.advanced.init.findData("file"))
         assert dialog.train_button.isEnabled()
         return QDialog.DialogCode.Accepted
 

@@ -20,12 +20,14 @@ PROBE = Path(__file__).with_name("usability_screen_probe.py")
 PROBE_TIMEOUT_S = 600  # only stops a hang
 
 
-def probe(tmp_path: Path, width: int, height: int, scale: float, case: Path | None = None) -> dict:
+def probe(tmp_path: Path, width: int, height: int, scale: float, case: Path | None = None,
+          script: Path = PROBE) -> dict:
+    """Run `script` on a simulated screen; the JSON object its last line prints."""
     screens = tmp_path / "screens.json"
     screens.write_text(json.dumps({"screens": [{"name": "test", "x": 0, "y": 0, "width": width, "height": height,
                                                 "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
     env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={screens}", QT_SCALE_FACTOR=str(scale))
-    args = [sys.executable, str(PROBE), str(tmp_path / "workspace")] + ([str(case)] if case else [])
+    args = [sys.executable, str(script), str(tmp_path / "workspace")] + ([str(case)] if case else [])
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
