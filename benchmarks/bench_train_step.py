@@ -9,7 +9,7 @@ app's CPU plan). Variants: the previous code (Adam's per-tensor loop, contiguous
 channels-last; both; and bf16 autocast with the adopted default, where the CPU has native bf16 (elsewhere skipped
 with the reason, or timed emulated with --emulated-bf16). Each figure is the fastest of `--repeats` steps after a
 warm-up step, the variants taking turns so that all see the same load. Prints one JSON line per variant and stage, with
-images/s and the ratio to the previous code, then one line naming the machine (CPU model and bf16 flags).
+images/s and the ratio to the previous code (and the same in CPU seconds of this process, steadier under load), then one line naming the machine (CPU model and bf16 flags).
 """
 from __future__ import annotations
 
@@ -82,19 +82,23 @@ def make_step(config: TrainingConfig, stage: str, speed: StepSpeed, precision: s
     return lambda: float(runner.train_step(hu, labels, windows, lr))  # float() waits for the device
 
 
-def measure(config: TrainingConfig, stage: str, device: torch.device, repeats: int, bf16: bool) -> dict[str, float]:
-    """Fastest step time of each variant, the variants taking turns."""
+def measure(config: TrainingConfig, stage: str, device: torch.device, repeats: int,
+            bf16: bool) -> dict[str, tuple[float, float]]:
+    """(fastest wall-clock seconds, fewest CPU seconds of this process) of a step of each variant, the variants
+    taking turns. The CPU seconds are less disturbed by other jobs on a shared machine than the wall clock."""
     steps = {name: make_step(config, stage, speed, precision, device)
              for name, (speed, precision) in variants(device, bf16).items()}
     for step in steps.values():
         step()  # warm-up: allocations, oneDNN primitive caches
-    best = {name: float("inf") for name in steps}
+    wall = {name: float("inf") for name in steps}
+    cpu = dict(wall)
     for _ in range(repeats):
         for name, step in steps.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             step()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
+            wall[name] = min(wall[name], time.perf_counter() - start)
+            cpu[name] = min(cpu[name], time.process_time() - start_cpu)
+    return {name: (wall[name], cpu[name]) for name in steps}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -113,11 +117,13 @@ def main(argv: list[str] | None = None) -> None:
     native = cpu_has_fast_bf16() if device.type == "cpu" else True
     for stage in (UNFROZEN, FROZEN):
         best = measure(config, stage, device, args.repeats, native or args.emulated_bf16)
-        for name, seconds in best.items():
+        previous, previous_cpu = best[PREVIOUS]
+        for name, (seconds, cpu_seconds) in best.items():
             line = {"figure": f"train_step_{args.size}px_{stage}", "variant": name,
                     "value": round(args.batch / seconds, 2), "unit": "images/s", "batch": args.batch,
-                    "baseline": PREVIOUS, "baseline_value": round(args.batch / best[PREVIOUS], 2),
-                    "ratio": round(best[PREVIOUS] / seconds, 2)}
+                    "baseline": PREVIOUS, "baseline_value": round(args.batch / previous, 2),
+                    "ratio": round(previous / seconds, 2), "cpu_seconds_per_image": round(cpu_seconds / args.batch, 3),
+                    "cpu_ratio": round(previous_cpu / cpu_seconds, 2)}
             if "bf16" in name and not native:
                 line["note"] = "no native bf16 on this CPU: emulated, not a candidate here"
             print(json.dumps(line), flush=True)

@@ -14,12 +14,14 @@ import multiprocessing
 import queue
 import threading
 
+import torch
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.errors import MandibleStudioError
 from core.training.config import TrainingConfig
 from core.training.retrain import RetrainPlan
 from core.training.step_time import StepTime, measure_step
+from gui.ai.training_process import training_threads
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,7 @@ class StepTimer(QObject):
 def measure_in_child(key: tuple, out) -> None:
     """Child side: the StepTime of (input size, device, encoder, attention), or None (logged) when the step cannot
     run."""
+    torch.set_num_threads(training_threads())  # as the training process will: the estimate is for that
     size, device, encoder, attention = key
     try:
         step = measure_step(TrainingConfig(data=[], out="", input_size=size, device=device, encoder=encoder,
