@@ -50,8 +50,16 @@ def segment_footprint(x0: float, y0: float, x1: float, y1: float, radius: float,
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
-    """The mask with every enclosed background region filled (uint8 0/1)."""
-    return ndimage.binary_fill_holes(mask.astype(bool)).astype(np.uint8)
+    """The mask with every enclosed background region filled (uint8 0/1).
+
+    Filled within the mask's bounding box: all background outside it reaches the border, so the result is the
+    same as on the whole slice, in a fraction of the time on a large slice with a small mandible."""
+    filled = np.asarray(mask).astype(bool)
+    rows, cols = np.flatnonzero(filled.any(axis=1)), np.flatnonzero(filled.any(axis=0))
+    if rows.size:
+        box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+        filled[box] = ndimage.binary_fill_holes(filled[box])
+    return filled.astype(np.uint8)
 
 
 def remove_small_islands(mask: np.ndarray, min_pixels: int) -> np.ndarray:
