@@ -17,6 +17,7 @@ from core.io.loader import load_volume
 from core.io.nifti import save_nifti_labels
 from core.io.slice_export import export_volume
 from core.model.model_file import starter_model
+from core.model.openvino_network import ENGINES
 from core.model.runtime import COMPILE_MODES, PRECISIONS
 from core.windowing import WINDOW_PRESETS
 
@@ -36,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compile", choices=COMPILE_MODES, default="off",
                         help="run the network through torch.compile (CUDA; reduce-overhead replays CUDA graphs); "
                         "falls back to eager with the reason logged")
+    parser.add_argument("--engine", choices=ENGINES, default="auto",
+                        help="auto: OpenVINO on a CPU without native bf16 when it is installed, else torch")
     parser.add_argument("--no-postprocess", action="store_true", help="keep small islands and holes")
     parser.add_argument("--no-refine", action="store_true",
                         help="threshold the network's probability instead of refining it at the CT's resolution")
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--out {args.out} is a file; give a folder")
     check_output_place(args.out, "--out")
     segmenter = Segmenter.from_file(args.model or starter_model(), args.device, args.precision, args.batch,
-                                   compile=args.compile)
+                                   compile=args.compile, engine=args.engine)
     volume = load_volume(args.input, series_uid=args.series_uid)
     # Inputs first (a bad one leaves no folder behind), then the output place, before the long work.
     prepare_output_folder(args.out, "--out")

@@ -9,7 +9,8 @@
 done, the slices the whole-run step of the policy changed again (`revised`; core/inference/postprocess.py).
 `cancel` is checked before each batch (raises Cancelled). On a CPU with native bf16 the network runs under
 bf16 autocast (about 3x faster, same masks within Dice 0.005 of fp32; benchmarks/bench_inference.py);
---precision fp32 turns it off.
+--precision fp32 turns it off. On a CPU without it (AVX2), a model file runs through OpenVINO when it is
+installed (`engine` auto; several times torch's fp32 speed, the same masks: core/model/openvino_network.py).
 
 Throughput (docs/decisions/125, 126): the next batch's canvas is prepared in a worker thread while the network
 runs the current one (`prefetch` batches ahead; 0 prepares in line); on CUDA the canvas is pinned there and copied
@@ -36,6 +37,7 @@ from core.inference.slice_crops import SliceCrops
 from core.model.preprocess import AIR_HU, SliceGeometry, hu_slices, windowed_channels
 from core.model.tta import mandible_probability
 from core.model.model_file import LoadedModel, load_model
+from core.model.openvino_network import openvino_network, select_engine
 from core.model.runtime import CompiledNetwork, Runtime
 from core.volume import Volume
 
@@ -58,27 +60,32 @@ class SlicePrediction:
 
 class Segmenter:
     def __init__(self, model: LoadedModel, device: str = "auto", precision: str = "auto",
-                 batch_size: int | None = None, prefetch: int = 1, compile: str = "off"):
+                 batch_size: int | None = None, prefetch: int = 1, compile: str = "off", engine: str = "auto"):
         self.model = model
         self.config = model.config
         self.runtime = Runtime.select(device, precision, inference=True)
         # One slice at a time on a CPU is as fast per slice and keeps peak RAM lowest (BENCHMARKS.md).
         self.batch_size = max(1, batch_size or (1 if self.runtime.device.type == "cpu" else 8))
         self.prefetch = max(0, prefetch)
+        self.engine = select_engine(engine, model, self.runtime, compile)
         self.network = model.network.to(self.runtime.device).eval()
         self.network.to(memory_format=torch.channels_last)
-        self.forward = self.network if compile == "off" else CompiledNetwork(self.network, compile)
-        log.info("segmenting on %s%s", self.runtime.describe(), "" if compile == "off" else f", compile {compile}")
+        if self.engine == "openvino":
+            self.forward = openvino_network(model, self.runtime)
+        else:
+            self.forward = self.network if compile == "off" else CompiledNetwork(self.network, compile)
+        log.info("segmenting on %s with %s%s", self.runtime.describe(), self.engine,
+                 "" if compile == "off" else f", compile {compile}")
 
     @classmethod
     def from_file(cls, path, device: str = "auto", precision: str = "auto", batch_size: int | None = None,
-                  prefetch: int = 1, compile: str = "off") -> "Segmenter":
-        return cls(load_model(path), device, precision, batch_size, prefetch, compile)
+                  prefetch: int = 1, compile: str = "off", engine: str = "auto") -> "Segmenter":
+        return cls(load_model(path), device, precision, batch_size, prefetch, compile, engine)
 
     @property
     def fixed_batch(self) -> bool:
         """Compiled networks (and their CUDA graphs) see one batch shape: the last batch is padded to it."""
-        return self.forward is not self.network
+        return isinstance(self.forward, CompiledNetwork)
 
     @torch.inference_mode()
     def probabilities(self, hu_canvas: np.ndarray | torch.Tensor) -> np.ndarray:

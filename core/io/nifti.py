@@ -176,8 +176,8 @@ def save_nifti_labels(path: str | Path, labels: np.ndarray, volume: Volume) -> N
     labels = np.asarray(labels)
     if labels.shape != volume.shape:
         raise InputError(f"Labels have shape {labels.shape} but the CT has {volume.shape}.")
-    image = nib.Nifti1Image(np.ascontiguousarray(labels.astype(np.uint8).transpose(2, 1, 0)),
-                            volume_affine_ras(volume))
+    # The transposed view is already in NIfTI's (Fortran) order: nibabel writes it without a copy.
+    image = nib.Nifti1Image(np.asarray(labels, np.uint8).transpose(2, 1, 0), volume_affine_ras(volume))
     image.set_qform(image.affine, code=1)
     image.set_sform(image.affine, code=1)
     with atomic_path(path) as tmp:
