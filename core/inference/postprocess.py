@@ -100,12 +100,27 @@ def whole_run_masks(masks: SliceCrops, indexes: Sequence[int], adjacent: bool, p
             region = run_masks(run)
         else:
             region = masks.region(run)
+        region = _tight(region)
         if region is not None and policy.clean:
             region = region[0], drop_small_islands(region[1])
         for index in run:
             new = _slice_of(region, index, masks.shape[1:])
             if not np.array_equal(new, masks[index]):
                 yield index, new
+
+
+def _tight(region: tuple[Box, np.ndarray] | None) -> tuple[Box, np.ndarray] | None:
+    """The region cut down to the bounding box of its non-zero voxels (None when there are none): the 3-D
+    labelling of small islands then costs the mandible's box, not the box refinement could reach."""
+    if region is None:
+        return None
+    box, stack = region
+    extent = [np.flatnonzero(stack.any(axis=axes)) for axes in ((1, 2), (0, 2), (0, 1))]
+    if extent[0].size == 0:
+        return None
+    inner = tuple(slice(e[0], e[-1] + 1) for e in extent)
+    outer = tuple(slice(b.start + i.start, b.start + i.stop) for b, i in zip(box, inner))
+    return outer, stack[inner]
 
 
 def _slice_of(region: tuple[Box, np.ndarray] | None, index: int, shape: tuple[int, int]) -> np.ndarray:

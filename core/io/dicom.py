@@ -80,9 +80,10 @@ def _skip_warnings(scan: DicomScan) -> list[str]:
 
 
 def _hu_volume(order: list[SliceHeader], raw_by_header: dict[int, np.ndarray]) -> np.ndarray:
+    """The rescaled volume; each decoded slice is dropped once copied, so the series is not held twice."""
     hu = np.empty((len(order), order[0].rows, order[0].cols), np.int16 if exact_rescale(order) else np.float32)
     for index, header in enumerate(order):
-        hu = rescale_into(hu, index, raw_by_header[id(header)], header)
+        hu = rescale_into(hu, index, raw_by_header.pop(id(header)), header)
     return hu
 
 
@@ -100,9 +101,10 @@ def load_series_from_scan(scan: DicomScan, series_uid: str | None = None, progre
         raise DicomSeriesError(f"None of the {len(headers)} files of the series could be decoded: {warnings[0]}")
     placed = order_slices([headers[i] for i in sorted(raws)])
     order = placed.headers
-    hu = _hu_volume(order, {id(headers[i]): raw for i, raw in raws.items()})
+    by_header = {id(headers[i]): raws.pop(i) for i in sorted(raws)}
+    hu = _hu_volume(order, by_header)
     hu, value_warnings = finite_values(hu, f"The series in {order[0].path.parent}")
-    hu, affine, ornt = canonicalize(hu, placed.affine)
+    hu, affine, ornt = canonicalize(hu, placed.affine, in_place=True)
     geometry_warnings = placed.warnings + value_warnings
     sop_uids = [h.sop_uid for h in order]
     if int(ornt[0][0]) != 0:

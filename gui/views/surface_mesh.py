@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from skimage.measure import marching_cubes
 
+from core.annotation.label_volume import labelled_box
 from core.volume import Volume
 from gui.workers import BackgroundTask
 
@@ -43,10 +44,10 @@ def surface_of(labels: np.ndarray, volume: Volume) -> SurfaceMesh:
     core.io.mesh starts; the export's iso-level calibration, part selection, smoothing and checks
     are left out, since together they take several times as long (decision 161).
     """
-    found = np.argwhere(labels > 0)
-    low, high = found.min(axis=0), found.max(axis=0) + 1
-    crop = np.pad((labels[low[0]:high[0], low[1]:high[1], low[2]:high[2]] > 0).astype(np.float32), 1)
+    box = labelled_box(labels)  # the mandible's box, found without a whole-volume temporary
+    crop = np.pad((labels[box] > 0).astype(np.float32), 1)
     verts, faces, _normals, _values = marching_cubes(crop, 0.5, allow_degenerate=False)
+    low = np.array([b.start for b in box])
     return SurfaceMesh(to_display(verts + (low - 1), volume.spacing).astype(np.float32), faces.astype(np.int32))
 
 
