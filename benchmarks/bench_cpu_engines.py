@@ -3,7 +3,7 @@ run; and whether the masks stay the same (issue 22 item 2, docs/decisions/232).
 
     python benchmarks/bench_cpu_engines.py [--model M.msmodel] [--slices 16] [--rounds 3] [--openkbp-cases 2]
 
-Speed: the network alone, batch 1 (the CPU default), on real slices of the development head on the model's
+Speed: the network alone, batch 1 (torch's CPU default; OpenVINO also in batches of 4, its default), on real slices of the development head on the model's
 canvas; the engines take turns within each round, the median per slice is kept; ratios against torch in the
 same run. torch runs as the Segmenter runs it on this CPU (fp32 without native bf16, bf16 autocast with it).
 Masks: Segmenter.predict_volume (the whole prediction path, refinement included) with engine torch and engine
@@ -59,6 +59,7 @@ def engines(model_path: Path, onnxruntime: bool) -> dict:
     start = time.perf_counter()
     found = {f"torch ({torch_segmenter.runtime.precision})": torch_segmenter.forward,
              "OpenVINO (fp32)": openvino_network(loaded, torch_segmenter.runtime)}
+    found["OpenVINO (fp32), batch 4"] = found["OpenVINO (fp32)"]  # the Segmenter's batch with OpenVINO
     print(f"OpenVINO model ready in {time.perf_counter() - start:.1f} s (converted once per model file, then cached)")
     if onnxruntime:
         found["ONNX Runtime (fp32)"] = _onnxruntime(loaded)
@@ -95,9 +96,10 @@ def speed(found: dict, model_path: Path, slices: int, rounds: int) -> dict[str, 
         for round_ in range(rounds):
             order = list(found.items())
             for name, forward in order[::-1] if round_ % 2 else order:
+                batch = 4 if name.endswith("batch 4") else 1
                 start = time.perf_counter()
-                for n in range(len(inputs)):
-                    forward(inputs[n:n + 1].contiguous(memory_format=torch.channels_last))
+                for n in range(0, len(inputs), batch):
+                    forward(inputs[n:n + batch].contiguous(memory_format=torch.channels_last))
                 times[name].append(1000 * (time.perf_counter() - start) / len(inputs))
             print(f"  round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.0f} ms" for k, v in times.items()), flush=True)
     return {name: statistics.median(values) for name, values in times.items()}
