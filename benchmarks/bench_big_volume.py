@@ -137,7 +137,7 @@ def bench_predict(tree: Path, series: Path, out: Path, cap_gb: float) -> dict:
 
 
 def bench_app(tree: Path, series: Path, cap_gb: float) -> dict:
-    report = WORK / f"app-{tree.name}.json"
+    report = WORK / f"app-{tree.name}-{series.name}.json"
     report.unlink(missing_ok=True)
     result = run_child(tree, [str(ROOT / "benchmarks" / "big_volume_app.py"), str(series), str(report)], cap_gb,
                        4 * 3600)
