@@ -104,11 +104,7 @@ def test_slice_crops_keep_only_what_is_above_the_floor_and_give_it_back_in_place
 
 def test_not_live_the_slices_come_thresholded_and_the_final_masks_are_the_live_ones(monkeypatch):
     """The command line's path refines each run once: the same last mask per slice as the app's live path."""
-    volume, probability = _blocks()
-    segmenter = _segmenter()
-    monkeypatch.setattr(segmenter, "probabilities", lambda canvas: probability[: len(canvas)])
-    monkeypatch.setattr("core.inference.segmenter.hu_slices",
-                        lambda vol, batch, config: (np.zeros((len(batch), 40, 40)), _Identity(batch)))
+    volume, segmenter = _blocks_segmenter(monkeypatch)
     calls = []
     real = segmenter_module.slice_masks
     monkeypatch.setattr(segmenter_module, "slice_masks",
@@ -119,6 +115,16 @@ def test_not_live_the_slices_come_thresholded_and_the_final_masks_are_the_live_o
     once = {p.index: p.mask for p in segmenter.predict(volume, live=False)}
     assert calls and not any(calls), "not live: the batches are only thresholded"
     assert live.keys() == once.keys() and all(np.array_equal(live[i], once[i]) for i in live)
+
+
+def _blocks_segmenter(monkeypatch) -> tuple[Volume, Segmenter]:
+    """A segmenter whose network sees _blocks' probability on an identity canvas."""
+    volume, probability = _blocks()
+    segmenter = _segmenter()
+    monkeypatch.setattr(segmenter, "probabilities", lambda canvas: probability[: len(canvas)])
+    monkeypatch.setattr("core.inference.segmenter.hu_slices",
+                        lambda vol, batch, config: (np.zeros((len(batch), 40, 40)), _Identity(batch)))
+    return volume, segmenter
 
 
 def _blocks() -> tuple[Volume, np.ndarray]:
@@ -151,11 +157,7 @@ def test_volume_prediction_reports_progress_keeps_the_grid_and_can_be_cancelled(
 
 def test_the_generator_yields_each_slice_then_the_ones_the_whole_run_step_revised(monkeypatch):
     """Slice 2 carries a small island only the 3-D step can judge: it is yielded, then yielded again, revised."""
-    volume, probability = _blocks()
-    segmenter = _segmenter()
-    monkeypatch.setattr(segmenter, "probabilities", lambda canvas: probability[: len(canvas)])
-    monkeypatch.setattr("core.inference.segmenter.hu_slices",
-                        lambda vol, batch, config: (np.zeros((len(batch), 40, 40)), _Identity(batch)))
+    volume, segmenter = _blocks_segmenter(monkeypatch)
     results = list(segmenter.predict(volume, [0, 1, 2, 3]))
     assert [(p.index, p.revised) for p in results] == [(0, False), (1, False), (2, False), (3, False), (2, True)]
     first, revised = results[2], results[-1]
