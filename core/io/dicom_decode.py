@@ -101,26 +101,36 @@ def rescale_into(out: np.ndarray, index: int, raw: np.ndarray, header: SliceHead
     return out
 
 
-def decode_all(headers: list[SliceHeader], progress: Progress, cancel: threading.Event | None):
-    """Decode every slice; returns ({index: raw}, warnings for failed files)."""
-    raws: dict[int, np.ndarray] = {}
+def decode_all(headers: list[SliceHeader], progress: Progress,
+               cancel: threading.Event | None) -> tuple[np.ndarray, list[int], list[str]]:
+    """Decode and rescale every slice into one volume, in the order of `headers`, as each is decoded: a slice's
+    stored values are dropped once rescaled, so the series is never held twice (issue 22).
+
+    Returns (volume [len(headers), rows, cols], int16 where the rescale is exact else float32; the indexes of the
+    slices decoded; warnings for the files that failed). The rows of failed slices are left unset."""
+    out = np.empty((len(headers), headers[0].rows, headers[0].cols),
+                   np.int16 if exact_rescale(headers) else np.float32)
+    decoded: list[int] = []
     warnings: list[str] = []
     # Threads help reading uncompressed files; pydicom's decoders hold the GIL and get slower with them.
     native = all(h.transfer_syntax in NATIVE_SYNTAXES for h in headers)
     with ThreadPoolExecutor(max_workers=_DECODE_THREADS if native else 1) as pool:
         futures = [pool.submit(decode_slice, h) for h in headers]
-        for i, future in enumerate(futures):
+        for i, header in enumerate(headers):
             if cancel is not None and cancel.is_set():
                 for f in futures:
-                    f.cancel()
+                    if f is not None:
+                        f.cancel()
                 raise Cancelled("Loading was cancelled.")
             try:
-                raws[i] = future.result()
+                out = rescale_into(out, i, futures[i].result(), header)
+                decoded.append(i)
             except Exception as exc:  # a damaged file must not stop the series
-                warnings.append(f"{headers[i].path.name} could not be decoded and was left out ({exc})")
+                warnings.append(f"{header.path.name} could not be decoded and was left out ({exc})")
+            futures[i] = None  # its stored values go now
             if progress is not None and i % 8 == 0:
                 progress(i, len(headers), f"Decoding slice {i + 1}/{len(headers)}")
-    return raws, warnings
+    return out, decoded, warnings
 
 
 def series_thumbnail(headers: list[SliceHeader]) -> np.ndarray | None:
