@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -114,20 +115,24 @@ def decode_all(headers: list[SliceHeader], progress: Progress,
     warnings: list[str] = []
     # Threads help reading uncompressed files; pydicom's decoders hold the GIL and get slower with them.
     native = all(h.transfer_syntax in NATIVE_SYNTAXES for h in headers)
-    with ThreadPoolExecutor(max_workers=_DECODE_THREADS if native else 1) as pool:
-        futures = [pool.submit(decode_slice, h) for h in headers]
+    workers = _DECODE_THREADS if native else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # A few slices decode ahead of the one being rescaled, never the whole series.
+        pending = deque(pool.submit(decode_slice, h) for h in headers[:2 * workers])
         for i, header in enumerate(headers):
             if cancel is not None and cancel.is_set():
-                for f in futures:
-                    if f is not None:
-                        f.cancel()
+                for future in pending:
+                    future.cancel()
                 raise Cancelled("Loading was cancelled.")
+            future = pending.popleft()
+            if i + len(pending) + 1 < len(headers):
+                pending.append(pool.submit(decode_slice, headers[i + len(pending) + 1]))
             try:
-                out = rescale_into(out, i, futures[i].result(), header)
+                out = rescale_into(out, i, future.result(), header)
                 decoded.append(i)
             except Exception as exc:  # a damaged file must not stop the series
                 warnings.append(f"{header.path.name} could not be decoded and was left out ({exc})")
-            futures[i] = None  # its stored values go now
+            del future  # its stored values go now
             if progress is not None and i % 8 == 0:
                 progress(i, len(headers), f"Decoding slice {i + 1}/{len(headers)}")
     return out, decoded, warnings
