@@ -147,12 +147,13 @@ def runs(indexes: Sequence[int], adjacent: bool) -> list[list[int]]:
 def drop_small_islands(mask: np.ndarray, min_fraction: float = MIN_FRACTION) -> np.ndarray:
     """Keep components at least `min_fraction` of the largest (full connectivity, 2-D or 3-D)."""
     structure = ndimage.generate_binary_structure(mask.ndim, mask.ndim)
-    components, count = ndimage.label(mask > 0, structure=structure)
+    components, count = ndimage.label(mask, structure=structure)  # non-zero is foreground: no boolean copy
     if count <= 1:
         return (mask > 0).astype(np.uint8)
     sizes = np.bincount(components.ravel())[1:]
-    keep = np.flatnonzero(sizes >= min_fraction * sizes.max()) + 1
-    return np.isin(components, keep).astype(np.uint8)
+    kept = np.zeros(count + 1, np.uint8)  # a lookup by component: one uint8 result, no boolean temporaries
+    kept[1:] = sizes >= min_fraction * sizes.max()
+    return kept[components]
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
