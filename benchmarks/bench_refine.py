@@ -16,7 +16,7 @@ Rows (median of --repeats, the order alternating between repeats):
   * the app's live path: Segmenter.predict, each slice refined as it arrives, then each run again;
   * refinement alone (refine_masks on the whole volume), and one 512 x 512 slice through each path;
   * with --baseline-tree: today's code's default path (predict_volume) on the same case, in a child process
-    with that checkout first on the path, --repeats times;
+    with that checkout first on the path, once in each repeat (the same load as this code's paths);
   * with --profile: cProfile of one default command-line run, the top functions by own time.
 """
 from __future__ import annotations
@@ -149,22 +149,24 @@ def main() -> int:
     one = Volume(hu=volume.hu[SLICES // 2:SLICES // 2 + 1], spacing=volume.spacing, name="one slice")
     network_alone(segmenter, one)  # warm-up
     times: dict[str, list[float]] = {}
+    masks: dict[str, np.ndarray] = {}
     for repeat in range(args.repeats):
         paths = [("network alone", network_alone), ("network + refinement", network_and_refinement),
                  ("app's live path", live_path)]
         for name, function in paths[::-1] if repeat % 2 else paths:
-            times.setdefault(name, []).append(timed(function, segmenter, volume)[0])
+            seconds, masks[name] = timed(function, segmenter, volume)
+            times.setdefault(name, []).append(seconds)
             times.setdefault(f"{name}, one slice", []).append(timed(function, segmenter, one)[0])
         probability = network_probability(segmenter, volume)
-        seconds, masks = timed(refine_masks, volume.hu, probability, volume.spacing, "HU",
-                               segmenter.config.mm_per_pixel)
+        seconds, refined = timed(refine_masks, volume.hu, probability, volume.spacing, "HU",
+                                 segmenter.config.mm_per_pixel)
         times.setdefault("refinement alone", []).append(seconds)
+        if args.baseline_tree:  # in each repeat, between this code's paths: the same load for both
+            seconds, voxels, runtime = baseline_seconds(args.baseline_tree, args.model, args.case, 1)
+            times.setdefault("today's code, default path", []).append(seconds)
+            print(f"  today's code ({args.baseline_tree}, {runtime}): {voxels} mask voxels "
+                  f"(this code: {int(masks['network + refinement'].sum())})", flush=True)
         print(f"  repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
-    if args.baseline_tree:
-        seconds, voxels, runtime = baseline_seconds(args.baseline_tree, args.model, args.case, args.repeats)
-        times["today's code, default path"] = [seconds]
-        print(f"  today's code ({args.baseline_tree}, {runtime}): {seconds:.2f} s, {voxels} mask voxels "
-              f"(this code: {int(network_and_refinement(segmenter, volume).sum())})", flush=True)
     base = statistics.median(times["network alone"])
     base_one = statistics.median(times["network alone, one slice"])
     print(f"| Path | Whole {SLICES}-slice case, s | per slice, ms | vs network alone |\n|---|---|---|---|")
@@ -178,7 +180,7 @@ def main() -> int:
         print(f"| {name} | - | {1000 * median:.0f} | x{median / base_one:.2f} |")
     if args.profile:
         profile(segmenter, volume)
-    print(f"refined mask: {int(masks.sum())} voxels on {int(masks.any(axis=(1, 2)).sum())} slices; {machine()}")
+    print(f"refined mask: {int(refined.sum())} voxels on {int(refined.any(axis=(1, 2)).sum())} slices; {machine()}")
     return 0
 
 
