@@ -50,6 +50,12 @@ def wait_until(app, done, timeout_s: float = 4 * 3600) -> None:
 
 def main() -> int:
     series, report = Path(sys.argv[1]), Path(sys.argv[2])
+    try:  # what main.py does before the app starts, in the trees that have it
+        from core.process_memory import keep_large_blocks_mapped
+    except ImportError:
+        pass
+    else:
+        keep_large_blocks_mapped()
     from gui.app import make_application
     from gui.main_window import MainWindow
 

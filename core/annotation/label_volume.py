@@ -52,12 +52,9 @@ def require_geometry(volume: Volume) -> None:
 def require_labels(labels: np.ndarray, volume: Volume) -> np.ndarray:
     """The label volume as uint8 0/1; raise ExportError if it is empty or the wrong shape."""
     labels = np.asarray(labels)
-    if labels.shape != volume.shape:
-        raise ExportError(f"the labels have shape {labels.shape} but the CT '{volume.name}' has {volume.shape}; "
-                          "choose labels made for this CT")
-    if not labels.any():
-        raise ExportError(f"the mandible mask of '{volume.name}' is empty; annotate or predict some slices "
-                          "before exporting")
+    labelled_box(labels, volume)  # the shape and something to export, without a copy
+    if labels.dtype == np.uint8 and labels.max() <= 1:
+        return labels  # already 0/1: no second label volume
     return (labels > 0).astype(np.uint8)
 
 
