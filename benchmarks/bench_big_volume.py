@@ -14,8 +14,8 @@ cannot take the machine down; the peak is the child's maxrss (os.wait4), per pha
   * predict: `main.py predict SERIES --out DIR` (the default model and policy: what a user runs);
   * the app (offscreen Qt, a fresh workspace): open the series (to the first slice shown), slice switches in the
     2x2 layout (axial, coronal, sagittal repainted), Segment Whole Case, the 3-D view's surface build (its
-    worker's job; offscreen there is no OpenGL to draw it), and the STL export (what Export 3-D... runs:
-    assemble the label volume, build_mesh, export_mesh).
+    worker's job; offscreen there is no OpenGL to draw it), the STL export (what Export 3-D... runs:
+    assemble the label volume, build_mesh, export_mesh), and saving the case (Ctrl+S: every slice's JSON + PNG).
 Today's code needs far more memory: --baseline-size runs it (and this code again) at a smaller size, and the
 peaks are scaled by the voxel count (said so in the table). Timings on a shared machine are "under load".
 """
@@ -178,7 +178,8 @@ def print_report(results: dict) -> None:
               f"predict goal <= {goal_gb(shape):.2f} GB, app goal <= 4 GB")
         print("| Step | today's code: peak GB / s | this code: peak GB / s | peak ratio |")
         print("|---|---|---|---|")
-        for step in ("predict", "app open", "2x2 slice switch", "segment", "3-D surface", "STL export", "app whole"):
+        for step in ("predict", "app open", "2x2 slice switch", "segment", "3-D surface", "STL export", "save",
+                     "app whole"):
             old, new = row.get("baseline", {}).get(step), row.get("current", {}).get(step)
             ratio = f"x{new['peak_gb'] / old['peak_gb']:.2f}" if old and new and old.get("peak_gb") else "-"
             print(f"| {step} | {_cell(old)} | {_cell(new)} | {ratio} |")

@@ -4,7 +4,7 @@
 
 Opens the real main window (offscreen) on a fresh workspace and measures, phase by phase, the time and the
 peak memory (VmHWM, reset before each phase): open, slice switches in 2x2, Segment Whole Case, the 3-D view's
-surface build, Export 3-D's STL. Uses only what both trees have (MainWindow and its parts), never this tree's
+surface build, Export 3-D's STL, saving the case (Ctrl+S). Uses only what both trees have (MainWindow and its parts), never this tree's
 modules.
 """
 from __future__ import annotations
@@ -104,7 +104,8 @@ def main() -> int:
         wait_until(app, lambda: meshes and not builder.busy)
     with phase("STL export") as entry:
         entry["faces"] = export_stl(app, window, Path(tempfile.mkdtemp(prefix="bench-big-stl-")) / "mandible.stl")
-    window.session.case.save()  # no question on close
+    with phase("save"):  # Ctrl+S of the whole segmented case: every slice's Labelme JSON + PNG
+        window.session.case.save()
     window.close()
     return 0
 
