@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from core.errors import InputError, MandibleStudioError
+from core.errors import Cancelled, InputError, MandibleStudioError
 from core.io.dicom import read_file_headers
 from core.io.files import is_regular_file, require_regular_file
 
@@ -137,10 +137,12 @@ CaseRun = Callable[[BatchCase], tuple[int, int]]  # segments one case: (slices, 
 
 
 def run_case(case: BatchCase, segment: CaseRun) -> CaseOutcome:
-    """Segment one case; any failure becomes a "failed" outcome with its reason (Ctrl+C still stops the batch)."""
+    """Segment one case; any failure becomes a "failed" outcome with its reason (Ctrl+C and cancel stop the batch)."""
     start = time.perf_counter()
     try:
         slices, with_mandible = segment(case)
+    except Cancelled:
+        raise
     except MandibleStudioError as exc:
         message = str(exc)
     except OSError as exc:
