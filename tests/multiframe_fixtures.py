@@ -15,7 +15,9 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import RLELossless
+from pydicom.uid import RLELossless, generate_uid
+
+from tests.conftest import SAMPLE_DIR
 
 ENHANCED_CT = "1.2.840.10008.5.1.4.1.1.2.1"
 XRAY_3D_CRANIOFACIAL = "1.2.840.10008.5.1.4.1.1.13.1.2"
@@ -72,6 +74,18 @@ def enhanced_ct(series: Path, dest: Path, count: int | None = None, sop_class: s
     ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = sop_class
     ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"]
     ds.compress(RLELossless, stack.astype(np.uint16), encoding_plugin="pydicom")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(dest, enforce_file_format=True)
+    return dest
+
+
+def other_multi_frame(dest: Path, sop_class: str) -> Path:
+    """A two-frame file of `sop_class` without functional groups (as ultrasound or secondary capture are)."""
+    ds = legacy_converted_dataset(SAMPLE_DIR, 2)
+    for keyword in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+        delattr(ds, keyword)
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.SeriesInstanceUID = generate_uid()
     dest.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(dest, enforce_file_format=True)
     return dest

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QPoint, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QListWidget, QListWidgetItem, QMenu
 
 
@@ -71,9 +71,9 @@ class CaseList(QListWidget):
         opening.setEnabled(bool(row.source) and not is_open)
         folder = menu.addAction("Show in Folder", lambda: self.show_folder_requested.emit(row.source))
         folder.setEnabled(bool(row.source))
-        count = len(self.selectedIndexes())
-        menu.addAction(f"Segment {count} Selected Cases…" if count > 1 else "Segment This Case…",
-                       self.segment_requested.emit)
+        several = item.isSelected() and len(self.selectedIndexes()) > 1
+        menu.addAction(f"Segment {len(self.selectedIndexes())} Selected Cases…" if several else "Segment This Case…",
+                       lambda: self._segment(None if several else item))
         menu.addSeparator()
         remove = menu.addAction("Remove from List…", lambda: self.remove_requested.emit(row.case_id))
         remove.setEnabled(not is_open)
@@ -81,6 +81,12 @@ class CaseList(QListWidget):
             remove.setToolTip("Open another case first: the open case cannot be removed")
         menu.setToolTipsVisible(True)
         return menu
+
+    def _segment(self, only: QListWidgetItem | None) -> None:
+        """Segment the selection, or only the case whose menu it is."""
+        if only is not None:
+            self.setCurrentItem(only, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.segment_requested.emit()
 
     def _show_menu(self, position: QPoint) -> None:
         item = self.itemAt(position)

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import shutil
 import threading
-from pathlib import Path
 
 import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-from pydicom.uid import generate_uid
 
 from core.errors import Cancelled, InputError
 from core.io.dicom import MultipleSeriesError, load_dicom_series, read_file_headers, scan_dicom_folder
@@ -23,7 +21,7 @@ from core.io.dicom_seg import export_dicom_seg
 from core.io.loader import load_volume
 from tests.conftest import SAMPLE_DIR, shared_path
 from tests.dicom_fixtures import copy_sample_series
-from tests.multiframe_fixtures import XRAY_3D_CRANIOFACIAL, enhanced_ct, legacy_converted
+from tests.multiframe_fixtures import XRAY_3D_CRANIOFACIAL, enhanced_ct, legacy_converted, other_multi_frame
 
 SERIES = {"okbp_pt_201": ("data", "dicom", "okbp_pt_201"), "okbp_pt_224_rle": ("data", "dicom", "okbp_pt_224_rle"),
           "cranium": ("data", "cranium", "dicom")}
@@ -117,24 +115,13 @@ def test_frames_take_their_own_geometry_and_rescale_from_the_groups(tmp_path):
     assert_same_volume(load_volume(path), reference)
 
 
-def _multi_frame_of_another_kind(tmp_path: Path, sop_class: str) -> Path:
-    """A two-frame file of `sop_class` without functional groups (as ultrasound or secondary capture are)."""
-    ds = pydicom.dcmread(legacy_converted(SAMPLE_DIR, tmp_path / "two.dcm", count=2))
-    for keyword in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
-        delattr(ds, keyword)
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = sop_class
-    ds.SeriesInstanceUID = generate_uid()
-    ds.save_as(tmp_path / "two.dcm", enforce_file_format=True)
-    return tmp_path / "two.dcm"
-
-
 @pytest.mark.parametrize("sop_class, name", [
     ("1.2.840.10008.5.1.4.1.1.2", "CT Image Storage"),
     ("1.2.840.10008.5.1.4.1.1.3.1", "Ultrasound Multi-frame Image Storage"),
     ("1.2.840.10008.5.1.4.1.1.4.1", "Enhanced MR Image Storage"),
 ])
 def test_other_multi_frame_kinds_get_a_clear_message(tmp_path, sop_class, name):
-    path = _multi_frame_of_another_kind(tmp_path, sop_class)
+    path = other_multi_frame(tmp_path / "two.dcm", sop_class)
     expected = rf"two.dcm cannot be opened: a multi-frame {name} file \(2 frames\) is not a CT volume .* opens " \
                r"Enhanced CT, Legacy Converted Enhanced CT and X-Ray 3D Craniofacial"
     with pytest.raises(InputError, match=expected):
