@@ -71,8 +71,9 @@ class CaseList(QListWidget):
         opening.setEnabled(bool(row.source) and not is_open)
         folder = menu.addAction("Show in Folder", lambda: self.show_folder_requested.emit(row.source))
         folder.setEnabled(bool(row.source))
-        several = item.isSelected() and len(self.selectedIndexes()) > 1
-        menu.addAction(f"Segment {len(self.selectedIndexes())} Selected Cases…" if several else "Segment This Case…",
+        count = len(self.selectedIndexes())
+        several = item.isSelected() and count > 1
+        menu.addAction(f"Segment {count} Selected Cases…" if several else "Segment This Case…",
                        lambda: self._segment(None if several else item))
         menu.addSeparator()
         remove = menu.addAction("Remove from List…", lambda: self.remove_requested.emit(row.case_id))

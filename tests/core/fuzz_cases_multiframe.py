@@ -78,7 +78,8 @@ def multi_frame_count_not_a_count(root: Path) -> FuzzInput:
 
 @fuzz_case("garbage")
 def multi_frame_native_pixel_data_cut(root: Path) -> FuzzInput:
-    return FuzzInput(load(_cut(_multi_frame(root, lambda ds: None, native=True), lambda data: len(data) // 2)), refused("truncated"))
+    folder = _cut(_multi_frame(root, lambda ds: None, native=True), lambda data: len(data) // 2)
+    return FuzzInput(load(folder), refused("truncated"))
 
 
 @fuzz_case("transfer-syntax")
