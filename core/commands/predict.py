@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core.commands.batch_report import batch_progress, print_summary
 from core.commands.predict_batch import (MASK_NAME, BatchCase, CaseOutcome, batch_cases, batch_inputs,
-                                         cases_to_do, run_case)
+                                         cases_to_do, is_done, run_case)
 from core.errors import InputError
 from core.inference.postprocess import PredictionPolicy
 from core.inference.segmenter import Progress, Segmenter
@@ -105,17 +105,17 @@ def _run_batch(args: argparse.Namespace, cases: list[BatchCase], segmenter: Segm
     prepare_output_folder(args.out, "--out")
     todo = cases_to_do(cases, args.out, args.overwrite)
     outcomes = {case: CaseOutcome(case, "skipped", message="done before; --overwrite segments it again")
-                for case in cases if case not in todo}
+                for case in cases if not args.overwrite and is_done(case, args.out)}
     with batch_progress(len(todo)) as bar:
+        def segment(case: BatchCase) -> tuple[int, int]:
+            _, slices, with_mandible = segment_to_folder(segmenter, case.input, case.out(args.out), policy, window,
+                                                         progress=bar.slices)
+            return slices, with_mandible
+
         for case in todo:
             bar.start_case(case.name)
-
-            def segment(case: BatchCase) -> tuple[int, int]:
-                _, slices, with_mandible = segment_to_folder(segmenter, case.input, case.out(args.out), policy,
-                                                             window, progress=bar.slices)
-                return slices, with_mandible
             outcomes[case] = run_case(case, segment)
             bar.case_done()
-    ordered = [outcomes[case] for case in cases]
+    ordered = [outcomes[case] for case in cases if case in outcomes]
     print_summary(ordered)
     return 1 if any(o.status == "failed" for o in ordered) else 0

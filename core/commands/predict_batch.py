@@ -127,9 +127,14 @@ def _path_hash(path: Path) -> str:
     return hashlib.sha1(str(path.expanduser().absolute()).encode("utf-8", "surrogateescape")).hexdigest()[:8]
 
 
+def is_done(case: BatchCase, out: Path) -> bool:
+    """True when the case's mask is under `out` (it is written last)."""
+    return (case.out(out) / MASK_NAME).exists()
+
+
 def cases_to_do(cases: list[BatchCase], out: Path, overwrite: bool) -> list[BatchCase]:
     """The cases still to predict: those without a mask under `out`, or every case with `overwrite`."""
-    return [case for case in cases if overwrite or not (case.out(out) / MASK_NAME).exists()]
+    return [case for case in cases if overwrite or not is_done(case, out)]
 
 
 # -- one case, isolated ------------------------------------------------------------------------------
