@@ -13,7 +13,6 @@ Series: ../shared/data/dicom/okbp_pt_201 (uncompressed), okbp_pt_224_rle (RLE), 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time

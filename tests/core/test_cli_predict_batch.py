@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import nibabel as nib
-import numpy as np
 import pytest
 
 from core.commands.predict_batch import (BatchCase, batch_cases, batch_inputs, cases_in_folder, cases_to_do,

@@ -16,7 +16,7 @@ import pydicom
 import pytest
 
 from core.errors import Cancelled, InputError
-from core.io.dicom import MultipleSeriesError, load_dicom_series, read_file_headers, scan_dicom_folder
+from core.io.dicom import MultipleSeriesError, load_dicom_series, read_file_headers
 from core.io.dicom_seg import export_dicom_seg
 from core.io.loader import load_volume
 from tests.conftest import SAMPLE_DIR, shared_path
