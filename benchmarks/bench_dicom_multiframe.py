@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_io import write_synthetic_series  # noqa: E402
+from benchmarks.bench_io import best_of, write_synthetic_series  # noqa: E402
 from core.io.dicom import scan_dicom_folder  # noqa: E402
 from core.io.loader import load_volume  # noqa: E402
 from tests.multiframe_fixtures import enhanced_ct, legacy_converted  # noqa: E402
@@ -31,15 +30,6 @@ from tests.multiframe_fixtures import enhanced_ct, legacy_converted  # noqa: E40
 SHARED = ROOT.parent / "shared" / "data"
 SERIES = {"okbp_pt_201": SHARED / "dicom" / "okbp_pt_201", "okbp_pt_224_rle": SHARED / "dicom" / "okbp_pt_224_rle",
           "cranium": SHARED / "cranium" / "dicom"}
-
-
-def best_ms(action, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return min(times)
 
 
 def measure(name: str, source: Path, work: Path, repeat: int, enhanced: bool = True) -> None:
@@ -52,8 +42,8 @@ def measure(name: str, source: Path, work: Path, repeat: int, enhanced: bool = T
     base_scan = base_load = None
     for kind, folder in files.items():
         assert np.array_equal(load_volume(folder).hu, reference.hu), f"{name} {kind}: other voxels"
-        scan = best_ms(lambda: scan_dicom_folder(folder), repeat) / slices
-        load = best_ms(lambda: load_volume(folder), repeat) / slices
+        scan = best_of(repeat, lambda: scan_dicom_folder(folder)) * 1000 / slices
+        load = best_of(repeat, lambda: load_volume(folder)) * 1000 / slices
         base_scan, base_load = base_scan or scan, base_load or load
         print(f"| {name} ({slices} slices) | {kind} | {scan:.3f} (x{scan / base_scan:.2f}) | "
               f"{load:.3f} (x{load / base_load:.2f}) |")
