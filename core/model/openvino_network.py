@@ -77,8 +77,11 @@ def openvino_network(model: LoadedModel, runtime: Runtime, cache_dir: Path | Non
     size = model.config.input_size
     converted = _converted(core, model, channels, size, cache_dir)
     converted.reshape({0: ov.PartialShape([-1, channels, size, size])})
+    # Threads not pinned to cores: pinned, two OpenVINO users (the app and a command, two commands) or any other
+    # busy program on the same cores made it twice slower than torch here; unpinned it stays the faster.
     config = {"INFERENCE_PRECISION_HINT": "bf16" if runtime.amp_dtype == torch.bfloat16 else "f32",
-              "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
+              "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads(),
+              "ENABLE_CPU_PINNING": False}
     return OpenVinoNetwork(core.compile_model(converted, "CPU", config))
 
 
