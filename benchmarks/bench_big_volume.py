@@ -43,11 +43,10 @@ GB = 1024 ** 3
 def build_series(size: tuple[int, int, int], folder: Path) -> dict:
     """The head resampled to `size`, written as a DICOM series slice by slice; returns its description."""
     import cv2
-    import pydicom
-    from pydicom.dataset import FileMetaDataset
-    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+    from pydicom.uid import generate_uid
 
     sys.path.insert(0, str(ROOT))
+    from benchmarks.bench_io import write_ct_slice
     from core.io.loader import load_volume
 
     head = load_volume(CRANIUM)
@@ -60,7 +59,7 @@ def build_series(size: tuple[int, int, int], folder: Path) -> dict:
         return info
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    series, study, frame = generate_uid(), generate_uid(), generate_uid()
+    uids = generate_uid(), generate_uid(), generate_uid()  # series, study, frame of reference
     for index in range(slices):
         position = index * (head.num_slices - 1) / (slices - 1)
         low = int(np.floor(position))
@@ -68,24 +67,8 @@ def build_series(size: tuple[int, int, int], folder: Path) -> dict:
         plane = (1 - fraction) * head.hu[low].astype(np.float32) + fraction * head.hu[high].astype(np.float32)
         plane = cv2.resize(plane, (cols, rows), interpolation=cv2.INTER_LINEAR)
         stored = np.clip(np.rint(plane) + 1024, 0, 4095).astype(np.uint16)
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = CTImageStorage, generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = pydicom.Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
-        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
-        ds.Modality, ds.SeriesDescription, ds.PatientName = "CT", "HEAD AS CBCT", "Bench^BigVolume"
-        ds.InstanceNumber, ds.SliceThickness = index + 1, spacing[0]
-        ds.ImagePositionPatient = [-cols * spacing[2] / 2, -rows * spacing[1] / 2, -index * spacing[0]]
-        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-        ds.PixelSpacing = [spacing[1], spacing[2]]
-        ds.Rows, ds.Columns = rows, cols
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-        ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
-        ds.PixelData = stored.tobytes()
-        ds.save_as(folder / f"IM{index:05d}.dcm", enforce_file_format=True)
+        write_ct_slice(folder / f"IM{index:05d}.dcm", stored, index, spacing, uids, "HEAD AS CBCT",
+                       [-cols * spacing[2] / 2, -rows * spacing[1] / 2, -index * spacing[0]])
     marker.write_text(json.dumps(info))
     return info
 
