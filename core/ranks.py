@@ -46,6 +46,15 @@ def ranks_from_environment(environment: Mapping[str, str] | None = None) -> Rank
                          "torchrun") from exc
 
 
+def process_device(ranks: Ranks, device: str) -> str:
+    """The device string of this process: its own GPU (LOCAL_RANK) when several processes run on CUDA."""
+    if not ranks.distributed or device not in ("auto", "cuda"):
+        return device
+    import torch  # only here: the rest of this module is plain Python
+
+    return f"cuda:{ranks.local_rank}" if torch.cuda.is_available() else device
+
+
 def shard(items: Sequence[T], ranks: Ranks) -> list[T]:
     """This process's share of `items`: every world-th item from its rank on. The shares of all ranks together
     hold every item exactly once, and differ in length by at most one."""

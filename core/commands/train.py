@@ -14,9 +14,9 @@ from core.errors import InputError
 from core.io.files import prepare_output_file
 from core.model.config import ENCODERS
 from core.model.runtime import PRECISIONS
-from core.ranks import ranks_from_environment
+from core.ranks import process_device, ranks_from_environment
 from core.training.config import TrainingConfig
-from core.training.distributed import process_group, training_device
+from core.training.distributed import process_group
 from core.training.schedule import LR_SHAPES
 from core.training.slices import SliceSampling
 from core.training.trainer import run_training
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         prepare_output_file(args.out, "--out")  # before hours of training
     else:
         logging.getLogger().setLevel(logging.WARNING)  # one voice: the first process's
-    config.device = training_device(ranks, config.device)
+    config.device = process_device(ranks, config.device)
     last_epoch = None
     with process_group(ranks, config.device):
         for event in run_training(config, ranks=ranks):

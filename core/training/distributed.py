@@ -28,14 +28,6 @@ log = logging.getLogger(__name__)
 GROUP_TIMEOUT = datetime.timedelta(minutes=30)
 
 
-def training_device(ranks: Ranks, device: str) -> str:
-    """The device string of this process: its own GPU (LOCAL_RANK) when several processes train on CUDA."""
-    wants_cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
-    if ranks.distributed and wants_cuda and device in ("auto", "cuda"):
-        return f"cuda:{ranks.local_rank}"
-    return device
-
-
 @contextlib.contextmanager
 def process_group(ranks: Ranks, device: str) -> Iterator[None]:
     """Join the processes torchrun started (NCCL on CUDA, gloo on CPUs) for the block; nothing with one process."""

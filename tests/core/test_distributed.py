@@ -3,6 +3,7 @@ with gloo and two CPU processes on a small network, interrupted and resumed, wri
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -107,3 +108,23 @@ def test_two_processes_train_resume_after_an_interruption_and_write_one_valid_mo
     assert info["schedule"]["processes"] == 2
     assert info["schedule"]["steps_per_epoch"] == steps_per_epoch(info["training"]["slices"], 2, Ranks(0, 2))
     assert sorted(p.name for p in out.parent.iterdir()) == ["m.msmodel"]  # no checkpoint or second model left
+
+
+@pytest.mark.slow
+def test_two_processes_predict_their_shares_and_every_case_is_written_once(tmp_path):
+    from tests.core.test_cli_predict_batch import small_ct
+
+    names = ("ana", "ben", "carla", "dev", "eve")
+    for n, name in enumerate(names):
+        small_ct(tmp_path / "studies" / f"{name}.nii.gz", 70 + 2 * n, slices=2)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               str(ROOT / "main.py"), "predict", "--cases", str(tmp_path / "studies"), "--out", str(out),
+               "--device", "cpu", "--engine", "torch", "--no-refine"]
+    done = subprocess.run(command, env=_environment(), capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summaries = re.findall(r"(\d+) done, (\d+) skipped \(done before\), (\d+) failed", done.stdout)
+    assert len(summaries) == 2, done.stdout  # one summary per process, of its own share
+    assert sorted(int(d) for d, _, _ in summaries) == [2, 3] and all(s == f == "0" for _, s, f in summaries)
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    assert all((out / name / "mandible_mask.nii.gz").is_file() for name in names)
