@@ -86,7 +86,8 @@ def held_out_dice(model: Path, cases: dict) -> dict:
     return result
 
 
-def one_click_plan(active: Path, counts: SliceCounts, quick: bool, epochs: int | None) -> tuple[RetrainPlan, dict]:
+def one_click_plan(active: Path, counts: SliceCounts, quick: bool, epochs: int | None,
+                   lr: float | None) -> tuple[RetrainPlan, dict]:
     """The dialog's default on a machine without CUDA, from a step measured here; (plan, timings)."""
     start = ModelConfig.from_dict(read_document(active)[1]["config"])
     settings = {**continuing_settings(start), "init": str(active), "device": "cpu"}
@@ -101,6 +102,8 @@ def one_click_plan(active: Path, counts: SliceCounts, quick: bool, epochs: int |
         settings.update({"epochs": 1, "freeze_epochs": 1, MAX_SLICES: 4})
     elif epochs:
         settings.update({"epochs": epochs, "freeze_epochs": epochs})
+    if lr:
+        settings["lr"] = lr
     return RetrainPlan(settings), timings
 
 
@@ -114,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cases", nargs=2, default=CASES, help="two OpenKBP validation cases")
     parser.add_argument("--slices", type=int, default=25, help="corrected slices per case (default 25)")
     parser.add_argument("--epochs", type=int, help="rounds, instead of those the budget allows here")
+    parser.add_argument("--lr", type=float, help="learning rate instead of the plan's (an experiment)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 4 slices per case, 1 round")
     args = parser.parse_args(argv)
     slices = 4 if args.quick else args.slices
@@ -124,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         before = held_out_dice(active.model_path, cases)
         load_before = uptime()
         plan, timings = one_click_plan(active.model_path, SliceCounts({n: len(c[2]) for n, c in cases.items()}),
-                                       args.quick, args.epochs)
+                                       args.quick, args.epochs, args.lr)
         began = time.perf_counter()
         version = run_in_process(workspace.root, plan, False, lambda event: None, threading.Event())
         run_s = time.perf_counter() - began

@@ -8,8 +8,9 @@ batch of random slices, with the encoder learning (the paper's second stage) and
 app's CPU plan). Variants: the previous code (Adam's per-tensor loop, contiguous NCHW, fp32); fused Adam;
 channels-last; both; and bf16 autocast with the adopted default, where the CPU has native bf16 (elsewhere skipped
 with the reason, or timed emulated with --emulated-bf16). Each figure is the fastest of `--repeats` steps after a
-warm-up step, the variants taking turns so that all see the same load. Prints one JSON line per variant and stage, with
-images/s and the ratio to the previous code (and the same in CPU seconds of this process, steadier under load), then one line naming the machine (CPU model and bf16 flags).
+warm-up step, the variants taking turns so that all see the same load. Prints one JSON line per variant and stage:
+images/s and the ratio to the previous code, and the same in CPU seconds of this process (steadier under load);
+then one line naming the machine (CPU model and bf16 flags).
 """
 from __future__ import annotations
 

@@ -104,7 +104,8 @@ def test_the_dialog_speaks_plain_words_and_keeps_the_terms_in_tooltips(qtbot):
     qtbot.addWidget(dialog)
     for text in _visible_texts(dialog):
         assert not any(word.lower() in text.lower() for word in JARGON), text
-    assert "learning rate (lr)" in dialog.advanced.lr.toolTip().lower() and "frozen" in dialog.advanced.freeze_epochs.toolTip().lower()
+    form = dialog.advanced
+    assert "learning rate (lr)" in form.lr.toolTip().lower() and "frozen" in form.freeze_epochs.toolTip().lower()
 
 
 def _event(kind: str, epoch: int, epochs: int, step: int = 1, steps: int = 1, metrics=None) -> TrainingProgress:
