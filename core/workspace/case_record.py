@@ -29,7 +29,8 @@ SLICE_FILE_LAYOUT = 2
 @dataclass
 class CaseRecord:
     """One case of a workspace. `statuses` lists only slices that are not EMPTY; `confidences` how sure the
-    model was on each slice it last predicted (core/inference/confidence.py)."""
+    model was on each slice it last predicted (core/inference/confidence.py); `unsegmented` the slices a
+    Segment Whole Case stopped by opening another case did not reach (the app offers to resume)."""
 
     case_id: str
     display_name: str
@@ -44,6 +45,7 @@ class CaseRecord:
     statuses: dict[int, SliceStatus] = field(default_factory=dict)
     patient: PatientInfo = field(default_factory=PatientInfo)
     confidences: dict[int, float] = field(default_factory=dict)
+    unsegmented: list[int] = field(default_factory=list)  # slices a Segment Whole Case stopped by a case switch left
     layout: int = SLICE_FILE_LAYOUT
     created: str = field(default_factory=lambda: _now())
     modified: str = field(default_factory=lambda: _now())
@@ -92,6 +94,7 @@ class CaseRecord:
                    statuses={i: s for i, s in statuses.items() if s is not SliceStatus.EMPTY},
                    patient=PatientInfo.from_dict(data.get("patient")),
                    confidences={int(i): float(c) for i, c in (data.get("confidences") or {}).items()},
+                   unsegmented=[int(i) for i in (data.get("unsegmented") or [])],
                    layout=int(data.get("layout", 1)),
                    created=str(data.get("created", _now())), modified=str(data.get("modified", _now())))
 
