@@ -85,8 +85,8 @@ class OrthoView(SliceView):
                                                     self.window)))
 
     def render_overlay(self) -> None:
-        mask, predicted = plane_labels(self.labels, self.plane, self._index)
-        self.set_overlay(overlay_rgba(mask, predicted, self.style))
+        mask, origin = plane_labels(self.labels, self.plane, self._index)
+        self.set_overlay(overlay_rgba(mask, origin, self.style))
         self.set_overlay_visible(self.style.visible)
 
     def labels_changed(self, slices: set[int] | None = None, region=None) -> None:

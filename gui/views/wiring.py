@@ -170,6 +170,6 @@ def add_view_actions(window) -> MultiSlice:
         "switch_layout": lambda: window.case_views is not None and window.case_views.toggle_layout()})
     window.actions.add_to_menu("&Tools", (FILL_ACTION,), {"tool_fill": window.controller.use_fill_tool})
     multi_slice = MultiSlice(window.actions, window.controller.show_slice, window)
-    multi_slice.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    multi_slice.message.connect(window.statusBar().showMessage)  # stays until the next message
     window.case_closing.connect(lambda: multi_slice.set_session(None))
     return multi_slice

@@ -66,8 +66,9 @@ def test_segment_whole_case_fills_every_slice_and_keeps_human_slices(ai_window, 
     assert shown == [i for i in range(session.num_slices) if i not in before]  # one by one, in slice order
     window.controller.show_slice(5)  # the overlay on screen is the prediction
     assert np.array_equal(current_mask(window), session.annotations[5].mask)
-    window.undo_group.undo()  # one undo step per predicted slice
-    assert not session.annotations[5].mask.any()
+    window.session.undo()  # the whole segmentation is one entry of the case's history
+    assert not any(session.annotations[i].mask.any() for i in range(session.num_slices) if i not in before)
+    assert all(np.array_equal(session.annotations[i].mask, before[i]) for i in before)
 
 
 def test_replacing_edited_slices_only_when_asked(ai_window, qtbot, biased_models, monkeypatch):

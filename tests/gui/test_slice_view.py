@@ -132,7 +132,7 @@ def test_brush_size_keys_and_threshold_brush(qtbot, window):
     for _ in range(3):
         key(qtbot, window, Qt.Key.Key_BracketRight)
     key(qtbot, window, Qt.Key.Key_BracketLeft)
-    assert window.session.brush_radius == 8 and window.tool_panel.radius.value() == 8
+    assert window.tool_settings.brush_radius == 8 and window.tool_panel.radius.value() == 8
     circle = window.view.tool._circle
     qtbot.mouseMove(window.view.viewport(), view_point(window, 64, 64))
     assert circle.isVisible() and circle.rect().width() == pytest.approx(17)
