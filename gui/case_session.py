@@ -71,6 +71,11 @@ class CaseSession(QObject):
         return self.case.store
 
     @property
+    def opened_at(self) -> int | None:
+        """The slice the user opened (one DICOM file of the series), to show first."""
+        return self.case.opened_at
+
+    @property
     def warnings(self) -> list[str]:
         return self.case.warnings
 
@@ -114,6 +119,10 @@ class CaseSession(QObject):
     def unsaved_work(self) -> list[int]:
         """Unsaved slices holding a person's work: what closing asks about (never the model's predictions)."""
         return self.case.unsaved_work()
+
+    def training_slices(self) -> list[int]:
+        """Slices a person edited or reviewed ("done")."""
+        return self.case.training_slices()
 
     def set_current(self, index: int) -> None:
         self.end_stroke()

@@ -35,7 +35,7 @@ from gui.tool_settings import ToolSettings
 from gui.views.wiring import CaseViews, add_view_actions, view_host
 from gui.window_layout import add_fixed_dock, central_area, fit_to_screen, scrolling_column, titled_split
 from gui.workers import BackgroundTask
-from gui.workspace_cases import ask_and_remove, case_rows
+from gui.workspace_cases import CaseListing, window_title
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class MainWindow(QMainWindow):
         self.actions.toggle_overlay.setChecked(True)
         self.actions.tool_polygon.setChecked(True)
         self._set_case_actions_enabled(False)
-        self.refresh_cases()
+        self.cases.refresh()
         self.ai = AiController(self, self.workspace, self.actions, self.toolbar, self.tools_dock)
         self.case_closing.connect(lambda: self.ai.set_session(None))
         fit_to_screen(self)
@@ -98,7 +98,7 @@ class MainWindow(QMainWindow):
         self.slice_list = SliceList()
         self.case_list = CaseList()
         self.case_list.case_activated.connect(self.open_path)
-        self.case_list.remove_requested.connect(self.remove_case)
+        self.cases = CaseListing(self)  # refresh, rename, remove (gui/workspace_cases.py)
         self.case_list.show_folder_requested.connect(dialogs.open_folder)
         self.status_labels = {key: QLabel() for key in ("slice", "hu", "zoom", "window")}
 
@@ -215,6 +215,7 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         session = CaseSession(case, self)
         session.edited.connect(self._schedule_autosave)
+        session.status_changed.connect(self.cases.follow)  # the list's "N done" stays true
         self.session = session
         for panel in (self.tool_panel, self.overlay_panel):
             panel.set_units(case.volume.units)
@@ -224,33 +225,12 @@ class MainWindow(QMainWindow):
         self.history.set_session(session)
         self.ai.set_session(session)
         self._set_case_actions_enabled(True)
-        self.setWindowTitle(f"{case.record.display_name} — {case.volume.patient.summary()} — Mandible Studio")
+        self.setWindowTitle(window_title(session))
         self.statusBar().showMessage(f"Opened {case.record.display_name}", 5000)
-        self.refresh_cases()
+        self.cases.refresh()
         if case.warnings:
             dialogs.show_warnings(self, "Opened with warnings", case.warnings)
         self.case_opened.emit(case.store.case_id)
-
-    def refresh_cases(self) -> None:
-        current = self.session.source if self.session is not None else None
-        self.case_list.set_cases(case_rows(self.workspace), current)
-        menu = self.actions.recent_menu
-        if menu is not None:
-            menu.clear()
-            for record in self.workspace.recent_cases()[:10]:
-                if record.source:
-                    menu.addAction(record.display_name, partial(self.open_path, record.source))
-            menu.setEnabled(not menu.isEmpty())
-
-    def remove_case(self, case_id: str) -> bool:
-        """Take a case (not the open one) off the list, after asking; its files are kept (decision 171)."""
-        if self.session is not None and self.session.case_id == case_id:
-            return False
-        moved = ask_and_remove(self, self.workspace, case_id)
-        if moved is not None:
-            self.refresh_cases()
-            self.statusBar().showMessage(f"Removed from the list; the case's files are in {moved}", 8000)
-        return moved is not None
 
     # --- labels -----------------------------------------------------------------------------------
     def import_labels_dialog(self) -> None:

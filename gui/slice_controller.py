@@ -83,7 +83,9 @@ class SliceController(QObject):
         volume = session.volume
         self.view.mm_per_pixel = float(volume.spacing[2]) if volume.spacing_known else None
         saved = session.window
-        if saved is None:  # never shown before: start where there is anatomy, not on the black first slice
+        if session.opened_at is not None:  # the user opened one file of the series: its slice
+            session.set_current(session.opened_at)
+        elif saved is None:  # never shown before: start where there is anatomy, not on the black first slice
             session.set_current(anatomy_slice(session))
         if saved is not None:
             self.set_window(saved, preset="")

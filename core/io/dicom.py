@@ -152,3 +152,15 @@ def load_dicom_file_series(path: str | Path, progress: Progress = None,
 def _log_warnings(path: str | Path, volume: Volume) -> None:
     for warning in volume.warnings:
         log.warning("%s: %s", path, warning)
+
+
+def slice_of_file(volume: Volume, path: str | Path) -> int | None:
+    """The slice of `volume` that the DICOM file `path` holds (by its SOP Instance UID); None when it is not one
+    of them or the series was reformatted."""
+    header = read_slice_header(Path(path))
+    if isinstance(header, str) or not volume.sop_uids or not header.sop_uid:
+        return None
+    try:
+        return volume.sop_uids.index(header.sop_uid)
+    except ValueError:
+        return None

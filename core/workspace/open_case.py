@@ -93,6 +93,7 @@ class OpenCase:
         self.warnings = list(content.warnings)
         self.pending_drafts: set[int] = set()
         self.history = CaseHistory()
+        self.opened_at: int | None = None  # the slice the user opened (one DICOM file): shown first
         self._statuses = dict(content.statuses)
         self._confidences = dict(content.confidences)
         self._new_version = itertools.count(1)

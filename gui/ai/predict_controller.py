@@ -70,7 +70,7 @@ class PredictController(QObject):
     started = Signal(str)  # title
     progress = Signal(int, int, str)
     slice_predicted = Signal(int)
-    finished = Signal(str)  # summary for the status bar
+    finished = Signal(str)  # summary for the status bar ("" when the case closed meanwhile)
     failed = Signal(str)
     interrupted = Signal(str, int, int)  # case name, slices reached, slices asked: another case was opened
 
@@ -151,7 +151,8 @@ class PredictController(QObject):
             self._run.end()
         session = self._session
         if session is None:
-            return  # detached: the window was told when the case closed
+            self.finished.emit("")  # detached: `interrupted` told the window when the case closed
+            return
         kept = f"; {self._kept} slice(s) kept (your work)" if self._kept else ""
         if self._outcome != "finished":
             self.finished.emit(f"Segmentation {self._outcome} after {len(self._reached)} of {len(self._todo)} "

@@ -207,4 +207,5 @@ class Segmenting(QObject):
         self.job_bar.hide()
         self.actions["cancel_ai"].setEnabled(False)
         self.actions["resume_segmentation"].setEnabled(self.session is not None and bool(self.session.unsegmented))
-        self._status_bar.showMessage(summary)  # stays until the next message
+        if summary:
+            self._status_bar.showMessage(summary)  # stays until the next message

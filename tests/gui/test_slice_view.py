@@ -71,7 +71,7 @@ def test_middle_drag_and_space_drag_pan(qtbot, window):
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start)
     QApplication.sendEvent(view, QKeyEvent(QEvent.Type.KeyRelease, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier))
     assert view.mapToScene(start).x() == pytest.approx(scene_before.x(), abs=1 / view.zoom())
-    assert window.session.polygons() == []  # Space+drag pans instead of adding polygon points
+    assert window.session.annotation().polygons == []  # Space+drag pans instead of adding polygon points
     assert window.view.tool.points == []
 
 
