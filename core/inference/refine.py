@@ -57,13 +57,19 @@ def refine_masks(hu: np.ndarray, probability: np.ndarray, spacing: tuple[float, 
     if hu.shape != probability.shape or hu.ndim != 3:
         raise ValueError(f"refine_masks needs hu and probability of one shape [n, rows, cols]; "
                          f"got {hu.shape} and {probability.shape}")
-    if units != "HU" or spacing is None or min(spacing) <= 0 or max(spacing[1:]) > network_mm / 2:
+    if not refines(spacing, units, network_mm):
         return (probability > settings.core_probability).astype(np.uint8)
     out = np.zeros(hu.shape, dtype=np.uint8)
     box = _box(probability > settings.band_probability, spacing, settings)
     if box is not None:
         out[box] = _refine_box(hu[box], probability[box], spacing, settings)
     return out
+
+
+def refines(spacing: tuple[float, float, float] | None, units: str, network_mm: float = 4.0) -> bool:
+    """Whether refinement redraws masks of a CT with this spacing and units: only CT in HU with a known spacing at
+    least twice finer than the network's `network_mm` (elsewhere the network already saw every pixel)."""
+    return units == "HU" and spacing is not None and min(spacing) > 0 and max(spacing[1:]) <= network_mm / 2
 
 
 def _box(allowed: np.ndarray, spacing, settings: RefineSettings) -> tuple[slice, slice, slice] | None:

@@ -27,8 +27,9 @@ import numpy as np
 import torch
 
 from core.errors import Cancelled
-from core.inference.confidence import slice_confidence
+from core.inference.confidence import mask_confidence
 from core.inference.postprocess import PredictionPolicy, runs, slice_masks, whole_run_masks
+from core.inference.refine import RefineSettings, refines
 from core.inference.prefetch import prefetched
 from core.model.preprocess import AIR_HU, SliceGeometry, hu_slices, windowed_channels
 from core.model.tta import mandible_probability
@@ -44,8 +45,9 @@ DEFAULT_POLICY = PredictionPolicy()
 
 @dataclass(frozen=True)
 class SlicePrediction:
-    """One slice's result: its mask on the CT's own grid, how sure the model was (0..1), and whether it
-    revises a mask yielded before (the whole-run step of the policy changed it)."""
+    """One slice's result: its mask on the CT's own grid, how sure that mask is (0..1,
+    core/inference/confidence.py), and whether it revises a mask yielded before (the whole-run step of the policy
+    changed it)."""
 
     index: int
     mask: np.ndarray
@@ -107,12 +109,15 @@ class Segmenter:
             prepared.close()  # stops the worker: no thread outlives a cancelled or failed prediction
 
         def run_masks(run: list[int]) -> np.ndarray:
-            probability = np.stack([kept.pop(i) for i in run]).astype(np.float32)
+            probability = np.stack([kept[i] for i in run]).astype(np.float32)
             return slice_masks(volume.hu[run[0]:run[-1] + 1], probability, _spacing(volume), volume.units, policy,
                                self.config.mm_per_pixel)
         revised = whole_run_masks({i: p.mask for i, p in done.items()}, adjacent, policy, run_masks)
         for index, mask in sorted(revised.items()):
-            yield SlicePrediction(index, mask, done[index].confidence, revised=True)
+            confidence = (self._confidence(volume, index, kept[index], mask, policy) if index in kept
+                          else done[index].confidence)  # without refinement the map is not kept: the clean-up's
+            yield SlicePrediction(index, mask, confidence, revised=True)  # small islands hardly change it
+        kept.clear()
 
     def _canvas(self, volume: Volume, batch: list[int]) -> tuple[np.ndarray | torch.Tensor, SliceGeometry]:
         """The batch on the model canvas (runs in the prefetch worker): padded with air to the fixed batch shape
@@ -128,7 +133,6 @@ class Segmenter:
     def _predict_batch(self, volume: Volume, batch: list[int], canvas, geometry: SliceGeometry, adjacent: bool,
                        policy: PredictionPolicy, kept: dict[int, np.ndarray] | None) -> Iterator[SlicePrediction]:
         probability = self.probabilities(canvas)[:len(batch)]
-        confidences = [slice_confidence(p) for p in probability]
         on_grid = np.stack([geometry.to_original(p) for p in probability])
         if kept is not None:
             kept.update(zip(batch, on_grid.astype(np.float16)))
@@ -138,7 +142,14 @@ class Segmenter:
             hu = np.asarray(volume.hu[run], np.float32)
             masks = slice_masks(hu, on_grid[rows], _spacing(volume), volume.units, policy, self.config.mm_per_pixel)
             for index, row, mask in zip(run, rows, masks):
-                yield SlicePrediction(index, mask, confidences[row])
+                yield SlicePrediction(index, mask, self._confidence(volume, index, on_grid[row], mask, policy))
+
+    def _confidence(self, volume: Volume, index: int, probability: np.ndarray, mask: np.ndarray,
+                    policy: PredictionPolicy) -> float:
+        """How sure the mask shown is (core/inference/confidence.py): the CT counts where refinement drew it."""
+        if policy.refine and refines(_spacing(volume), volume.units, self.config.mm_per_pixel):
+            return mask_confidence(probability, mask, volume.hu[index], RefineSettings().bone_hu)
+        return mask_confidence(probability, mask)
 
     def predict_volume(self, volume: Volume, policy: PredictionPolicy = DEFAULT_POLICY,
                        progress: Progress | None = None, cancel: threading.Event | None = None) -> np.ndarray:
