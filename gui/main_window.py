@@ -127,10 +127,10 @@ class MainWindow(QMainWindow):
             self.status_labels[key].setObjectName(f"status_{key}")
             bar.addPermanentWidget(self.status_labels[key])
 
-
     def _set_case_actions_enabled(self, enabled: bool) -> None:
         for key in ("save", "import_labels", "export_3d", "export_labelme", "fill_holes", "remove_islands",
-                    "copy_prev", "copy_next", "clear_slice", "mark_reviewed", "switch_layout"):
+                    "copy_prev", "copy_next", "clear_slice", "mark_reviewed", "mark_range_reviewed",
+                    "switch_layout"):
             self.actions[key].setEnabled(enabled)
 
     # --- opening ----------------------------------------------------------------------------------

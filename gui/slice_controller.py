@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QAbstractSpinBox,
 from core.windowing import WINDOW_PRESETS, Window, display_window_for, hu_to_display
 from gui.case_session import CaseSession
 from gui.overlay import OverlayStyle, gray_to_qimage, overlay_patch, overlay_rgba, pixel_origin
+from gui.mark_reviewed import ask_range
 from gui.panels.slice_list import SliceList, SliceRow
 from gui.slice_editor import SliceEditor
 from gui.slice_view import SliceView, dragged_window
@@ -340,3 +341,15 @@ class SliceController(QObject):
     def mark_reviewed(self) -> None:
         if self.session is not None:
             self.session.toggle_reviewed()
+
+    def mark_range_reviewed(self) -> None:
+        """Shift+R: mark slices N-M reviewed, one step (the range starts as the list's selection or this slice)."""
+        session = self.session
+        if session is None:
+            return
+        chosen = [self.slice_list.row(item) for item in self.slice_list.selectedItems()] or [session.current]
+        indexes = ask_range(self.view.window(), session.num_slices, min(chosen), max(chosen))
+        if indexes:
+            changed = session.mark_reviewed(indexes)
+            self.message.emit(f"Marked {len(changed)} slice(s) reviewed, slices {indexes[0] + 1}–{indexes[-1] + 1}"
+                              " (Ctrl+Z takes it back)")

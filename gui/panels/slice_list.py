@@ -76,6 +76,7 @@ class SliceList(QListWidget):
         super().__init__(parent)
         self.setObjectName("sliceList")
         self.setUniformItemSizes(True)
+        self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)  # Shift+click: a range to mark reviewed
         self.currentRowChanged.connect(self._on_row)
         self._rows: list[SliceRow] = []
         self.filter = SliceFilter.ALL
