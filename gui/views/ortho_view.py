@@ -58,6 +58,7 @@ class OrthoView(SliceView):
             line.setZValue(2)
             self.scene().addItem(line)
         self.set_tool(CrosshairTool(self))
+        self.set_caption(plane.title, plane.edges)
         self.slice_step.connect(self._step)
         crosshair.add_listener(self._on_crosshair)
         self._on_crosshair(crosshair.point)

@@ -32,6 +32,14 @@ class Plane(Enum):
         return tuple(a for a in range(3) if a != self.value)  # type: ignore[return-value]
 
     @property
+    def edges(self) -> tuple[str, str, str, str]:
+        """The patient directions at the top, bottom, left and right of this plane's image: the canonical array
+        (decision 002) runs superior to inferior, anterior to posterior and patient right to left, shown the
+        radiological way (the patient's right on the left of the screen)."""
+        return {Plane.AXIAL: ("A", "P", "R", "L"), Plane.CORONAL: ("S", "I", "R", "L"),
+                Plane.SAGITTAL: ("S", "I", "A", "P")}[self]
+
+    @property
     def title(self) -> str:
         return self.name.capitalize()
 
