@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolButton
 from scipy import ndimage
 
 from core.annotation.slice_status import SliceStatus
@@ -182,3 +183,15 @@ def test_seeded_fill_adds_the_connected_bone_and_undoes(qtbot, sample_window, sa
     assert np.array_equal(current_mask(window) > 0, added)
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert not current_mask(window).any(), "each click is one undo step"
+
+
+def test_seeded_fill_shows_as_the_active_tool_and_says_why_a_click_did_nothing(qtbot, sample_window):
+    """Issue 18 L: seeded fill (G) showed no active tool, and a click below the threshold did nothing, silently."""
+    window = sample_window
+    window.controller.show_slice(60)
+    key(qtbot, window, Qt.Key.Key_G)
+    button = next(b for b in window.tool_panel.findChildren(QToolButton) if b.text() == "Seeded Fill")
+    assert button.isChecked()
+    click(qtbot, window, 2, 2)  # air, far below the bone threshold
+    assert not current_mask(window).any()
+    assert "below the threshold of 250 HU" in window.statusBar().currentMessage()
