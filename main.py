@@ -1,6 +1,6 @@
 """Mandible Studio: start the desktop app (no arguments) or run a headless command.
 
-    python main.py                     the app, on the bundled sample case
+    python main.py                     the app, on the case worked on last (the sample on a first start)
     python main.py [FILE_OR_FOLDER]    the app, opening that CT
     python main.py --smoke-test        open the sample offscreen, predict, write one Labelme JSON, exit
     python main.py convert ...         CT (+ labels) -> Labelme dataset
