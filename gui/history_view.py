@@ -1,8 +1,8 @@
 """Undo, Redo and Edit ▸ History over the open case's one case-wide history (core/workspace/history.py).
 
-Undo and Redo say in their tooltip what they would take back ("Undo Interpolate — slices 41–49") and act on the latest entry of
-the case, whatever slice is on screen. The History list shows every entry, the undone ones greyed; a click on
-a row undoes or redoes up to it. The core history is the truth: this is a view of it.
+Undo and Redo say in their tooltip what they would take back ("Undo Interpolate — slices 41–49") and act on the
+latest entry of the case, whatever slice is on screen. The History list shows every entry, the undone ones greyed;
+a click on a row undoes or redoes up to it. The core history is the truth: this is a view of it.
 """
 from __future__ import annotations
 

@@ -1,36 +1,22 @@
-"""The case a user works on, without Qt: its annotations, slice statuses, what is unsaved, what waits for
-a draft (autosave), the model's predictions with their confidence, and the case-wide history of what was done.
+"""The case a user works on, without Qt: its annotations, slice statuses, the model's predictions with their
+confidence, and the case-wide history of what was done (core/workspace/history.py).
 
 Every change of a slice reaches the listeners as one SliceChange: `region` is the box of mask pixels that
 changed (an empty box when only the annotation's source changed), None when only the status, the
 confidence or the saved state changed. A view repaints just that box.
 
-The doors (each one user action, one entry of the case-wide history, core/workspace/history.py):
-  * `edit` and `begin_stroke`/`end_stroke`: a person's edit of one slice (tools); never refused;
-  * `toggle_reviewed`, `mark_reviewed`, `import_labels`: a person's verdict, human labels;
-  * `begin_run` (slices one by one: Segment Whole Case, propagation) and `apply_many` (all at once:
-    interpolation, a 3-D click): a program-made change of many slices, written only where the one rule of
-    core/workspace/edit_rules.py allows (`targets` asks it for a whole case);
-  * `undo` / `redo`: the latest entry of the case, whole, whatever slice is on screen.
+The doors, each one user action and one history entry: `edit`, `begin_stroke`/`end_stroke` (a person's edit of a
+slice, never refused); `toggle_reviewed`, `mark_reviewed`, `import_labels`; `apply_many` (all at once) and
+`begin_run` (slice by slice) for a program-made change of many slices, written only where the one rule of
+core/workspace/edit_rules.py allows (`targets` asks it); `undo` / `redo` (the latest entry, whole, from any slice).
 
-Rules (docs/decisions/045, 141, 180, 181):
-  * a slice's status follows its annotation's source after every change, except that REVIEWED stays until
-    the user toggles it off;
-  * a slice is unsaved while its content version differs from the version on disk: undoing back to the
-    saved state makes it saved again;
-  * every change queues the slice for the next draft; a draft survives a crash, a case switch and a
-    restart, a save (Labelme JSON) ends it.
-
-Saving runs in two halves so the writing can happen off the GUI thread: `prepare_save()` (here) takes
-copies, `SavePlan.run()` writes them (anywhere), `finish_save()` (here again) marks the slices saved
-at the version that was written.
+A slice's status follows its annotation's source after every change, except that REVIEWED stays until the user
+toggles it off (decisions 045, 180, 181). Every change queues the slice for a draft; drafts, case.json and saves
+are core/workspace/case_saving.py.
 """
 from __future__ import annotations
 
-import dataclasses
 import itertools
-import threading
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -44,7 +30,8 @@ from core.volume import Volume
 from core.windowing import Window
 from core.workspace.case_record import CaseRecord
 from core.workspace.case_run import CaseRun
-from core.workspace.case_store import CaseContent, CaseStore, Progress, SaveResult, SliceToSave, put_status
+from core.workspace.case_saving import CaseSaving, SavePlan  # noqa: F401 (SavePlan: part of this module's API)
+from core.workspace.case_store import CaseContent, CaseStore, put_status
 from core.workspace.edit_rules import Allow, EditKind, may_write
 from core.workspace.history import CaseHistory, HistoryEntry, SliceEdit, SliceState
 from core.workspace.review import review_order
@@ -64,26 +51,7 @@ Operation = Callable[[SliceAnnotation], "MaskChange | None"]
 HUMAN_WORK = (SliceStatus.EDITED, SliceStatus.REVIEWED, SliceStatus.INTERPOLATED, SliceStatus.PROPAGATED)
 
 
-@dataclass(frozen=True)
-class SavePlan:
-    """Copies of the unsaved slices, taken in the thread that edits; `run` may write them from any thread."""
-
-    store: CaseStore
-    volume: Volume
-    slices: tuple[SliceToSave, ...]
-    record: CaseRecord
-    window: Window | None
-    versions: dict[int, int]
-
-    @property
-    def indexes(self) -> list[int]:
-        return [item.index for item in self.slices]
-
-    def run(self, progress: Progress | None = None, cancel: threading.Event | None = None) -> SaveResult:
-        return self.store.write_slices(self.volume, self.slices, self.record, self.window, progress, cancel)
-
-
-class OpenCase:
+class OpenCase(CaseSaving):
     """One open case. Build it with `OpenCase(volume, store)`; it reads what the store holds."""
 
     def __init__(self, volume: Volume, store: CaseStore, content: CaseContent | None = None) -> None:
@@ -139,12 +107,6 @@ class OpenCase:
     def found_mandible(self, index: int) -> bool:
         annotation = self.annotations.get(index)
         return annotation is not None and not annotation.is_empty
-
-    def is_unsaved(self, index: int) -> bool:
-        return self._versions.get(index, 0) != self._saved_versions.get(index, 0)
-
-    def unsaved_indexes(self) -> list[int]:
-        return sorted(i for i in self._versions if self.is_unsaved(i))
 
     def unsaved_work(self) -> list[int]:
         """Unsaved slices that hold a person's work (edited, reviewed, interpolated, propagated): what closing
@@ -259,7 +221,7 @@ class OpenCase:
                 continue
             self._set_status(index, status)
             self._touch(index)
-            self._notify(SliceChange(index))
+            self._notify_status(index)
             edits.append(SliceEdit(index, None, before, self.slice_state(index)))
         if edits:
             self._push("Mark reviewed" if reviewed else "Unmark reviewed", edits)
@@ -284,7 +246,7 @@ class OpenCase:
             if self.status(index) is not SliceStatus.EDITED:
                 self._set_status(index, SliceStatus.EDITED)
                 self._touch(index)
-                self._notify(SliceChange(index))
+                self._notify_status(index)
             edits.append(SliceEdit(index, change, before, self.slice_state(index)))
         if edits:
             self._push("Import labels", edits)
@@ -344,65 +306,6 @@ class OpenCase:
         self._taken(entry.indexes)
         return entry
 
-    # -- drafts and the case record ---------------------------------------------------------------
-    def write_drafts(self, max_seconds: float | None = None) -> list[int]:
-        """Write the drafts of slices changed since the last draft (all, or as many as fit in `max_seconds`);
-        a slice that is saved again (undone back to the saved state) has its draft removed instead.
-
-        Raises SaveError on a disk error; the slices not written stay queued.
-        """
-        start = time.perf_counter()
-        written = []
-        for index in sorted(self.pending_drafts):
-            if self.is_unsaved(index):
-                self.store.write_draft(index, self.annotation(index), self.status(index))
-            else:
-                self.store.remove_draft(index)
-            self.pending_drafts.discard(index)
-            written.append(index)
-            if max_seconds is not None and time.perf_counter() - start >= max_seconds:
-                break
-        self.flush()
-        return written
-
-    def flush(self) -> None:
-        """Write case.json when a status, confidence, the last slice or the window changed (SaveError on failure)."""
-        if self._record_changed:
-            self.store.write_record(self.current_record())
-            self._record_changed = False
-
-    def current_record(self) -> CaseRecord:
-        window = (float(self._window.center), float(self._window.width)) if self._window else None
-        return dataclasses.replace(self.store.record, statuses=dict(self._statuses), last_slice=self._last_slice,
-                                   window=window, confidences=dict(self._confidences),
-                                   unsegmented=list(self._unsegmented))
-
-    # -- saving --------------------------------------------------------------------------------
-    def prepare_save(self) -> SavePlan:
-        """Copies of every unsaved slice, to write with `SavePlan.run` (in a worker or right away)."""
-        indexes = self.unsaved_indexes()
-        items = tuple(SliceToSave(i, self.annotation(i).copy(), self.status(i)) for i in indexes)
-        return SavePlan(self.store, self.volume, items, self.current_record(), self._window,
-                        {i: self._versions.get(i, 0) for i in indexes})
-
-    def finish_save(self, plan: SavePlan, result: SaveResult) -> None:
-        """The written slices are saved at the version written; one changed meanwhile stays unsaved."""
-        for index in result.saved + result.removed:
-            self._saved_versions[index] = plan.versions[index]
-            if not self.is_unsaved(index):
-                self.pending_drafts.discard(index)
-                self.store.remove_draft(index)
-            self._notify(SliceChange(index))
-        self._record_changed = True  # the plan wrote its own copy of the record; write the newest one
-        self.flush()
-
-    def save(self, progress: Progress | None = None) -> SaveResult:
-        """Save every unsaved slice now, in this thread (raises SaveError; unsaved slices stay unsaved)."""
-        plan = self.prepare_save()
-        result = plan.run(progress)
-        self.finish_save(plan, result)
-        return result
-
     # -- what runs and entries use ----------------------------------------------------------------
     def slice_state(self, index: int) -> SliceState:
         return SliceState(self.status(index), self._confidences.get(index), self._versions.get(index, 0))
@@ -416,7 +319,7 @@ class OpenCase:
             if confidence is not None and self._confidences.get(index) != float(confidence):
                 self._confidences[index] = float(confidence)
                 self._record_changed = True
-                self._notify(SliceChange(index))
+                self._notify_status(index)
             if self.status(index) is SliceStatus.REVIEWED:
                 self._set_status(index, SliceStatus.PREDICTED)
             change = annotation.set_predicted(mask)
@@ -427,7 +330,7 @@ class OpenCase:
         if change is None and self.status(index) is not kind.status:
             self._set_status(index, kind.status)
             self._touch(index)
-            self._notify(SliceChange(index))
+            self._notify_status(index)
         return change
 
     def push_entry(self, entry: HistoryEntry, by: CaseRun | None = None) -> None:
@@ -462,7 +365,7 @@ class OpenCase:
         self._record_changed = True
         self._versions[index] = state.version
         self.pending_drafts.add(index)
-        self._notify(SliceChange(index))
+        self._notify_status(index)
 
     def _adopt(self, index: int, annotation: SliceAnnotation) -> None:
         listener = lambda region, i=index: self._on_annotation_changed(i, region)  # noqa: E731
@@ -483,6 +386,9 @@ class OpenCase:
     def _touch(self, index: int) -> None:
         self._versions[index] = next(self._new_version)
         self.pending_drafts.add(index)
+
+    def _notify_status(self, index: int) -> None:
+        self._notify(SliceChange(index))
 
     def _notify(self, change: SliceChange) -> None:
         for listener in list(self._listeners):
