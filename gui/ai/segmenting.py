@@ -122,7 +122,7 @@ class Segmenting(QObject):
         self.predict.policy = dataclasses.replace(self.predict.policy, refine=bool(refine))
 
     # --- segmenting -----------------------------------------------------------------------------------
-    def _active_model(self) -> Path | None:
+    def active_model(self) -> Path | None:
         active = self._versions.active()
         if active is None:
             self._explain_no_model()
@@ -137,7 +137,7 @@ class Segmenting(QObject):
         human = session.status(index).is_training_data
         if human and not ask_replace_edited(self._parent, 1):
             return False
-        model = self._active_model()
+        model = self.active_model()
         return model is not None and self.predict.start(session, model, [index], Allow(carried=True, human=human),
                                                         "Segment slice")
 
@@ -155,7 +155,7 @@ class Segmenting(QObject):
         answer = ask_replace_carried(self._parent, carried) if carried else "keep"
         if answer == "cancel":
             return False
-        model = self._active_model()
+        model = self.active_model()
         allow = Allow(carried=answer == "replace", human=overwrite)
         return model is not None and self.predict.start(session, model, list(range(session.num_slices)), allow,
                                                         "Segment whole case")
@@ -165,7 +165,7 @@ class Segmenting(QObject):
         session = self.session
         if session is None or not session.unsegmented or self.predict.is_running:
             return False
-        model = self._active_model()
+        model = self.active_model()
         return model is not None and self.predict.start(session, model, session.unsegmented,
                                                         text="Resume segmentation")
 

@@ -63,7 +63,7 @@ def network(monkeypatch, tmp_path, sample) -> LabelSegmenter:
     model = tmp_path / "stand-in.msmodel"
     model.write_bytes(b"the network is replaced in these tests")
     monkeypatch.setattr(predict_controller.SegmenterCache, "get", lambda self, path: fake)
-    monkeypatch.setattr(segmenting.Segmenting, "_active_model", lambda self: model)
+    monkeypatch.setattr(segmenting.Segmenting, "active_model", lambda self: model)
     return fake
 
 

@@ -92,7 +92,7 @@ def test_one_click_opens_a_case_and_the_menu_removes_one_after_asking(qtbot, mak
     assert names == ["second", "okbp_pt_224"], "the list does not re-sort under the mouse (issue 18 K)"
     menu = cases.context_menu(cases.item(0))
     texts = [a.text() for a in menu.actions() if a.text()]
-    assert texts == ["Open", "Show in Folder", "Rename…", "Remove from List…"]
+    assert texts == ["Open", "Show in Folder", "Rename…", "Segment This Case…", "Remove from List…"]
     case_id = cases.row_of(cases.item(0)).case_id
     answers = [False, True]
     asked = []
