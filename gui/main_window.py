@@ -104,7 +104,8 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         left = titled_split([("Cases", self.case_list), ("Slices", self.slice_list.panel())], [180, 600])
-        add_fixed_dock(self, "Case", left, Qt.DockWidgetArea.LeftDockWidgetArea, 230)
+        width = max(230, self.slice_list.widest_row())  # every slice row whole
+        add_fixed_dock(self, "Case", left, Qt.DockWidgetArea.LeftDockWidgetArea, width)
         self.tool_panel = ToolPanel(self.actions)
         self.overlay_panel = OverlayPanel(self.actions, self.controller.style, WINDOW_PRESETS)
         right = scrolling_column(self.tool_panel, self.overlay_panel)

@@ -156,12 +156,12 @@ def _log_warnings(path: str | Path, volume: Volume) -> None:
 
 
 def slice_of_file(volume: Volume, path: str | Path) -> int | None:
-    """The slice of `volume` that the DICOM file `path` holds (by its SOP Instance UID); None when it is not one
-    of them or the series was reformatted."""
-    header = read_slice_header(Path(path))
-    if isinstance(header, str) or not volume.sop_uids or not header.sop_uid:
+    """The slice of `volume` that the single-frame DICOM file `path` holds (by its SOP Instance UID); None when it is
+    not one of them, holds several frames, or the series was reformatted."""
+    headers = read_file_headers(Path(path))
+    if isinstance(headers, str) or len(headers) != 1 or not volume.sop_uids or not headers[0].sop_uid:
         return None
     try:
-        return volume.sop_uids.index(header.sop_uid)
+        return volume.sop_uids.index(headers[0].sop_uid)
     except ValueError:
         return None

@@ -46,7 +46,7 @@ class SliceRow:
     def shown_confidence(self) -> str:
         if self.status is not SliceStatus.PREDICTED or self.confidence is None:
             return ""
-        return f"{round(self.confidence * 100):d}% sure"
+        return f"{round(self.confidence * 100):d}%"
 
 
 def status_icon(row: SliceRow) -> QIcon:
@@ -85,6 +85,14 @@ class SliceList(QListWidget):
         for choice in SliceFilter:
             self.filter_box.addItem(choice.value, choice)
         self.filter_box.currentIndexChanged.connect(lambda i: self.set_filter(self.filter_box.itemData(i)))
+
+    def widest_row(self) -> int:
+        """Pixels the longest row takes ("128  no mandible 100% •unsaved"), icon and scroll bar included: the left
+        column is at least this wide, so that nothing is cut off (issue 18 K)."""
+        self.ensurePolished()  # the style sheet's font, not the default one
+        text = f"{9999:4d}  no mandible 100% •unsaved"
+        return (self.fontMetrics().horizontalAdvance(text) + self.iconSize().width() + 48  # paddings, borders
+                + self.verticalScrollBar().sizeHint().width())
 
     def panel(self) -> QWidget:
         """The list with its filter above it, for the window's left column."""
@@ -142,13 +150,13 @@ class SliceList(QListWidget):
             self.scrollToItem(item)
 
     def _fill(self, item: QListWidgetItem, index: int, row: SliceRow) -> None:
-        sure = f"  {row.shown_confidence}" if row.shown_confidence else ""
+        sure = f" {row.shown_confidence}" if row.shown_confidence else ""
         item.setText(f"{index + 1:4d}  {row.label}{sure}" + (" •unsaved" if row.unsaved else ""))
         item.setIcon(status_icon(row))
         item.setData(Qt.ItemDataRole.UserRole, row.status.value)
         item.setHidden(not self._shows(row))
-        how_sure = (f"; the model was {row.shown_confidence} (the share of the bone outline it is certain about)"
-                    if sure else "")
+        how_sure = (f"; {row.shown_confidence} sure (the share of the mask and its surroundings that the model or "
+                    "the CT clearly backs)" if sure else "")
         nothing = "; not training data unless you mark it reviewed (R)" if row.no_mandible else ""
         item.setToolTip(f"Slice {index + 1}: {row.label}{how_sure}{nothing}"
                         + (" (not saved yet)" if row.unsaved else ""))
