@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from core.annotation.slice_status import SliceStatus
-from core.workspace.edit_rules import Allow
+from core.workspace.edit_rules import Allow, EditKind
 from core.workspace.model_versions import ModelVersions
 from gui import dialogs
 from gui.actions import ActionSpec, Actions
@@ -130,28 +130,29 @@ class Segmenting(QObject):
         return active.model_path
 
     def segment_slice(self) -> bool:
+        """Ctrl+G: this slice, interpolated or propagated too; asks first when the rule keeps it as human work."""
         session = self.session
         if session is None:
             return False
-        index = session.current
-        human = session.status(index).is_training_data
-        if human and not ask_replace_edited(self._parent, 1):
-            return False
+        index, allow = session.current, Allow(carried=True)
+        if not session.targets(EditKind.PREDICTION, [index], allow):
+            if not ask_replace_edited(self._parent, 1):
+                return False
+            allow = Allow(carried=True, human=True)
         model = self.active_model()
-        return model is not None and self.predict.start(session, model, [index], Allow(carried=True, human=human),
-                                                        "Segment slice")
+        return model is not None and self.predict.start(session, model, [index], allow, "Segment slice")
 
     def segment_case(self, overwrite: bool = False) -> bool:
         """Ctrl+Shift+G: every slice a prediction may write; asks before replacing interpolated or propagated
-        slices, and (`overwrite`) edited and reviewed ones."""
+        slices, and (`overwrite`) edited and reviewed ones: the slices the rule keeps unless allowed."""
         session = self.session
         if session is None:
             return False
-        statuses = [session.status(i) for i in range(session.num_slices)]
-        human = sum(1 for s in statuses if s.is_training_data)
+        kept = {name: len(session.targets(EditKind.PREDICTION, allow=allow)) for name, allow in
+                (("none", Allow()), ("carried", Allow(carried=True)), ("human", Allow(carried=True, human=True)))}
+        human, carried = kept["human"] - kept["carried"], kept["carried"] - kept["none"]
         if overwrite and human and not ask_replace_edited(self._parent, human):
             return False
-        carried = sum(1 for s in statuses if s.is_carried)
         answer = ask_replace_carried(self._parent, carried) if carried else "keep"
         if answer == "cancel":
             return False
