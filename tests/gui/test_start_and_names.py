@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from PySide6.QtCore import Qt
 
 from core.annotation.slice_status import SliceStatus
 from core.app_paths import sample_case_dir
@@ -97,3 +98,21 @@ def test_o_the_app_writes_a_log_file(tmp_path):
     assert done.returncode == 0, done.stderr
     log = (tmp_path / "home" / "logs" / "mandible-studio.log").read_text(encoding="utf-8")
     assert "probe written" in log
+
+
+def test_o_a_3d_view_started_on_software_opengl_stays_started_for_the_next_case(qtbot, make_window, sample_dir,
+                                                                                other_case):
+    """Issue 18 O: "3-D view paused" had to be dismissed again on every case switch."""
+    from gui.views.surface_view import opengl_problem, software_renderer
+
+    if opengl_problem() is not None or software_renderer() is None:
+        pytest.skip(f"needs software OpenGL (run under Xvfb): {opengl_problem() or 'this OpenGL is hardware'}")
+    window = make_window()
+    open_case(qtbot, window, sample_dir)
+    window.case_views.set_mode("2x2")
+    surface = window.case_views.layout.surface
+    assert not surface.available and surface.start_button.isVisible()
+    qtbot.mouseClick(surface.start_button, Qt.MouseButton.LeftButton)
+    assert surface.available
+    open_case(qtbot, window, other_case)
+    assert window.case_views.mode == "2x2" and window.case_views.layout.surface.available, "not paused again"
