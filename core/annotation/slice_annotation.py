@@ -1,9 +1,9 @@
 """The editable mandible annotation of one CT slice: a mask that is the one truth, polygons derived from it.
 
 Every editing operation changes the mask, returns the MaskChange it applied (None when nothing
-changed) and notifies listeners with the changed region. The GUI wraps each returned change in a
-QUndoCommand whose undo()/redo() call `undo_change` / `redo_change`; changes must be undone in
-the reverse order they were made (a stack), as QUndoStack does.
+changed) and notifies listeners with the changed region. The open case's history
+(core/workspace/history.py) keeps each returned change in an entry whose undo/redo call `undo_change` /
+`redo_change`; changes are undone in the reverse order they were made.
 
 Polygons are derived lazily from the mask (core.annotation.polygons.mask_to_polygons) and cached
 until the next change. A vertex edit rasterizes the polygon set before and after the edit and
