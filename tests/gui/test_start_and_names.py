@@ -116,3 +116,24 @@ def test_o_a_3d_view_started_on_software_opengl_stays_started_for_the_next_case(
     assert surface.available
     open_case(qtbot, window, other_case)
     assert window.case_views.mode == "2x2" and window.case_views.layout.surface.available, "not paused again"
+
+
+def test_o_the_2x2_views_have_titles_and_orientation_letters(qtbot, make_window, sample_dir):
+    window = make_window()
+    open_case(qtbot, window, sample_dir)
+    assert window.view.caption is None, "one large view: no caption over the image"
+    window.case_views.set_mode("2x2")
+    planes = window.case_views.layout.planes
+    captions = [window.view.caption] + [view.caption for view in planes.values()]
+    assert captions == [("Axial", ("A", "P", "R", "L")), ("Coronal", ("S", "I", "R", "L")),
+                        ("Sagittal", ("S", "I", "A", "P"))]
+    assert window.case_views.layout.surface.title.text().startswith("3-D")
+
+
+def test_k_the_case_list_counts_the_open_cases_slices_as_they_are_done(qtbot, make_window, sample_dir):
+    """Issue 18 K: the case list's "N done" was stale while a case was open."""
+    window = make_window()
+    open_case(qtbot, window, sample_dir)
+    assert "0 done" in window.case_list.item(0).text()
+    window.session.mark_reviewed([10, 11, 12])
+    qtbot.waitUntil(lambda: "3 done" in window.case_list.item(0).text(), timeout=10_000)
