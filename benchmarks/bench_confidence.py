@@ -19,7 +19,7 @@ from scipy import stats
 
 from core.inference.confidence import BAND, SURE, mask_confidence
 from core.inference.postprocess import PredictionPolicy, volume_masks
-from core.inference.refine import RefineSettings, refines
+from core.inference.refine import RefineSettings, refinable
 from core.inference.segmenter import Segmenter
 from core.io.loader import load_volume
 from core.io.nifti import load_nifti_labels
@@ -52,8 +52,8 @@ def measure(segmenter: Segmenter, name: str, ct: Path, label: Path, slices: list
         grid.append(geometry.to_original(probability))
     grid = np.stack(grid).astype(np.float32)
     masks = volume_masks(volume, grid, PredictionPolicy(), segmenter.config.mm_per_pixel)
-    refined = refines(tuple(volume.spacing) if volume.spacing_known else None, volume.units,
-                      segmenter.config.mm_per_pixel)
+    refined = refinable(volume.units, tuple(volume.spacing) if volume.spacing_known else None,
+                        segmenter.config.mm_per_pixel)
     bone = RefineSettings().bone_hu if refined else None
     if slices is None:
         labelled = np.flatnonzero(labels.reshape(len(labels), -1).any(axis=1))
