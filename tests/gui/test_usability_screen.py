@@ -49,6 +49,8 @@ def test_the_window_fits_the_screen(tmp_path, width, height, scale, with_case):
     for name, part in found["parts"].items():
         assert part is not None, f"{name} is hidden"
         assert inside(part, screen), f"{name} {part} lies outside the screen {screen}"
+    for name, part in found["dialogs"].items():  # issue 18: every dialog added or touched fits
+        assert inside(part, screen), f"the {name} dialog {part} lies outside the screen {screen}"
     # The right panel shows its controls in full: it needs no horizontal scrolling.
     assert found["right panel has"] >= found["right panel needs"], found
     # Retrain is on screen, or the toolbar's overflow arrow that reveals it is.
