@@ -17,7 +17,7 @@ from core.app_paths import sample_case_dir
 from gui import dialogs
 from gui.app import start_case
 from tests.gui.conftest import open_case
-from tests.gui.test_case_history import network, segment_whole_case  # noqa: F401 (fixture)
+from tests.gui.test_case_history_on_screen import network, segment_whole_case  # noqa: F401 (fixture)
 from tests.gui.test_case_switch import other_case  # noqa: F401 (fixture)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
