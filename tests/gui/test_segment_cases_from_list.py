@@ -100,7 +100,11 @@ def test_a_waiting_case_does_not_open_and_cancel_keeps_what_was_done(three_cases
         cases.job_cancel.click()
     assert "cancelled" in window.statusBar().currentMessage() and not cases.job_bar.isVisible()
     ana, ben = _stored(window, cts, "ana"), _stored(window, cts, "ben")
-    assert [i for i in range(6) if ben.status(i) is SliceStatus.PREDICTED] == [0, 1], "the slices done are kept"
+    predicted = [i for i in range(6) if ben.status(i) is SliceStatus.PREDICTED]
+    todo = [0, 1, 3, 4, 5]  # slice 2 is a person's
+    # the slices done are kept: those before the pause, and the rest of the batch the network had already run
+    # (one slice with torch, four with OpenVINO); the cancel stops the next batch
+    assert 2 <= len(predicted) < len(todo) and predicted == todo[:len(predicted)], predicted
     assert not any(ana.status(i) is SliceStatus.PREDICTED for i in range(6)), "ana's turn never came"
     open_case(qtbot, window, cts["ana"])  # the run is over: ana opens
 
