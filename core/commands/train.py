@@ -15,6 +15,7 @@ from core.model.runtime import PRECISIONS
 from core.training.config import TrainingConfig
 from core.training.schedule import LR_SHAPES
 from core.training.slices import SliceSampling
+from core.training.events import StepDone, TrainingDone
 from core.training.trainer import run_training
 
 log = logging.getLogger(__name__)
@@ -86,9 +87,9 @@ def run(args: argparse.Namespace) -> int:
     prepare_output_file(args.out, "--out")  # before hours of training
     last_epoch = None
     for event in run_training(config):
-        if event.event == "step" and event.step == 1 and event.epoch != last_epoch:
+        if isinstance(event, StepDone) and event.step == 1 and event.epoch != last_epoch:
             last_epoch = event.epoch
             log.info(event.message)
-        elif event.event == "done":
+        elif isinstance(event, TrainingDone):
             print(event.message)
     return 0

@@ -135,7 +135,7 @@ class RetrainDialog(QDialog):
         self.summary.setText(f"Train on <b>{sum(counts.values())} slice(s)</b> from <b>{len(counts)} case(s)</b>: "
                              "every slice you edited or marked reviewed (also work not saved yet).")
         self.checking_label.setText(checking_text(held_out))
-        step = self.timer.result_for(plan)
+        step = self.timer.result_for(plan, self)
         train = sum(per_case[held_out:])
         seconds = None if step is None else step.run_seconds(train, sum(per_case[:held_out]), plan.value("epochs"))
         self.device_label.setText(device_text(plan, step, None if seconds is None else duration_text(seconds)))

@@ -13,6 +13,7 @@ from core.training.checkpoint import checkpoint_path
 from core.training.config import TrainingConfig
 from core.training.data import discover_cases, load_labelled_case, select_slices, split_cases
 from core.training.slices import SliceSampling
+from core.training.events import EpochDone, StepDone, TrainingDone
 from core.training.trainer import run_training, train
 from core.model.model_file import load_model
 from tests.conftest import shared_path
@@ -45,10 +46,10 @@ def test_tiny_run_lowers_the_loss_and_writes_a_complete_model_file(tmp_path):
     torch.set_num_threads(2)
     config = tiny_config(nnunet_folder(tmp_path / "data"), tmp_path / "m.msmodel", input_size=128)
     events = list(run_training(config))
-    epochs = [e for e in events if e.event == "epoch"]
+    epochs = [e for e in events if isinstance(e, EpochDone)]
     assert [e.stage for e in epochs] == ["frozen", "frozen", "unfrozen", "unfrozen"]
     assert epochs[-1].loss < epochs[0].loss
-    assert events[-1].event == "done" and not checkpoint_path(config.out).exists()
+    assert isinstance(events[-1], TrainingDone) and not checkpoint_path(config.out).exists()
     info = load_model(config.out).info
     assert info["training"]["cases"] == 2 and info["training"]["slices"] == 8
     assert info["encoder_init"]["kind"] == "none"
@@ -66,11 +67,11 @@ def test_a_cancelled_run_resumes_the_same_schedule(tmp_path, finished_epochs):
     cancel = threading.Event()
     with pytest.raises(Cancelled):
         for event in run_training(config, cancel):
-            if event.event == "epoch" and event.epoch + 1 == finished_epochs:
+            if isinstance(event, EpochDone) and event.epoch + 1 == finished_epochs:
                 cancel.set()
-            assert event.event != "step" or event.epoch < finished_epochs  # stops within one step
+            assert not isinstance(event, StepDone) or event.epoch < finished_epochs  # stops within one step
     assert checkpoint_path(config.out).exists()
-    resumed = [e for e in run_training(config) if e.event == "epoch"]
+    resumed = [e for e in run_training(config) if isinstance(e, EpochDone)]
     stages = [(0, "frozen"), (1, "frozen"), (2, "unfrozen"), (3, "unfrozen")]
     assert [(e.epoch, e.stage) for e in resumed] == stages[finished_epochs:]
     history = load_model(config.out).info["history"]
@@ -87,7 +88,7 @@ def test_a_checkpoint_from_other_settings_is_not_resumed_silently(tmp_path):
     cancel = threading.Event()
     with pytest.raises(Cancelled):
         for event in run_training(config, cancel):
-            if event.event == "epoch":
+            if isinstance(event, EpochDone):
                 cancel.set()
     with pytest.raises(TrainingError, match="--restart"):
         list(run_training(tiny_config(data, tmp_path / "m.msmodel", epochs=3, freeze_epochs=1)))
@@ -132,5 +133,5 @@ def test_labelme_folders_and_nnunet_folders_train_together(tmp_path):
     np.testing.assert_array_equal(case.labels[len(case.slice_numbers) // 2], labels[row])
 
     config = tiny_config([nnunet, tmp_path / "labelme"], tmp_path / "m.msmodel", epochs=1, freeze_epochs=1)
-    assert list(run_training(config))[-1].event == "done"
+    assert isinstance(list(run_training(config))[-1], TrainingDone)
     assert load_model(config.out).info["training"]["cases"] == 2  # 3 cases, one held out

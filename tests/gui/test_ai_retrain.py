@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from core.workspace import OpenCase, Workspace
 from core.annotation.slice_status import SliceStatus
+from core.training.events import EpochDone
 from gui.ai.retrain_dialog import RetrainDialog
 from tests.conftest import shared_path
 from tests.gui.ai_fixtures import biased_models, no_bundled_starter, resnet50_weights  # noqa: F401
@@ -128,7 +129,7 @@ def test_cancel_stops_the_run_keeps_finished_epochs_and_resume_finishes(make_win
     # 4 steps per epoch, 2 of the 4 epochs frozen; cancelled mid-run (the trainer checks the flag before every step)
     _tiny_dialog(monkeypatch, resnet50_weights, epochs=4, seen=[], max_slices=16, frozen=2)
     epochs = []
-    ai.training.train.event.connect(lambda e: epochs.append(e.epoch) if e.event == "epoch" else None)
+    ai.training.train.event.connect(lambda e: epochs.append(e.epoch) if isinstance(e, EpochDone) else None)
     assert ai.training.retrain()
     qtbot.waitUntil(lambda: len(epochs) == 1, timeout=HANG_MS)
     qtbot.waitUntil(lambda: ai.training.panel.epoch.text().startswith("Round 2 / 4, step 1"),

@@ -153,9 +153,9 @@ def test_closing_during_training_ends_the_run_and_keeps_the_edits(qtbot, make_wi
     edited = _edit(qtbot, window)
     _tiny_plan(monkeypatch)
     events = []
-    ai.training.train.event.connect(lambda progress: events.append(progress.event))
+    ai.training.train.event.connect(lambda event: events.append(type(event).__name__))
     assert ai.training.retrain()
-    qtbot.waitUntil(lambda: "step" in events, timeout=JOB_TIMEOUT_MS)  # it trains
+    qtbot.waitUntil(lambda: "StepDone" in events, timeout=JOB_TIMEOUT_MS)  # it trains
     recorded_dialogs.close_answer = "keep"
     assert window.close()  # "cancel the training and close?" is answered yes by the GUI tests' fixture
     _all_workers_ended(qtbot)
@@ -169,12 +169,12 @@ def test_closing_during_training_ends_the_run_and_keeps_the_edits(qtbot, make_wi
 APP_DIES_WHILE_TRAINING = r"""
 import multiprocessing, os, sys, threading
 from core.training.retrain import RetrainPlan
-from gui.ai.training_process import run_in_process
+from gui.ai.training_process import training_run
 
 plan = RetrainPlan(dict(epochs=50, freeze_epochs=1, batch_size=2, input_size=64, init="none", max_slices_per_case=8))
 started = threading.Event()  # the training process reports its first event (it is gathering the slices)
-threading.Thread(target=run_in_process, daemon=True,
-                 args=(sys.argv[1], plan, False, lambda event: started.set(), threading.Event())).start()
+events = training_run(sys.argv[1], plan, False, threading.Event())
+threading.Thread(target=lambda: [started.set() for _ in events], daemon=True).start()
 started.wait(600)
 print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
 os._exit(3)  # the app dies mid-run: no Cancel, no clean-up

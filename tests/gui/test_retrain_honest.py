@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QDialog, QLabel
 
 from core.annotation.slice_status import SliceStatus
-from core.training.trainer import TrainingProgress
+from core.training.events import EpochDone, StepDone
 from core.training.workspace_data import TrainingInventory, TrainingSlice
 from gui import close_guard
 from gui.ai.retrain_dialog import RetrainDialog
@@ -105,8 +105,12 @@ def test_the_dialog_speaks_plain_words_and_keeps_the_terms_in_tooltips(qtbot):
     assert "learning rate (lr)" in dialog.lr.toolTip().lower() and "frozen" in dialog.freeze_epochs.toolTip().lower()
 
 
-def _event(kind: str, epoch: int, epochs: int, step: int = 1, steps: int = 1, metrics=None) -> TrainingProgress:
-    return TrainingProgress(kind, "frozen", epoch, epochs, step, steps, 0.5, metrics or {}, eta_s=75.0)
+def _step(epoch: int, epochs: int, step: int = 1, steps: int = 1) -> StepDone:
+    return StepDone("frozen", epoch, epochs, step, steps, 0.5, 75.0, "")
+
+
+def _epoch(epoch: int, epochs: int, metrics: dict) -> EpochDone:
+    return EpochDone("frozen", epoch, epochs, 0.5, metrics)
 
 
 def test_a_new_run_shows_nothing_of_the_previous_one_and_buttons_say_what_they_do(qtbot):
@@ -114,8 +118,8 @@ def test_a_new_run_shows_nothing_of_the_previous_one_and_buttons_say_what_they_d
     qtbot.addWidget(panel)
     panel.start(resumed=False)
     assert panel.resume_button.isEnabled() is False and panel.cancel_button.isEnabled()
-    panel.show_event(_event("step", 0, 1))
-    panel.show_event(_event("epoch", 0, 1, metrics={"miou": 0.9, "dice": 0.8}))
+    panel.show_event(_step(0, 1))
+    panel.show_event(_epoch(0, 1, {"miou": 0.9, "dice": 0.8}))
     assert panel.epoch.text() == "Round 1 / 1, step 1 / 1" and panel.eta.text() == "Time left: about 1 minute"
     panel.cancelling()
     assert panel.cancel_button.text() == "Cancelling…"
@@ -136,9 +140,9 @@ def test_chart_labels_and_table_columns_are_not_cut(qtbot):
     panel.show()
     panel.start(resumed=False)
     for step, loss in enumerate((0.3333, 0.25, 0.125), start=1):
-        panel.show_event(_event("step", 0, 2, step, 3))
+        panel.show_event(_step(0, 2, step, 3))
         panel.chart.add_loss(loss)
-    panel.show_event(_event("epoch", 0, 2, 3, 3, metrics={"miou": 0.93456, "dice": 0.87654}))
+    panel.show_event(_epoch(0, 2, {"miou": 0.93456, "dice": 0.87654}))
     chart = panel.chart
     for rect, text in chart.axis_labels():
         assert chart.fontMetrics().horizontalAdvance(text) <= rect.width()

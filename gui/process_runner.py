@@ -1,0 +1,162 @@
+"""The one runner of a core generator in a spawned child process (no Qt here: the child imports this module).
+
+    events = run_in_child(retrain_in_child, root, plan_json, resume, cancel=cancel, name="training")
+    version = yield from events          # in a gui.workers job: each event is `yielded`, the version the result
+
+Why a process (docs/decisions/073): building and training the network holds this process's GIL for long
+stretches, which would stall the GUI thread; a spawned process has its own. `target(*args, cancel=...)` is a
+picklable module-level function that returns a generator (or, for a one-shot job, its value). The child sends
+each item, then the return value, over a pipe; a Cancelled or MandibleStudioError raised in the child is raised
+here again, anything else becomes `error` with a short explanation (docs/decisions/190).
+
+The parent waits on the pipe and the child's sentinel, so events arrive as soon as they are sent; it wakes every
+CANCEL_CHECK_S only to forward a cancel to the child's multiprocessing.Event. The child stops by itself, as a
+Cancel would, when the app that started it is gone (docs/decisions/152). However the generator ends (returned,
+raised, closed by the thread runner's cancel), the child is stopped: given `stop_wait_s` to notice the cancel at
+its next step, or `EXIT_GRACE_S` once it has reported its end, then killed.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import multiprocessing
+import pickle
+import threading
+from multiprocessing.connection import wait
+from typing import Any, Callable, Generator
+
+from core.errors import Cancelled, MandibleStudioError
+
+log = logging.getLogger(__name__)
+
+CANCEL_CHECK_S = 0.1
+EXIT_GRACE_S = 1.0  # a child that has sent its final report only tears its interpreter down
+DRAIN_S = 0.05
+
+
+def run_in_child(target: Callable, *args, cancel: threading.Event | None = None, name: str = "job",
+                 stop_wait_s: float = 30.0, error: type[MandibleStudioError] = MandibleStudioError
+                 ) -> Generator[Any, None, Any]:
+    """Run `target(*args, cancel=child_cancel)` in a spawned process: yields its items, returns its return value;
+    raises Cancelled, the child's MandibleStudioError, or `error` when the child fails or ends unexpectedly."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child_cancel = context.Event()
+    process = context.Process(target=_child_main, name=f"mandible-{name}", daemon=True,
+                              args=(target, args, child_cancel, sender))
+    process.start()
+    sender.close()  # the child holds the only sending end: its death ends the pipe
+    reported = False
+    try:
+        while True:
+            if cancel is not None and cancel.is_set():
+                child_cancel.set()
+            if not wait([receiver, process.sentinel], timeout=CANCEL_CHECK_S):
+                continue
+            try:
+                kind, payload = receiver.recv()
+            except EOFError:
+                process.join(EXIT_GRACE_S)
+                raise error(f"the {name} process ended unexpectedly (exit code {process.exitcode})") from None
+            if kind == "item":
+                yield payload
+                continue
+            reported = True
+            if kind == "return":
+                return payload
+            if kind == "cancelled":
+                raise Cancelled(payload)
+            raise payload if isinstance(payload, MandibleStudioError) else error(f"{name} {payload}")
+    finally:
+        child_cancel.set()
+        _stop(process, receiver, EXIT_GRACE_S if reported else stop_wait_s)
+
+
+def _stop(process, receiver, timeout_s: float) -> None:
+    """Wait up to `timeout_s` for the child to end, reading (and dropping) what it still sends so that it never
+    blocks on a full pipe; then kill it."""
+    waited = 0.0
+    while process.is_alive() and waited < timeout_s:
+        try:
+            while receiver.poll():
+                receiver.recv()
+        except (EOFError, OSError):
+            pass
+        process.join(DRAIN_S)
+        waited += DRAIN_S
+    if process.is_alive():
+        log.warning("%s did not stop in %.0f s; ending it", process.name, timeout_s)
+        process.kill()
+        process.join()
+    receiver.close()
+
+
+# --- the child's side ------------------------------------------------------------------------------------
+def _child_main(target: Callable, args: tuple, cancel, sender) -> None:
+    """Entry point of the child process: everything it does is reported through `sender`."""
+    _cancel_when_parent_ends(cancel)
+    channel = _Channel(sender, cancel)
+    try:
+        value = target(*args, cancel=cancel)
+        if inspect.isgenerator(value):
+            value = channel.forward(value)
+        channel.send("return", value)
+    except Cancelled as exc:
+        channel.send("cancelled", str(exc))
+    except MandibleStudioError as exc:
+        channel.send("failed", exc)
+    except MemoryError:
+        channel.send("failed", "ran out of memory; close other programs or choose smaller settings")
+    except Exception as exc:  # a bug or an unexpected file: report it, never leave the app waiting
+        log.exception("%s failed", getattr(target, "__name__", "the job"))
+        channel.send("failed", f"failed unexpectedly: {type(exc).__name__}: {exc}")
+    finally:
+        sender.close()
+
+
+class _Channel:
+    """The child's end of the pipe. Once the app is gone a send fails: the cancel is set, so the generator
+    stops at its next step as a Cancel would stop it (its checkpoint kept), and nothing more is sent."""
+
+    def __init__(self, sender, cancel) -> None:
+        self._sender, self._cancel, self._open = sender, cancel, True
+
+    def forward(self, generator) -> Any:
+        while True:
+            try:
+                item = next(generator)
+            except StopIteration as finished:
+                return finished.value
+            self.send("item", item)
+
+    def send(self, kind: str, payload) -> None:
+        if not self._open:
+            return
+        if kind == "failed" and isinstance(payload, MandibleStudioError):
+            payload = _picklable(payload)
+        try:
+            self._sender.send((kind, payload))
+        except (OSError, ValueError):  # the app has ended (or closed its end)
+            self._open = False
+            self._cancel.set()
+
+
+def _picklable(exc: MandibleStudioError) -> MandibleStudioError | str:
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # an error type with extra constructor arguments: its message is what counts
+        return str(exc)
+    return exc
+
+
+def _cancel_when_parent_ends(cancel) -> None:
+    """When the app that started this process is gone (killed, crashed), stop at the next step, as a Cancel would,
+    instead of working on for nobody (docs/decisions/152)."""
+    parent = multiprocessing.parent_process()
+
+    def watch() -> None:
+        parent.join()
+        cancel.set()
+
+    if parent is not None:
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
