@@ -58,6 +58,11 @@ def confirm(parent: QWidget, title: str, text: str, yes: str) -> bool:
     return box.clickedButton() is yes_button
 
 
+def ask_replace(parent: QWidget, text: str) -> bool:
+    """Before an export replaces anything: `text` says what and where; Cancel is the default."""
+    return confirm(parent, "Replace?", text, "Replace")
+
+
 def ask_save_changes(parent: QWidget, count: int) -> str:
     """'save', 'keep' (close; the edits stay as a draft restored on reopening) or 'cancel'."""
     box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",

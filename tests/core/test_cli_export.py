@@ -14,6 +14,7 @@ from core.io.dicom import load_dicom_series
 from core.io.nifti import load_nifti_labels
 from core.workspace import OpenCase, Workspace
 from tests.conftest import shared_path
+from tests.support.cases import saved_case
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +91,20 @@ def test_bad_requests_exit_2_with_a_clear_message(case, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "empty.nii.gz"]
     code, _, err = _export(capsys, "--input", ct, "--labels", label, "--statuses", "edited,approved")
     assert code == 2 and "predicted, edited, reviewed" in err
+
+
+def test_labelme_dataset_goes_to_the_case_folder_and_is_never_replaced_silently(tmp_path, capsys):
+    case = saved_case(Workspace.create(tmp_path / "ws"), "jaw", tmp_path / "scans" / "jaw")
+    out = tmp_path / "out"
+    code, summary, _ = _export(capsys, "--labels", case.store.case_dir, "--labelme-dataset", out)
+    assert code == 0 and summary == {"labelme_dataset": str(out / "jaw"), "slices": 3}
+    assert (out / "jaw" / "0004.json").read_bytes() == case.store.annotation_path(3).read_bytes()
+    code, _, err = _export(capsys, "--labels", case.store.case_dir, "--labelme-dataset", out)
+    assert code == 2 and "already holds an export of this case" in err and "--replace" in err
+    code, summary, _ = _export(capsys, "--labels", case.store.case_dir, "--labelme-dataset", out, "--replace",
+                               "--statuses", "reviewed,edited")
+    assert code == 0 and summary["slices"] == 3
+    code, _, err = _export(capsys, "--labels", case.store.annotations_dir, "--labelme-dataset", out)
+    assert code == 2 and "main.py convert" in err
+    code, _, err = _export(capsys, "--labels", case.store.case_dir, "--stl", tmp_path / "m.stl")
+    assert code == 2 and "--input (the CT) is needed" in err

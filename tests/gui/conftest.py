@@ -59,6 +59,8 @@ class Dialogs:
     choosers: list = field(default_factory=list)  # the series choosers shown (dialogs.SeriesChooser)
     close_answer: str = "cancel"
     no_model_answer: str | None = None  # the no-model question: "import", "train" or None (Close)
+    replace_asked: list[str] = field(default_factory=list)  # "Replace?" questions before an export
+    replace_answer: bool = False
 
 
 @pytest.fixture
@@ -77,6 +79,8 @@ def recorded_dialogs(monkeypatch) -> Dialogs:
 
     monkeypatch.setattr(dialogs.SeriesChooser, "exec", choose)
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, count: record.close_answer)
+    monkeypatch.setattr(dialogs, "ask_replace",
+                        lambda parent, text: record.replace_asked.append(text) or record.replace_answer)
     monkeypatch.setattr(dialogs, "ask_no_model",
                         lambda parent, title, text: record.messages.append((title, text)) or record.no_model_answer)
     return record
