@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One torch (OpenMP) thread per test process, and in the processes it starts: its intra-op threads spin while
+# they wait, and on a 2-core machine shared with other work two of them made a tiny network's test 30 times
+# slower (12 s instead of 0.4 s, docs/decisions/195). Results do not depend on it; the app sets its own.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

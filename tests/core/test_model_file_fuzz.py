@@ -22,11 +22,12 @@ from core.model.config import ModelConfig
 from core.model.model_file import load_model, save_model
 from core.model.unet import MandibleUNet
 from tests.conftest import ROOT
+from tests.support.models import TINY
 
 
 def _tiny_int8(path):
     torch.manual_seed(0)
-    save_model(path, MandibleUNet(ModelConfig(input_size=64, mm_per_pixel=8.0)).eval(),
+    save_model(path, MandibleUNet(TINY).eval(),
                {"validation": {"dice": 0.8}}, storage="int8")
     return path
 

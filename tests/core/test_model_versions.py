@@ -8,13 +8,12 @@ import pytest
 import torch
 
 from core.errors import InputError, ModelFileError
-from core.model.config import ModelConfig
 from core.model.model_file import load_model, save_model
 from core.model.unet import MandibleUNet
 from core.evaluation import compare_models
 from core.workspace.model_versions import ModelVersions
+from tests.support.models import TINY
 
-TINY = ModelConfig(input_size=64, mm_per_pixel=8.0)
 
 
 def write_model(path, seed: int):

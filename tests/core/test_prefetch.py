@@ -15,11 +15,11 @@ from core.errors import Cancelled, InputError
 from core.inference.prefetch import prefetched
 from core.inference.segmenter import Segmenter
 from core.io.loader import load_volume
-from core.model.config import ModelConfig
 from core.model.model_file import LoadedModel, load_model, starter_model
 from core.model.unet import MandibleUNet
 from core.volume import Volume
 from tests.conftest import SAMPLE_DIR
+from tests.support.models import TINY
 
 MANDIBLE_SLICES = list(range(50, 62))  # slices through the bundled sample's mandible
 HANG = 30.0  # seconds: only to stop a hang, never a timing assertion
@@ -82,7 +82,7 @@ def test_prefetch_on_and_off_give_bit_identical_predictions_on_the_bundled_sampl
 
 def _air_segmenter(batch_size: int = 2, prefetch: int = 1, compile: str = "off") -> Segmenter:
     torch.manual_seed(0)
-    network = MandibleUNet(ModelConfig(input_size=64, mm_per_pixel=8.0))
+    network = MandibleUNet(TINY)
     return Segmenter(LoadedModel(network, network.config), "cpu", batch_size=batch_size, prefetch=prefetch,
                      compile=compile)
 

@@ -7,22 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.model.config import ModelConfig
-from core.model.model_file import save_model
-from core.model.unet import MandibleUNet
-
-TINY = ModelConfig(input_size=64, mm_per_pixel=8.0)
-
-
-def write_biased_model(path: Path, foreground: bool, seed: int = 0) -> Path:
-    """A tiny model whose head is biased to say 'mandible' (or 'background') everywhere: its masks are known."""
-    torch.manual_seed(seed)
-    network = MandibleUNet(TINY)
-    with torch.no_grad():
-        network.head.weight.zero_()
-        network.head.bias.copy_(torch.tensor([-5.0, 5.0] if foreground else [5.0, -5.0]))
-    save_model(path, network, {"encoder_init": {"kind": "none", "source": "test"}})
-    return path
+from tests.support.models import write_biased_model
 
 
 @pytest.fixture(scope="session")
