@@ -235,13 +235,14 @@ def test_a_prediction_never_lands_under_the_brush_or_wipes_a_half_drawn_polygon(
 
 @pytest.mark.shared
 @pytest.mark.slow
-def test_the_app_and_the_cli_give_the_same_masks_on_the_sample_case(make_window, qtbot, sample_dir, tmp_path):
-    """One prediction path: Segment Whole Case in the app and `main.py predict` agree on every slice."""
+def test_the_app_and_the_cli_give_the_same_masks_on_the_sample_case(make_window, qtbot, sample_dir, tmp_path,
+                                                                     biased_models):
+    """One prediction path: Segment Whole Case in the app and `main.py predict` agree on every slice (a tiny model
+    that finds the mandible everywhere: the policy's clean-up and refinement then shape every mask)."""
     from core.io.nifti import load_nifti_labels
     from main import main
-    from tests.conftest import shared_path
 
-    model = shared_path("models", "okbp128_gpu36.msmodel")
+    model = biased_models["foreground"]
     assert main(["predict", "--model", str(model), str(sample_dir), "--out", str(tmp_path / "cli")]) == 0
     window = make_window()
     open_case(qtbot, window, sample_dir)
