@@ -35,6 +35,7 @@ def tiny_model(tmp_path_factory):
     return model
 
 
+@pytest.mark.process
 @pytest.mark.shared
 @pytest.mark.slow
 def test_predict_writes_labelme_slices_that_labelme_reads_and_a_nifti_mask(tiny_model, tmp_path, capsys):

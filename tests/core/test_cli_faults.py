@@ -19,6 +19,8 @@ from tests.conftest import shared_path
 from tests.core.fuzz_cases_volumes import _edit_series
 from tests.core.fuzz_corpus import ct_nifti, png
 
+pytestmark = pytest.mark.process  # starts other processes (docs/decisions/194)
+
 ROOT = Path(__file__).resolve().parents[2]
 NOT_UTF8 = os.fsdecode(b"caf\xe9")
 

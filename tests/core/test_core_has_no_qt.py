@@ -4,7 +4,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.process  # starts other processes (docs/decisions/194)
 
 PROBE = """
 import importlib, pkgutil, sys

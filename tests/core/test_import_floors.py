@@ -11,6 +11,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.process  # starts other processes (docs/decisions/194)
+
 TOML = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
 
 

@@ -218,6 +218,7 @@ CAPPED_LOAD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.process
 @pytest.mark.slow
 def test_huge_decoder_channels_are_refused_before_allocation(good, tmp_path):
     crafted = craft(good, tmp_path / "huge.msmodel", _set_huge_decoder, resign=True)

@@ -83,6 +83,7 @@ def test_embedded_image_and_size_check(tmp_path):
         read_slice_mask(json_path, 50, 64)
 
 
+@pytest.mark.process
 @pytest.mark.shared
 @pytest.mark.slow
 def test_labelme_opens_export_with_the_same_mask_and_holes(tmp_path):

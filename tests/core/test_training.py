@@ -40,6 +40,7 @@ def tiny_config(data: Path | list[Path], out: Path, **overrides) -> TrainingConf
     return TrainingConfig(**settings)
 
 
+@pytest.mark.process
 @pytest.mark.shared
 @pytest.mark.slow
 def test_tiny_run_lowers_the_loss_and_writes_a_complete_model_file(tmp_path):
@@ -56,6 +57,7 @@ def test_tiny_run_lowers_the_loss_and_writes_a_complete_model_file(tmp_path):
     assert 1 <= info["best_epoch"] <= 4 and "dice" in info["validation"]
 
 
+@pytest.mark.process
 @pytest.mark.shared
 @pytest.mark.slow
 @pytest.mark.parametrize("finished_epochs", [1, 2], ids=["within-frozen-stage", "at-the-unfreezing-epoch"])
@@ -81,6 +83,7 @@ def test_a_cancelled_run_resumes_the_same_schedule(tmp_path, finished_epochs):
     assert all(torch.equal(expected[k], got[k]) for k in expected)  # same draws, same schedule
 
 
+@pytest.mark.process
 @pytest.mark.shared
 def test_a_checkpoint_from_other_settings_is_not_resumed_silently(tmp_path):
     data = nnunet_folder(tmp_path / "data")
@@ -108,6 +111,7 @@ def test_split_is_by_case_and_slices_are_mandible_plus_near_and_far_empty_ones(t
     assert len(rows) == (last - first + 1) + 6 + 2
 
 
+@pytest.mark.process
 @pytest.mark.shared
 def test_labelme_folders_and_nnunet_folders_train_together(tmp_path):
     from core.io.labels import load_labels

@@ -88,6 +88,7 @@ def test_unreadable_autosave_is_skipped_with_a_warning(workspace, volume):
     assert content.annotations == {} and "slice 4" in content.warnings[0]
 
 
+@pytest.mark.process
 @pytest.mark.shared
 def test_saved_json_opens_in_labelme(workspace, volume, tmp_path):
     if not LABELME_CHECK.exists():

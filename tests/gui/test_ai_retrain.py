@@ -21,7 +21,7 @@ from tests.gui.conftest import key, open_case
 CASES = ("okbp_pt_201", "okbp_pt_202")
 # Waits only stop a hang: on a loaded 2-core machine one of these runs takes several minutes (decision 153).
 HANG_MS = 600_000
-pytestmark = pytest.mark.timeout(1800)
+pytestmark = [pytest.mark.process, pytest.mark.timeout(1800)]
 
 
 def _validation(name: str, part: str):

@@ -9,6 +9,7 @@ import subprocess
 import numpy as np
 import PIL.Image
 import PIL.ImageDraw
+import pytest
 from PySide6.QtCore import Qt
 
 from core.io.slice_export import read_slice_mask
@@ -42,6 +43,7 @@ def capsule(start, end, radius) -> np.ndarray:
     return (cols - (x0 + t * dx)) ** 2 + (rows - (y0 + t * dy)) ** 2 <= radius ** 2
 
 
+@pytest.mark.process
 def test_draw_drag_paint_erase_undo_redo_save(qtbot, sample_window, tmp_path):
     window = sample_window
     assert window.session.current == 0 and window.session.volume.shape[1:] == SHAPE

@@ -143,6 +143,7 @@ def _tiny_plan(monkeypatch) -> None:
     monkeypatch.setattr(RetrainDialog, "exec", exec_)
 
 
+@pytest.mark.process
 @pytest.mark.slow
 def test_closing_during_training_ends_the_run_and_keeps_the_edits(qtbot, make_window, workspace_dir, sample,
                                                                   monkeypatch, recorded_dialogs):
@@ -189,6 +190,7 @@ def _process_ended(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")  # a zombie has ended; its new parent reaps it
 
 
+@pytest.mark.process
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
 def test_the_training_process_stops_when_the_app_dies(workspace_dir, sample, tmp_path):

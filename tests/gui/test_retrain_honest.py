@@ -61,6 +61,7 @@ def test_no_checking_is_promised_without_held_out_cases(qtbot):
     assert two_cases.checking_label.text().startswith("Nothing is kept aside")
 
 
+@pytest.mark.process
 def test_the_time_estimate_comes_from_a_training_step_measured_here(qtbot):
     dialog = RetrainDialog(_inventory({"pt_1": list(range(10))}), None)
     qtbot.addWidget(dialog)

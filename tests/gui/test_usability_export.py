@@ -109,6 +109,7 @@ def test_the_preview_shows_the_whole_mandible_after_keeping_the_largest_part(qtb
     dialog.reject()
 
 
+@pytest.mark.process
 def test_export_labelme_dataset_writes_the_saved_slices_beside_their_images(qtbot, labelled_window, tmp_path,
                                                                             monkeypatch, opened_folders):
     window = labelled_window

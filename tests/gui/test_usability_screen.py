@@ -16,6 +16,8 @@ import pytest
 
 from tests.conftest import SAMPLE_DIR
 
+pytestmark = pytest.mark.process  # starts other processes (docs/decisions/194)
+
 PROBE = Path(__file__).with_name("usability_screen_probe.py")
 PROBE_TIMEOUT_S = 600  # only stops a hang
 

@@ -12,6 +12,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread
 
 from core.annotation.propagation import propagate
@@ -179,6 +180,7 @@ def _leaked_timer_run(mode: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=THREAD_END_TIMEOUT_MS / 1000)
 
 
+@pytest.mark.process
 def test_a_leaked_gui_timer_is_destroyed_in_the_gui_thread_never_by_a_worker():
     """The suite's segfault under load (docs/decisions/150), reproduced in a child process: with Python's own
     collector the worker thread destroys the GUI thread's timer and the GUI thread crashes on its next tick;
