@@ -1,16 +1,12 @@
-"""Fixtures shared by the core tests that read ../shared."""
+"""Fixtures of the core tests: a fresh workspace, and the shared DICOM case and development head."""
 from __future__ import annotations
 
 import pytest
 
 from core.io.dicom import load_dicom_series
 from core.io.nifti import load_nifti_labels
-from tests.conftest import shared_path
-
-
-def validation_label_path(case: str):
-    """The clinical mandible label of a shared OpenKBP validation case (skips when ../shared is absent)."""
-    return shared_path("data", "openkbp", "validation", "labelsTr", f"{case}.nii.gz")
+from core.workspace import Workspace
+from tests.support.paths import shared_path, validation_label_path
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +23,9 @@ def cranium():
 
     volume = load_volume(shared_path("data", "cranium", "dicom"))
     return volume, load_nifti_labels(shared_path("data", "cranium", "label.nii.gz"), volume)
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Workspace:
+    """A new, empty workspace."""
+    return Workspace.create(tmp_path / "ws")

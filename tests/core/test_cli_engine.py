@@ -14,8 +14,8 @@ from core.io.nifti import load_nifti_labels
 from core.io.loader import load_volume
 from core.io.slice_export import slice_stem
 from main import main
-from tests.conftest import LABELME_CHECK, SAMPLE_DIR
-from tests.core.test_training import nnunet_folder
+from tests.support.paths import LABELME_CHECK, SAMPLE_DIR
+from tests.support.cases import nnunet_folder
 
 SAMPLE_LABELS = SAMPLE_DIR.parent / "okbp_pt_224_label.nii.gz"
 

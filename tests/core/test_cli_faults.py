@@ -15,7 +15,7 @@ import PIL.Image
 import pytest
 from pydicom.data import get_testdata_file
 
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 from tests.core.fuzz_cases_volumes import _edit_series
 from tests.core.fuzz_corpus import ct_nifti, png
 

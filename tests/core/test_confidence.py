@@ -7,8 +7,7 @@ from scipy import ndimage
 
 from core.inference.confidence import slice_confidence
 from core.inference.segmenter import Segmenter
-from tests.conftest import shared_path
-from tests.core.conftest import dicom_case  # noqa: F401 (fixture)
+from tests.support.paths import shared_path
 
 
 def test_a_crisp_outline_scores_higher_than_a_blurred_one_and_no_mandible_is_certain():

@@ -16,8 +16,8 @@ from core.io.labels import load_labels
 from core.io.loader import load_volume
 from core.io.slice_export import export_slice, read_slice_mask, slice_stem
 from core.windowing import WINDOW_PRESETS, hu_to_display
-from tests.conftest import ROOT, shared_path
-from tests.core.test_slice_export import run_labelme_check, save_mask_png
+from tests.support.paths import ROOT, shared_path
+from tests.support.labelme import run_labelme_check, save_mask_png
 
 
 def _convert(*argv: str) -> int:

@@ -15,13 +15,8 @@ from core.export.case_folder import MARKER, case_folder, owner_of
 from core.export.exporters import EXPORTERS
 from core.export.labelme_dataset import export_labelme_dataset, saved_slices
 from core.volume import Volume
-from core.workspace import OpenCase, Workspace
+from core.workspace import OpenCase
 from tests.support.cases import saved_case
-
-
-@pytest.fixture
-def workspace(tmp_path) -> Workspace:
-    return Workspace.create(tmp_path / "ws")
 
 
 def test_the_saved_files_are_copied_byte_for_byte(workspace, tmp_path):

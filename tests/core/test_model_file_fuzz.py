@@ -18,10 +18,9 @@ import torch
 
 import main
 from core.errors import ModelFileError
-from core.model.config import ModelConfig
 from core.model.model_file import load_model, save_model
 from core.model.unet import MandibleUNet
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 from tests.support.models import TINY
 
 

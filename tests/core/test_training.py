@@ -16,20 +16,8 @@ from core.training.slices import SliceSampling
 from core.training.events import EpochDone, StepDone, TrainingDone
 from core.training.trainer import run_training, train
 from core.model.model_file import load_model
-from tests.conftest import shared_path
-
-CASES = ("okbp_pt_1", "okbp_pt_2", "okbp_pt_4")
-
-
-def nnunet_folder(root: Path, cases=CASES, split: str = "train") -> Path:
-    """A small nnU-Net folder of links to shared OpenKBP cases."""
-    source = shared_path("data", "openkbp", split)
-    for sub in ("imagesTr", "labelsTr"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    for case in cases:
-        (root / "imagesTr" / f"{case}_0000.nii.gz").symlink_to(source / "imagesTr" / f"{case}_0000.nii.gz")
-        (root / "labelsTr" / f"{case}.nii.gz").symlink_to(source / "labelsTr" / f"{case}.nii.gz")
-    return root
+from tests.support.paths import shared_path
+from tests.support.cases import nnunet_folder
 
 
 def tiny_config(data: Path | list[Path], out: Path, **overrides) -> TrainingConfig:

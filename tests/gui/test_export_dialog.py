@@ -11,7 +11,8 @@ from core.export.case_folder import case_folder, owner_of
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from gui import export_dialog
 from gui.export_dialog import ExportDialog
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
+
 
 @pytest.fixture
 def save_as(monkeypatch):
@@ -47,8 +48,8 @@ def _built(qtbot, volume, labels, **kwargs) -> ExportDialog:
     return dialog
 
 
-def test_dialog_shows_volume_area_watertight_and_a_thumbnail(qtbot, sample):
-    volume, labels = sample
+def test_dialog_shows_volume_area_watertight_and_a_thumbnail(qtbot, sample_case):
+    volume, labels = sample_case
     dialog = _built(qtbot, volume, labels)
     voxel_ml = labels.astype(bool).sum() * np.prod(volume.spacing) / 1000
     shown_ml = float(dialog.values["volume"].text().split()[0])
@@ -64,8 +65,8 @@ def test_dialog_shows_volume_area_watertight_and_a_thumbnail(qtbot, sample):
     assert dialog.buttons["mesh"].isEnabled() and dialog.buttons["dicom_seg"].isEnabled()
 
 
-def test_rebuild_with_a_face_target(qtbot, sample):
-    volume, labels = sample
+def test_rebuild_with_a_face_target(qtbot, sample_case):
+    volume, labels = sample_case
     dialog = _built(qtbot, volume, labels)
     dialog.faces_spin.setValue(1500)
     with qtbot.waitSignal(dialog.mesh_ready, timeout=30000):
@@ -74,8 +75,8 @@ def test_rebuild_with_a_face_target(qtbot, sample):
     assert dialog.values["faces"].text().replace(",", "") == str(dialog.result.faces)
 
 
-def test_save_buttons_write_mesh_nifti_and_dicom_seg(qtbot, sample, save_as, warnings, tmp_path):
-    volume, labels = sample
+def test_save_buttons_write_mesh_nifti_and_dicom_seg(qtbot, sample_case, save_as, warnings, tmp_path):
+    volume, labels = sample_case
     dialog = _built(qtbot, volume, labels, output_dir=tmp_path)
     answers, suggested = save_as
     answers += [tmp_path / "jaw.stl", tmp_path / "jaw.nii.gz", tmp_path / "jaw_seg.dcm"]
@@ -95,8 +96,8 @@ def test_save_buttons_write_mesh_nifti_and_dicom_seg(qtbot, sample, save_as, war
     assert "Saved jaw_seg.dcm" in dialog.status.text()
 
 
-def test_unwritable_path_shows_a_message_and_writes_nothing(qtbot, sample, save_as, warnings, tmp_path):
-    volume, labels = sample
+def test_unwritable_path_shows_a_message_and_writes_nothing(qtbot, sample_case, save_as, warnings, tmp_path):
+    volume, labels = sample_case
     dialog = _built(qtbot, volume, labels)
     blocker = tmp_path / "blocker"
     blocker.write_text("x")
@@ -108,8 +109,8 @@ def test_unwritable_path_shows_a_message_and_writes_nothing(qtbot, sample, save_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]
 
 
-def test_empty_mask_is_refused_before_building(qtbot, sample):
-    volume, labels = sample
+def test_empty_mask_is_refused_before_building(qtbot, sample_case):
+    volume, labels = sample_case
     dialog = _open(qtbot, volume, np.zeros_like(labels))
     assert "is empty" in dialog.status.text()
     assert not dialog.rebuild_button.isEnabled()
@@ -124,9 +125,9 @@ def test_nifti_ct_offers_no_dicom_seg(qtbot):
     assert "DICOM series" in dialog.buttons["dicom_seg"].toolTip()
 
 
-def test_saving_starts_in_the_case_folder_and_replaces_a_file_only_when_asked_to(qtbot, sample, save_as,
+def test_saving_starts_in_the_case_folder_and_replaces_a_file_only_when_asked_to(qtbot, sample_case, save_as,
                                                                                   recorded_dialogs, tmp_path):
-    volume, labels = sample
+    volume, labels = sample_case
     folder = case_folder(tmp_path / "exports", "okbp_pt_224-0123456789ab", "okbp_pt_224")
     dialog = _built(qtbot, volume, labels, folder=folder, case_name="okbp_pt_224")
     answers, suggested = save_as

@@ -17,7 +17,7 @@ import pytest
 
 from core.io.slice_export import slice_stem
 from core.model.model_file import starter_model
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 SPEC = ROOT / "installer" / "mandible_studio.spec"
 

@@ -19,8 +19,8 @@ from core.annotation.propagation import propagate
 from core.errors import Cancelled, InputError
 from gui import workers
 from gui.workers import BackgroundTask
-from tests.conftest import ROOT
-from tests.gui.conftest import THREAD_END_TIMEOUT_MS
+from tests.support.paths import ROOT
+from tests.support.window import THREAD_END_TIMEOUT_MS
 
 
 def test_progress_and_result_arrive_in_the_gui_thread(qtbot):

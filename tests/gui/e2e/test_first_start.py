@@ -7,7 +7,7 @@ import numpy as np
 from core.annotation.slice_status import SliceStatus
 from core.io.labels import load_labels
 from core.model.model_file import read_document, starter_model
-from tests.gui.conftest import current_mask, open_case
+from tests.support.window import current_mask, open_case
 
 JOB_TIMEOUT_MS = 120_000
 

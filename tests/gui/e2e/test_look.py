@@ -11,8 +11,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, 
                                QSpinBox, QTabBar, QToolButton, QWidget)
 
 from gui.app import load_style_sheet
-from tests.conftest import SAMPLE_DIR
-from tests.gui.conftest import open_case
+from tests.support.paths import SAMPLE_DIR
+from tests.support.window import open_case
 
 
 def _make(kind: str) -> QWidget:

@@ -12,11 +12,12 @@ from core.app_paths import sample_label_path
 from core.io.slice_export import export_volume
 from core.windowing import WINDOW_PRESETS
 from core.annotation.slice_status import SliceStatus
-from tests.conftest import SAMPLE_DIR
-from tests.gui.conftest import current_mask, open_case, wheel
+from tests.support.paths import SAMPLE_DIR
+from tests.support.window import current_mask, open_case, wheel
 
-def test_labelme_folder_opens_with_its_annotations(qtbot, make_window, sample, tmp_path):
-    volume, labels = sample
+
+def test_labelme_folder_opens_with_its_annotations(qtbot, make_window, sample_case, tmp_path):
+    volume, labels = sample_case
     folder = tmp_path / "dataset"
     export_volume(folder, volume, labels, WINDOW_PRESETS["bone"])
     window = make_window()
@@ -29,7 +30,7 @@ def test_labelme_folder_opens_with_its_annotations(qtbot, make_window, sample, t
     assert window.slice_list.item(60).data(Qt.ItemDataRole.UserRole) == "edited"
 
 
-def test_drop_a_folder_opens_it_and_it_appears_in_recent_cases(qtbot, make_window, sample, tmp_path):
+def test_drop_a_folder_opens_it_and_it_appears_in_recent_cases(qtbot, make_window, sample_case, tmp_path):
     window = make_window()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(SAMPLE_DIR))])
@@ -41,7 +42,7 @@ def test_drop_a_folder_opens_it_and_it_appears_in_recent_cases(qtbot, make_windo
                       Qt.KeyboardModifier.NoModifier)
     with qtbot.waitSignal(window.case_opened, timeout=60_000):
         QApplication.sendEvent(window, drop)
-    assert window.session.volume.shape == sample[0].shape
+    assert window.session.volume.shape == sample_case[0].shape
     recent = [a.text() for a in window.actions.recent_menu.actions()]
     assert recent == ["okbp_pt_224"]
     assert window.case_list.count() == 1 and "okbp_pt_224" in window.case_list.item(0).text()
@@ -67,8 +68,8 @@ def test_opening_shows_progress_until_the_case_is_shown(qtbot, make_window):
     assert len(steps) >= 3 and all(0 <= step <= total for step, total in steps)  # the bar moved as it read
 
 
-def test_export_3d_opens_with_the_cases_annotations(qtbot, make_window, sample):
-    volume, labels = sample
+def test_export_3d_opens_with_the_cases_annotations(qtbot, make_window, sample_case):
+    volume, labels = sample_case
     window = make_window()
     open_case(qtbot, window, SAMPLE_DIR)
     with qtbot.waitSignal(window.labels_imported, timeout=30_000):

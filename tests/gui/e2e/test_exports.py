@@ -18,8 +18,8 @@ from core.io.mesh_preview import BACKGROUND_RGB
 from core.io.slice_export import export_volume
 from core.windowing import WINDOW_PRESETS
 from gui import case_exports, dialogs, export_dialog
-from tests.conftest import LABELME_CHECK, SAMPLE_DIR, shared_path
-from tests.gui.conftest import open_case
+from tests.support.paths import LABELME_CHECK, SAMPLE_DIR, shared_path
+from tests.support.window import open_case
 
 pytestmark = pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason="the bundled sample resources/samples/okbp_pt_224 "
                                                                  "is missing")
@@ -163,7 +163,7 @@ def test_ctrl_s_says_the_full_path_and_offers_its_folder(qtbot, labelled_window,
     assert opened_folders == [str(folder)]
 
 
-def test_two_cases_exported_into_one_folder_never_mix(qtbot, labelled_window, sample, tmp_path, monkeypatch,
+def test_two_cases_exported_into_one_folder_never_mix(qtbot, labelled_window, sample_case, tmp_path, monkeypatch,
                                                       recorded_dialogs):
     """Issue 18 B as written: one case's Labelme dataset, then another patient's, exported into the same folder.
     Each lands in a folder of its own (here both scans come from folders of the same name, as every CD's
@@ -178,7 +178,7 @@ def test_two_cases_exported_into_one_folder_never_mix(qtbot, labelled_window, sa
     first_folder = Path(first.args[0])
     first_files = {p.name: p.read_bytes() for p in first_folder.iterdir()}
 
-    volume, labels = sample  # the other patient: another mandible, in a folder of the same name
+    volume, labels = sample_case  # the other patient: another mandible, in a folder of the same name
     other = tmp_path / "cd2" / "okbp_pt_224"
     export_volume(other, volume, np.roll(labels, 9, axis=2), WINDOW_PRESETS["bone"])
     open_case(qtbot, window, other)

@@ -23,18 +23,19 @@ from core.workspace import OpenCase, Workspace
 from gui import workers
 from gui.ai.retrain_dialog import RetrainDialog
 from core.training.retrain import interrupted_plan
-from tests.conftest import ROOT, SAMPLE_DIR
-from tests.gui.ai_fixtures import biased_models, no_bundled_starter  # noqa: F401 (fixtures)
-from tests.gui.conftest import OPEN_TIMEOUT_MS, THREAD_END_TIMEOUT_MS, click, current_mask, key, open_case
+from tests.support.paths import ROOT, SAMPLE_DIR
+from tests.support.window import OPEN_TIMEOUT_MS, THREAD_END_TIMEOUT_MS, click, current_mask, key, open_case
+
+pytestmark = pytest.mark.usefixtures("no_bundled_starter")  # AI tests choose their models
 
 EDITED = 40  # a slice through the mandible; the edit is one brush dab at (64, 64)
 JOB_TIMEOUT_MS = 180_000
 
 
 @pytest.fixture
-def other_case(sample, tmp_path):
+def sample_as_labelme(sample_case, tmp_path):
     """A second case: the sample exported as a Labelme folder (another source, another workspace case)."""
-    volume, labels = sample
+    volume, labels = sample_case
     folder = tmp_path / "other-case"
     export_volume(folder, volume, labels, WINDOW_PRESETS["bone"])
     return folder
@@ -62,12 +63,12 @@ def _all_workers_ended(qtbot) -> None:
     qtbot.waitUntil(lambda: not workers.live_tasks(), timeout=THREAD_END_TIMEOUT_MS)
 
 
-def test_closing_while_a_case_loads_keeps_the_edits_and_ends_the_loader(qtbot, make_window, other_case,
+def test_closing_while_a_case_loads_keeps_the_edits_and_ends_the_loader(qtbot, make_window, sample_as_labelme,
                                                                          recorded_dialogs):
     window = make_window(autosave_ms=60_000)  # no timed autosave: only opening and closing keep the edit
     open_case(qtbot, window, SAMPLE_DIR)
     edited = _edit(qtbot, window)
-    assert window.open_path(other_case)
+    assert window.open_path(sample_as_labelme)
     loader = window.task
     assert loader.is_running
     recorded_dialogs.close_answer = "keep"
@@ -79,11 +80,11 @@ def test_closing_while_a_case_loads_keeps_the_edits_and_ends_the_loader(qtbot, m
     _assert_edit_kept(qtbot, make_window, edited)
 
 
-def test_a_window_destroyed_while_a_case_loads_does_not_take_the_app_down(qtbot, make_window, other_case):
+def test_a_window_destroyed_while_a_case_loads_does_not_take_the_app_down(qtbot, make_window, sample_as_labelme):
     window = make_window(autosave_ms=60_000, register=False)
     open_case(qtbot, window, SAMPLE_DIR)
     edited = _edit(qtbot, window)
-    assert window.open_path(other_case) and window.task.is_running
+    assert window.open_path(sample_as_labelme) and window.task.is_running
     window.hide()  # killed: no closeEvent; the window and everything it owns are destroyed now
     window.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
@@ -94,7 +95,7 @@ def test_a_window_destroyed_while_a_case_loads_does_not_take_the_app_down(qtbot,
     _assert_edit_kept(qtbot, make_window, edited)  # opening the other case had written the draft first
 
 
-def test_opening_another_case_during_a_whole_case_prediction(qtbot, make_window, other_case, biased_models):
+def test_opening_another_case_during_a_whole_case_prediction(qtbot, make_window, sample_as_labelme, biased_models):
     window = make_window(autosave_ms=60_000)
     ai = window.ai
     open_case(qtbot, window, SAMPLE_DIR)
@@ -107,11 +108,11 @@ def test_opening_another_case_during_a_whole_case_prediction(qtbot, make_window,
     qtbot.waitUntil(lambda: len(predicted) >= 4, timeout=JOB_TIMEOUT_MS)
     assert ai.segmenting.predict.is_running
     with qtbot.waitSignal(window.case_opened, timeout=OPEN_TIMEOUT_MS):
-        assert window.open_path(other_case)
+        assert window.open_path(sample_as_labelme)
     qtbot.waitUntil(lambda: not ai.segmenting.predict.is_running, timeout=JOB_TIMEOUT_MS)
     _all_workers_ended(qtbot)
     session = window.session
-    assert session.case.store.record.source_path.resolve() == other_case.resolve()
+    assert session.case.store.record.source_path.resolve() == sample_as_labelme.resolve()
     assert not any(session.status(i) is SliceStatus.PREDICTED for i in range(session.num_slices))  # none landed here
 
     open_case(qtbot, window, SAMPLE_DIR)  # back to the first case: the human edit is there
@@ -120,9 +121,9 @@ def test_opening_another_case_during_a_whole_case_prediction(qtbot, make_window,
     assert window.session.status(EDITED) is SliceStatus.EDITED
 
 
-def _reviewed_sample_workspace(root, sample) -> None:
+def _reviewed_sample_workspace(root, sample_case) -> None:
     """The sample's clinical contour, reviewed and saved: training data without ../shared."""
-    volume, labels = sample
+    volume, labels = sample_case
     case = OpenCase(volume, Workspace.create(root).add_case(volume, SAMPLE_DIR))
     for index in case.import_labels(labels):
         case.toggle_reviewed(index)
@@ -145,9 +146,9 @@ def _tiny_plan(monkeypatch) -> None:
 
 @pytest.mark.process
 @pytest.mark.slow
-def test_closing_during_training_ends_the_run_and_keeps_the_edits(qtbot, make_window, workspace_dir, sample,
+def test_closing_during_training_ends_the_run_and_keeps_the_edits(qtbot, make_window, workspace_dir, sample_case,
                                                                   monkeypatch, recorded_dialogs):
-    _reviewed_sample_workspace(workspace_dir, sample)
+    _reviewed_sample_workspace(workspace_dir, sample_case)
     window = make_window(autosave_ms=60_000)
     ai = window.ai
     open_case(qtbot, window, SAMPLE_DIR)
@@ -193,8 +194,8 @@ def _process_ended(pid: int) -> bool:
 @pytest.mark.process
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
-def test_the_training_process_stops_when_the_app_dies(workspace_dir, sample, tmp_path):
-    _reviewed_sample_workspace(workspace_dir, sample)
+def test_the_training_process_stops_when_the_app_dies(workspace_dir, sample_case, tmp_path):
+    _reviewed_sample_workspace(workspace_dir, sample_case)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out, err = tmp_path / "app.out", tmp_path / "app.err"  # files, not pipes: the training process inherits them
     with out.open("w") as stdout, err.open("w") as stderr:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 
-from tests.gui.conftest import key, open_case
+from tests.support.window import key, open_case
 
 CONFIDENCES = {10: 0.95, 40: 0.35, 70: 0.6, 90: 0.2}
 

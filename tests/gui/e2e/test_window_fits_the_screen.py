@@ -2,7 +2,7 @@
 pixels) and at 1920x1080 with 150 %, no part of the main layout lies outside the screen, the
 right panel is as wide as its controls, and Retrain is on the toolbar or behind its visible overflow arrow.
 
-Qt fixes the screen when it starts, so each screen is a fresh process (tests/gui/usability_screen_probe.py)
+Qt fixes the screen when it starts, so each screen is a fresh process (tests/gui/e2e/screen_probe.py)
 on the offscreen platform given that screen."""
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLE_DIR
+from tests.support.paths import SAMPLE_DIR
 
 pytestmark = pytest.mark.process  # starts other processes (docs/decisions/194)
 
-PROBE = Path(__file__).with_name("usability_screen_probe.py")
+PROBE = Path(__file__).with_name("screen_probe.py")
 PROBE_TIMEOUT_S = 600  # only stops a hang
 
 

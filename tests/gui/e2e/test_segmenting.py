@@ -11,8 +11,9 @@ from core.inference.segmenter import Segmenter
 from core.annotation.slice_status import SliceStatus
 from gui import close_guard
 from gui.ai import models, segmenting
-from tests.gui.ai_fixtures import biased_models, no_bundled_starter  # noqa: F401 (fixtures)
-from tests.gui.conftest import click, current_mask, key, open_case, view_point, wheel
+from tests.support.window import click, current_mask, key, open_case, view_point, wheel
+
+pytestmark = pytest.mark.usefixtures("no_bundled_starter")  # AI tests choose their models
 
 JOB_TIMEOUT_MS = 300_000  # only stops a hang: segmenting takes a minute or more on a loaded 2-core machine
 

@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from pydicom.uid import generate_uid
 
-from tests.dicom_fixtures import SAMPLE_FILES, copy_sample_series, rewrite_uncompressed
-from tests.gui.conftest import click, current_mask, key, open_case
+from tests.support.dicom import SAMPLE_FILES, copy_sample_series, rewrite_uncompressed
+from tests.support.window import click, current_mask, key, open_case
 
 
 @pytest.fixture(autouse=True)

@@ -3,10 +3,12 @@ save question after agreeing to stop a running AI job leaves the window open AND
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+import pytest
 
 from gui import close_guard
-from tests.gui.ai_fixtures import biased_models, no_bundled_starter  # noqa: F401 (fixtures)
-from tests.gui.conftest import click, key, open_case
+from tests.support.window import click, key, open_case
+
+pytestmark = pytest.mark.usefixtures("no_bundled_starter")  # AI tests choose their models
 
 JOB_TIMEOUT_MS = 60_000
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from core.windowing import WINDOW_PRESETS
 from gui.overlay import EDITED_RGB, PREDICTED_RGB, overlay_rgba
-from tests.gui.conftest import click, current_mask, drag, key, view_point, wheel
+from tests.support.window import click, current_mask, drag, key, view_point, wheel
 
 
 @pytest.fixture

@@ -5,20 +5,12 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 
 from core.io.nifti import load_nifti_labels
 from core.annotation.slice_status import SliceStatus
-from tests.conftest import SAMPLE_DIR, shared_path
-from tests.gui.conftest import click, current_mask, key, open_case, wheel
-
-
-@pytest.fixture
-def sample():
-    if not SAMPLE_DIR.is_dir():
-        pytest.skip("the bundled sample resources/samples/okbp_pt_224 is missing")
-    return SAMPLE_DIR
+from tests.support.paths import shared_path
+from tests.support.window import click, current_mask, key, open_case, wheel
 
 
 def test_imported_label_volume_edited_saved_and_reopened(qtbot, make_window):
@@ -58,9 +50,9 @@ def test_imported_label_volume_edited_saved_and_reopened(qtbot, make_window):
     assert current_mask(reopened)[y, x] == 1 and reopened.session.case.is_unsaved(index)
 
 
-def test_killed_app_restores_edits_from_autosave(qtbot, make_window, sample):
+def test_killed_app_restores_edits_from_autosave(qtbot, make_window, sample_dir):
     window = make_window(autosave_ms=100, register=False)
-    open_case(qtbot, window, sample)
+    open_case(qtbot, window, sample_dir)
     wheel(window, 40)
     key(qtbot, window, Qt.Key.Key_B)
     click(qtbot, window, 64, 64)
@@ -71,7 +63,7 @@ def test_killed_app_restores_edits_from_autosave(qtbot, make_window, sample):
     window.deleteLater()
 
     restarted = make_window()
-    open_case(qtbot, restarted, sample)
+    open_case(qtbot, restarted, sample_dir)
     assert restarted.session.current == 40
     assert np.array_equal(current_mask(restarted), edited) and edited.any()
     assert restarted.session.status(40) is SliceStatus.EDITED
@@ -92,10 +84,10 @@ def make_unwritable(folder):
         folder.chmod(0o555)
 
 
-def test_save_into_unwritable_folder_shows_error_and_keeps_slice_unsaved(qtbot, make_window, sample,
+def test_save_into_unwritable_folder_shows_error_and_keeps_slice_unsaved(qtbot, make_window, sample_dir,
                                                                         recorded_dialogs):
     window = make_window()
-    open_case(qtbot, window, sample)
+    open_case(qtbot, window, sample_dir)
     key(qtbot, window, Qt.Key.Key_B)
     click(qtbot, window, 30, 30)
     make_unwritable(window.session.case.store.annotations_dir)
@@ -110,9 +102,9 @@ def test_save_into_unwritable_folder_shows_error_and_keeps_slice_unsaved(qtbot, 
     assert current_mask(window)[90, 90] == 1
 
 
-def test_close_with_unsaved_edits_asks_first(qtbot, make_window, sample, recorded_dialogs):
+def test_close_with_unsaved_edits_asks_first(qtbot, make_window, sample_dir, recorded_dialogs):
     window = make_window()
-    open_case(qtbot, window, sample)
+    open_case(qtbot, window, sample_dir)
     key(qtbot, window, Qt.Key.Key_B)
     click(qtbot, window, 30, 30)
     recorded_dialogs.close_answer = "cancel"
@@ -122,9 +114,9 @@ def test_close_with_unsaved_edits_asks_first(qtbot, make_window, sample, recorde
     assert window.session.case.store.annotation_path(0).exists() and not window.session.case.is_unsaved(0)
 
 
-def test_close_keep_draft_stays_open_when_the_draft_cannot_be_written(qtbot, make_window, sample, recorded_dialogs):
+def test_close_keep_draft_stays_open_when_the_draft_cannot_be_written(qtbot, make_window, sample_dir, recorded_dialogs):
     window = make_window(autosave_ms=60_000)
-    open_case(qtbot, window, sample)
+    open_case(qtbot, window, sample_dir)
     key(qtbot, window, Qt.Key.Key_B)
     click(qtbot, window, 30, 30)
     autosave_dir = window.session.case.store.autosave_dir

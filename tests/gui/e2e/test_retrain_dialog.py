@@ -15,8 +15,9 @@ from gui import close_guard
 from gui.ai.retrain_dialog import RetrainDialog
 from gui.ai.retrain_texts import duration_text, slice_ranges
 from gui.ai.training_panel import TrainingPanel
-from tests.conftest import SAMPLE_DIR
-from tests.gui.ai_fixtures import no_bundled_starter  # noqa: F401
+from tests.support.paths import SAMPLE_DIR
+
+pytestmark = pytest.mark.usefixtures("no_bundled_starter")  # AI tests choose their models
 
 JARGON = ("lr ", "frozen encoder", "Fine-tune", "Validation share", "MIoU", "Dice", "vs. active", "Empty slices",
           "epoch")
@@ -162,7 +163,7 @@ def autosaved_window(qtbot, make_window):
     label = SAMPLE_DIR.parent / "okbp_pt_224_label.nii.gz"
     if not SAMPLE_DIR.is_dir() or not label.is_file():
         pytest.skip("the bundled sample resources/samples/okbp_pt_224 is missing")
-    from tests.gui.conftest import open_case
+    from tests.support.window import open_case
 
     window = make_window(autosave_ms=60_000)  # no timer autosave during the test: Retrain must do it
     open_case(qtbot, window, SAMPLE_DIR)

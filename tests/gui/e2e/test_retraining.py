@@ -14,14 +14,13 @@ from core.workspace import OpenCase, Workspace
 from core.annotation.slice_status import SliceStatus
 from core.training.events import EpochDone
 from gui.ai.retrain_dialog import RetrainDialog
-from tests.conftest import shared_path
-from tests.gui.ai_fixtures import biased_models, no_bundled_starter, resnet50_weights  # noqa: F401
-from tests.gui.conftest import key, open_case
+from tests.support.paths import shared_path
+from tests.support.window import key, open_case
 
 CASES = ("okbp_pt_201", "okbp_pt_202")
 # Waits only stop a hang: on a loaded 2-core machine one of these runs takes several minutes (decision 153).
 HANG_MS = 600_000
-pytestmark = [pytest.mark.process, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.process, pytest.mark.timeout(1800), pytest.mark.usefixtures("no_bundled_starter")]
 
 
 def _validation(name: str, part: str):

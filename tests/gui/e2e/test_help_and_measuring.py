@@ -12,7 +12,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from gui import help as help_module
-from tests.gui.conftest import drag, key, open_case
+from tests.support.window import drag, key, open_case
 
 
 def test_f1_opens_a_sheet_of_every_shortcut(qtbot, make_window):

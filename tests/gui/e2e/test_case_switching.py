@@ -7,14 +7,15 @@ import PIL.Image
 import pytest
 
 from core.annotation.slice_status import SliceStatus
-from tests.gui.ai_fixtures import biased_models, no_bundled_starter  # noqa: F401 (fixtures)
-from tests.gui.conftest import open_case
+from tests.support.window import open_case
+
+pytestmark = pytest.mark.usefixtures("no_bundled_starter")  # AI tests choose their models
 
 JOB_TIMEOUT_MS = 300_000  # only to stop a hang: a loaded 2-core machine is slow
 
 
 @pytest.fixture
-def other_case(tmp_path):
+def image_stack_case(tmp_path):
     """A second, small CT: a folder of five 8-bit images."""
     folder = tmp_path / "other_ct"
     folder.mkdir()
@@ -34,7 +35,7 @@ def _use_foreground_model(window, biased_models):
 
 
 def test_a_finished_prediction_is_there_after_a_case_switch_and_a_restart(make_window, qtbot, sample_dir,
-                                                                         other_case, biased_models):
+                                                                         image_stack_case, biased_models):
     window = make_window(autosave_ms=60_000)  # no draft timer: the switch itself must keep the work
     open_case(qtbot, window, sample_dir)
     _use_foreground_model(window, biased_models)
@@ -43,7 +44,7 @@ def test_a_finished_prediction_is_there_after_a_case_switch_and_a_restart(make_w
     before = _predicted(window.session)
     assert len(before) == 128
 
-    open_case(qtbot, window, other_case)
+    open_case(qtbot, window, image_stack_case)
     open_case(qtbot, window, sample_dir)
     after = _predicted(window.session)
     assert sorted(after) == sorted(before)
@@ -58,7 +59,7 @@ def test_a_finished_prediction_is_there_after_a_case_switch_and_a_restart(make_w
     assert sorted(again) == sorted(before) and all(np.array_equal(again[i], before[i]) for i in before)
 
 
-def test_switching_during_a_prediction_keeps_every_slice_it_showed(make_window, qtbot, sample_dir, other_case,
+def test_switching_during_a_prediction_keeps_every_slice_it_showed(make_window, qtbot, sample_dir, image_stack_case,
                                                                    biased_models):
     window = make_window(autosave_ms=60_000)
     window.ai.segmenting.actions["refine"].setChecked(False)  # the biased model's own masks reach the case
@@ -69,7 +70,7 @@ def test_switching_during_a_prediction_keeps_every_slice_it_showed(make_window, 
     assert window.ai.segmenting.segment_case()
     qtbot.waitUntil(lambda: len(shown) >= 5, timeout=JOB_TIMEOUT_MS)
     with qtbot.waitSignal(window.ai.segmenting.predict.finished, timeout=JOB_TIMEOUT_MS):
-        open_case(qtbot, window, other_case)  # the prediction of the sample stops; what it showed is kept
+        open_case(qtbot, window, image_stack_case)  # the prediction of the sample stops; what it showed is kept
     assert not window.ai.segmenting.predict.is_running
 
     open_case(qtbot, window, sample_dir)

@@ -8,7 +8,7 @@ from scipy import ndimage
 
 from core.annotation.slice_status import SliceStatus
 from core.workspace.case_store import CaseStore
-from tests.gui.conftest import click, current_mask, key
+from tests.support.window import click, current_mask, key
 
 TIMEOUT_MS = 120_000  # only stops a hang
 
@@ -87,10 +87,10 @@ def _propagate(qtbot, window, key_name) -> str:
     return done.args[0]
 
 
-def test_propagation_stops_where_the_bone_ends_and_undoes_in_one_step(qtbot, sample_window, sample):
+def test_propagation_stops_where_the_bone_ends_and_undoes_in_one_step(qtbot, sample_window, sample_case):
     window = sample_window
     case = window.session.case
-    _volume, labels = sample
+    _volume, labels = sample_case
     top = int(np.flatnonzero(labels.reshape(len(labels), -1).any(axis=1))[0])  # 45: first slice with mandible
     _edit(window, 53, labels[53])
     window.controller.show_slice(53)
@@ -109,10 +109,10 @@ def test_propagation_stops_where_the_bone_ends_and_undoes_in_one_step(qtbot, sam
     assert case.annotation(53).mask.any()
 
 
-def test_propagation_never_touches_a_reviewed_slice_nor_a_prediction_unless_allowed(qtbot, sample_window, sample):
+def test_propagation_never_touches_a_reviewed_slice_nor_a_prediction_unless_allowed(qtbot, sample_window, sample_case):
     window = sample_window
     case = window.session.case
-    _volume, labels = sample
+    _volume, labels = sample_case
     _edit(window, 53, labels[53])
     case.apply_prediction(48, labels[48])
     case.toggle_reviewed(48)  # reviewed: a person's verdict
@@ -132,10 +132,10 @@ def test_propagation_never_touches_a_reviewed_slice_nor_a_prediction_unless_allo
     assert case.status(48) is SliceStatus.REVIEWED and np.array_equal(case.annotation(48).mask, reviewed)
 
 
-def test_esc_stops_a_propagation_and_keeps_what_it_showed(qtbot, sample_window, sample):
+def test_esc_stops_a_propagation_and_keeps_what_it_showed(qtbot, sample_window, sample_case):
     window = sample_window
     case = window.session.case
-    _volume, labels = sample
+    _volume, labels = sample_case
     _edit(window, 64, labels[64])
     window.controller.show_slice(64)
     with qtbot.waitSignal(window.multi_slice.finished, timeout=TIMEOUT_MS) as done:
@@ -148,9 +148,9 @@ def test_esc_stops_a_propagation_and_keeps_what_it_showed(qtbot, sample_window, 
     assert not window.actions["stop_propagation"].isEnabled()
 
 
-def test_seeded_fill_adds_the_connected_bone_and_undoes(qtbot, sample_window, sample):
+def test_seeded_fill_adds_the_connected_bone_and_undoes(qtbot, sample_window, sample_case):
     window = sample_window
-    volume, labels = sample
+    volume, labels = sample_case
     index = 60
     window.controller.show_slice(index)
     hu = volume.hu[index]

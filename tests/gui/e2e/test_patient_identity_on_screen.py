@@ -8,9 +8,9 @@ from pydicom.data import get_testdata_file
 from pydicom.uid import generate_uid
 from PySide6.QtCore import Qt
 
-from tests.core.test_patient_identity import IDENTITY, SHOWN, identified_series
-from tests.dicom_fixtures import SAMPLE_FILES
-from tests.gui.conftest import click, key, open_case
+from tests.support.dicom import IDENTITY, SHOWN, identified_series
+from tests.support.dicom import SAMPLE_FILES
+from tests.support.window import click, key, open_case
 
 OTHER_PATIENT = {"PatientName": "Nowak^Anna", "PatientID": "PID-2", "PatientBirthDate": "19700101",
                  "StudyDate": "20230505", "SeriesDescription": "HEAD CT"}

@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from gui.views.planes import Plane
-from tests.gui.conftest import key, view_point, wheel
+from tests.support.window import key, view_point, wheel
 
 
 def _two_by_two(qtbot, window):
@@ -79,7 +79,7 @@ def test_an_edit_reaches_the_coronal_view_and_the_3d_place_says_why_offscreen(qt
 def test_another_case_keeps_the_layout_and_its_own_crosshair(qtbot, sample_window, tmp_path):
     import PIL.Image
 
-    from tests.gui.conftest import open_case
+    from tests.support.window import open_case
 
     window = sample_window
     _two_by_two(qtbot, window)

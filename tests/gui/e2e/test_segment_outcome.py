@@ -1,10 +1,12 @@
 """Cancel is not success (issue 13 item 6): a cancelled whole-case segmentation says how far it got, and slices
 where the model found no mandible look different in the slice list from slices where it found one."""
 from __future__ import annotations
+import pytest
 
 from core.annotation.slice_status import SliceStatus
-from tests.gui.ai_fixtures import biased_models, no_bundled_starter  # noqa: F401 (fixtures)
-from tests.gui.conftest import open_case
+from tests.support.window import open_case
+
+pytestmark = pytest.mark.usefixtures("no_bundled_starter")  # AI tests choose their models
 
 JOB_TIMEOUT_MS = 300_000  # only to stop a hang: a loaded 2-core machine is slow
 

@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt
 
 from core.io.slice_export import read_slice_mask
 from core.annotation.slice_status import SliceStatus
-from tests.conftest import LABELME_CHECK, shared_path
-from tests.gui.conftest import click, current_mask, drag, key, wheel
+from tests.support.paths import LABELME_CHECK, shared_path
+from tests.support.window import click, current_mask, drag, key, wheel
 
 SLICE = 61  # scrolled to from slice 1: a slice through the mandible of the sample
 SQUARE = [(20, 20), (60, 20), (60, 60), (20, 60)]

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 
 from core.app_paths import sample_label_path
 from gui import dialogs
-from tests.conftest import SAMPLE_DIR
-from tests.gui.conftest import open_case
+from tests.support.paths import SAMPLE_DIR
+from tests.support.window import open_case
 
 pytestmark = pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason="the bundled sample resources/samples/okbp_pt_224 "
                                                                  "is missing")
