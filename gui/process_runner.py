@@ -10,10 +10,12 @@ each item, then the return value, over a pipe; a Cancelled or MandibleStudioErro
 here again, anything else becomes `error` with a short explanation (docs/decisions/190).
 
 The parent waits on the pipe and the child's sentinel, so events arrive as soon as they are sent; it wakes every
-CANCEL_CHECK_S only to forward a cancel to the child's multiprocessing.Event. The child stops by itself, as a
-Cancel would, when the app that started it is gone (docs/decisions/152). However the generator ends (returned,
-raised, closed by the thread runner's cancel), the child is stopped: given `stop_wait_s` to notice the cancel at
-its next step, or `EXIT_GRACE_S` once it has reported its end, then killed.
+CANCEL_CHECK_S only to forward a cancel to the child's multiprocessing.Event. A cancelled child has `stop_wait_s`
+to stop at its next step and say so; one that does not (a one-shot job that never looks at the cancel, a step that
+runs long) is then killed and the runner raises Cancelled. The child stops by itself, as a Cancel would, when the
+app that started it is gone (docs/decisions/152). However the generator ends (returned, raised, closed by the
+thread runner's cancel), the child is stopped: what is left of `stop_wait_s` to end, or `EXIT_GRACE_S` once it
+has reported its end, then killed.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import logging
 import multiprocessing
 import pickle
 import threading
+import time
 from multiprocessing.connection import wait
 from typing import Any, Callable, Generator
 
@@ -46,12 +49,15 @@ def run_in_child(target: Callable, *args, cancel: threading.Event | None = None,
                               args=(target, args, child_cancel, sender))
     process.start()
     sender.close()  # the child holds the only sending end: its death ends the pipe
-    reported = False
+    reported, stop_by = False, None
     try:
         while True:
-            if cancel is not None and cancel.is_set():
+            if stop_by is None and cancel is not None and cancel.is_set():
                 child_cancel.set()
+                stop_by = time.monotonic() + stop_wait_s
             if not wait([receiver, process.sentinel], timeout=CANCEL_CHECK_S):
+                if stop_by is not None and time.monotonic() > stop_by:
+                    raise Cancelled(f"the {name} was cancelled")  # it did not stop in time: it is ended
                 continue
             try:
                 kind, payload = receiver.recv()
@@ -69,7 +75,8 @@ def run_in_child(target: Callable, *args, cancel: threading.Event | None = None,
             raise payload if isinstance(payload, MandibleStudioError) else error(f"{name} {payload}")
     finally:
         child_cancel.set()
-        _stop(process, receiver, EXIT_GRACE_S if reported else stop_wait_s)
+        left = stop_wait_s if stop_by is None else max(0.0, stop_by - time.monotonic())
+        _stop(process, receiver, EXIT_GRACE_S if reported else left)
 
 
 def _stop(process, receiver, timeout_s: float) -> None:

@@ -19,7 +19,8 @@ from core.training.events import RetrainEvent
 from core.training.retrain import RetrainPlan
 from gui.process_runner import run_in_child
 
-STOP_WAIT_S = 30.0  # how long a child still training may take to stop at its next step before it is killed
+STOP_WAIT_S = 600.0  # a cancelled training stops at its next step (and finishes a checkpoint write): minutes at
+# the largest size on a slow CPU; killed only after this, so that a Resume never repeats a finished epoch
 
 
 def retrain_in_child(workspace_root: str, plan_json: str, resume: bool, torch_threads: int, cancel):

@@ -57,3 +57,13 @@ def test_failures_come_back_as_typed_errors(kind, error, message):
     with pytest.raises(error, match=message):
         _drain(events)
     assert multiprocessing.active_children() == []
+
+
+def test_a_child_that_ignores_the_cancel_is_ended_after_its_stop_wait():
+    cancel = threading.Event()
+    events = run_in_child(child_jobs.ignore_cancel, cancel=cancel, name="stubborn", stop_wait_s=0.5)
+    assert next(events) == "started"
+    cancel.set()
+    with pytest.raises(Cancelled, match="the stubborn was cancelled"):
+        _drain(events)
+    assert multiprocessing.active_children() == []

@@ -37,3 +37,10 @@ def refuse(kind: str, cancel):
 def one_shot(value, cancel):
     """Not a generator: its value is the result."""
     return value * 2
+
+
+def ignore_cancel(cancel):
+    """A one-shot job that never looks at the cancel (as a timed training step does not)."""
+    yield "started"
+    time.sleep(600)
+    return "too late"
