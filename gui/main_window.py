@@ -17,9 +17,9 @@ from core.app_paths import DISPLAY_NAME
 from core.errors import MandibleStudioError
 from core.windowing import WINDOW_PRESETS
 from core.workspace import OpenCase, SaveError, Workspace
+from core.workspace.opening import SeriesChoice, open_case_at, read_label_volume
 from gui.actions import Actions
 from gui.ai.ai_controller import AiController
-from core.workspace.opening import SeriesChoice, open_case_at, read_label_volume
 from gui.case_exports import CaseExports
 from gui.case_session import CaseSession
 from gui import dialogs
