@@ -177,9 +177,10 @@ class ExportDialog(QDialog):
         self._write_task = task = BackgroundTask(
             lambda progress, cancel: exporter.write(path, source), f"{exporter.key} export", self)
         self.status.setText(f"Writing {path.name}…")
+        for outcome in (task.result, task.failed, task.cancelled):  # the next save may start right away
+            outcome.connect(lambda *_: self._enable_saving())
         task.result.connect(self._after_save)
         task.failed.connect(lambda message: self._save_failed(path, message))
-        task.finished.connect(self._enable_saving)
         self._enable_saving(writing=True)
         task.start()
         return True
