@@ -164,7 +164,12 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path, series_uid: str | None = None) -> bool:
         """Open a CT in the background; False when another job is still running."""
-        if not self.jobs.free() or not self.keep_draft():
+        if not self.jobs.free():
+            return False
+        if (waiting := self.ai.cases.blocks_opening(path)) is not None:
+            dialogs.show_error(self, "Cannot open yet", waiting)
+            return False
+        if not self.keep_draft():
             return False
         path = Path(path)
         job = partial(open_case_at, self.workspace, path, series_uid)

@@ -29,3 +29,11 @@ def cranium():
 def workspace(tmp_path) -> Workspace:
     """A new, empty workspace."""
     return Workspace.create(tmp_path / "ws")
+
+
+@pytest.fixture(scope="module")
+def starter():
+    """The bundled starter model, loaded (core.model.model_file.starter_model)."""
+    from core.model.model_file import load_model, starter_model
+
+    return load_model(starter_model())

@@ -14,18 +14,13 @@ import core.inference.segmenter as segmenter_module
 from core.errors import Cancelled, InputError
 from core.inference.prefetch import prefetched
 from core.inference.segmenter import Segmenter
-from core.model.model_file import LoadedModel, load_model, starter_model
+from core.model.model_file import LoadedModel
 from core.model.unet import MandibleUNet
 from core.volume import Volume
 from tests.support.models import TINY
 
 MANDIBLE_SLICES = list(range(50, 62))  # slices through the bundled sample's mandible
 HANG = 30.0  # seconds: only to stop a hang, never a timing assertion
-
-
-@pytest.fixture(scope="module")
-def starter():
-    return load_model(starter_model())
 
 
 def _prefetch_threads() -> list[threading.Thread]:

@@ -1,14 +1,17 @@
 """Cases made in a test: small synthetic workspace cases, and workspaces or training folders of shared cases."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 
-from core.io.nifti import load_nifti_labels, load_nifti_volume
+from core.io.loader import load_volume
+from core.io.nifti import load_nifti_labels, load_nifti_volume, volume_affine_ras
 from core.volume import Volume
 from core.workspace import OpenCase, Workspace
-from tests.support.paths import shared_path
+from tests.support.paths import SAMPLE_DIR, shared_path
 
 TRAINING_CASES = ("okbp_pt_1", "okbp_pt_2", "okbp_pt_4")
 VALIDATION_CASES = ("okbp_pt_201", "okbp_pt_202")
@@ -49,3 +52,12 @@ def add_labelled_case(workspace: Workspace, name: str, keep: int):
     case.toggle_reviewed(chosen[0])
     case.save()
     return case, volume, labels, chosen
+
+
+def small_ct(path: Path, first: int, slices: int = 4) -> Path:
+    """A few slices of the bundled sample through the jaw, as a NIfTI CT: quick to segment."""
+    sample = load_volume(SAMPLE_DIR)
+    part = dataclasses.replace(sample, hu=sample.hu[first:first + slices])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nib.save(nib.Nifti1Image(part.hu.transpose(2, 1, 0), volume_affine_ras(part)), path)
+    return path
