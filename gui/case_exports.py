@@ -50,8 +50,8 @@ class CaseExports(QObject):
 
     def case_folder(self, root: Path | None = None) -> CaseFolder:
         """The open case's export folder in `root` (by default the folder used last)."""
-        case = self._window.session.case
-        return case_folder(root or self.folder, case.store.case_id, case.record.display_name)
+        session = self._window.session
+        return case_folder(root or self.folder, session.case_id, session.name)
 
     def export_3d(self) -> None:
         """Open the 3-D export dialog on the open case's slices (those the one default exports)."""
@@ -60,7 +60,6 @@ class CaseExports(QObject):
             return
         from gui.export_dialog import ExportDialog
 
-        case = session.case
         masks = {i: a.mask for i, a in session.annotations.items() if not a.is_empty}
         statuses = {i: session.status(i) for i in masks}
         try:
@@ -70,7 +69,7 @@ class CaseExports(QObject):
             dialogs.show_error(self._window, "Cannot export", str(exc))
             return
         self.export_dialog = ExportDialog(session.volume, labels, self._window, folder=folder,
-                                          case_name=case.record.display_name)
+                                          case_name=session.name)
         self.export_dialog.saved.connect(lambda path: self.remember_folder(_root_of(Path(path), folder)))
         self.export_dialog.open()
 
@@ -80,8 +79,7 @@ class CaseExports(QObject):
         session = self._window.session
         if session is None:
             return False
-        case = session.case
-        if not saved_slices(case.store):
+        if not saved_slices(session.store):
             dialogs.show_error(self._window, "Nothing to export",
                                "No slice of this case is saved yet. Save your corrections (Ctrl+S) first.")
             return False
@@ -98,8 +96,8 @@ class CaseExports(QObject):
                 self._window, f"{folder.path} already holds an earlier export of this case ({len(earlier)} files). "
                               "Replace it with the slices saved now?"):
             return False
-        unsaved = len(case.unsaved_indexes())
-        source = ExportSource(store=case.store)
+        unsaved = len(session.unsaved_indexes())
+        source = ExportSource(store=session.store)
         return self._window.run_job(lambda progress, cancel: DATASET.write(folder, source, progress, cancel),
                                     "Exporting Labelme dataset",
                                     lambda written: self._on_dataset_written(Path(chosen), written, unsaved),

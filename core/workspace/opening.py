@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from core.io.dicom import MultipleSeriesError, SeriesInfo
+from core.io.dicom import MultipleSeriesError, SeriesInfo, slice_of_file
 from core.io.labels import load_labels
 from core.io.loader import describe_input, load_volume
 from core.volume import Volume
@@ -48,6 +48,8 @@ def open_case_at(workspace: Workspace, path: str | Path, series_uid: str | None 
     case = OpenCase(volume, workspace.add_case(volume, path, kind))
     if labels is not None and not case.annotations:
         case.import_labels(labels)
+    if kind == "dicom" and path.is_file():
+        case.opened_at = slice_of_file(volume, path)  # IM00070.dcm opens on its own slice
     case.warnings[:0] = volume.warnings
     return case
 

@@ -1,5 +1,5 @@
 """Measures one real training step for the Retrain dialog's time estimate (core.training.step_time), once per
-image size and device in a session.
+image size, device and network in a session.
 
 A request waits a moment (the user may still be typing a size), then the step is timed in a spawned process
 (building the network and running it would hold this process's GIL for long stretches and stall the GUI,
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+import torch
 from PySide6.QtCore import QObject, QTimer, Signal
 from shiboken6 import Shiboken
 
@@ -18,6 +19,7 @@ from core.errors import MandibleStudioError
 from core.training.config import TrainingConfig
 from core.training.retrain import RetrainPlan
 from core.training.step_time import StepTime, measure_step
+from gui.ai.training_process import training_threads
 from gui.process_runner import run_in_child
 from gui.workers import BackgroundTask
 
@@ -48,7 +50,7 @@ class StepTimer(QObject):
     def result_for(self, plan: RetrainPlan, owner: QObject | None = None) -> StepTime | None:
         """The measured step of `plan`'s network, or None while it is still to be measured (asked for here, on
         behalf of `owner`: the measurement ends when the owner is destroyed)."""
-        key = (plan.value("input_size"), plan.value("device"))
+        key = (plan.value("input_size"), plan.value("device"), plan.value("encoder"), plan.value("attention"))
         if key not in self.results:
             self._pending, self._owner = key, owner
             self._settle.start()
@@ -88,9 +90,13 @@ class StepTimer(QObject):
 
 
 def measure_in_child(key: tuple, cancel=None) -> StepTime | None:
-    """Child side: the StepTime of (input size, device), or None (logged) when the step cannot run."""
+    """Child side: the StepTime of (input size, device, encoder, attention), or None (logged) when the step cannot
+    run."""
+    torch.set_num_threads(training_threads())  # as the training process will: the estimate is for that
+    size, device, encoder, attention = key
     try:
-        return measure_step(TrainingConfig(data=[], out="", input_size=key[0], device=key[1]))
+        return measure_step(TrainingConfig(data=[], out="", input_size=size, device=device, encoder=encoder,
+                                           attention=attention))
     except (MandibleStudioError, RuntimeError, MemoryError) as exc:  # e.g. out of memory at a large size
         log.warning("could not time a training step at %s px on %s: %s", key[0], key[1], exc)
         return None

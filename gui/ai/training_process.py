@@ -38,10 +38,15 @@ def retrain_in_child(workspace_root: str, plan_json: str, resume: bool, torch_th
         raise TrainingError("training ran out of memory: lower the batch size or the image size (Advanced)") from None
 
 
+def training_threads() -> int:
+    """Threads the training process computes with: every core but one, which stays with the app."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 def training_run(workspace_root: Path, plan: RetrainPlan, resume: bool, cancel: threading.Event | None,
                  torch_threads: int | None = None) -> Generator[RetrainEvent, None, object]:
     """The events of a retraining run in a child process; returns the new ModelVersion or raises Cancelled /
     TrainingError, as the in-process trainer would."""
-    threads = torch_threads or max(1, (os.cpu_count() or 2) - 1)
+    threads = torch_threads or training_threads()
     return run_in_child(retrain_in_child, str(workspace_root), plan.to_json(), resume, threads, cancel=cancel,
                         name="training", stop_wait_s=STOP_WAIT_S, error=TrainingError)

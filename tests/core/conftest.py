@@ -37,3 +37,12 @@ def starter():
     from core.model.model_file import load_model, starter_model
 
     return load_model(starter_model())
+
+
+@pytest.fixture
+def case(workspace, sample_volume):
+    """The bundled sample opened as a case of a new workspace (an OpenCase)."""
+    from core.workspace import OpenCase
+    from tests.support.paths import SAMPLE_DIR
+
+    return OpenCase(sample_volume, workspace.add_case(sample_volume, SAMPLE_DIR))

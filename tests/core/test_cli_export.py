@@ -10,6 +10,7 @@ import pytest
 import trimesh
 
 import main
+from core.workspace.edit_rules import Allow
 from core.io.dicom import load_dicom_series
 from core.io.nifti import load_nifti_labels
 from core.workspace import OpenCase, Workspace
@@ -53,11 +54,11 @@ def test_workspace_case_exports_only_the_chosen_statuses(dicom_ct_and_label, tmp
     volume = load_dicom_series(ct)
     labels = load_nifti_labels(label, volume)
     store = Workspace.create(tmp_path / "ws").add_case(volume)
-    dicom_ct_and_label = OpenCase(volume, store)
-    annotated = dicom_ct_and_label.import_labels(labels)
+    case = OpenCase(volume, store)
+    annotated = case.import_labels(labels)
     for index in annotated[5:8]:
-        dicom_ct_and_label.apply_prediction(index, labels[index], overwrite=True)
-    dicom_ct_and_label.save()
+        case.apply_prediction(index, labels[index], allow=Allow(human=True))
+    case.save()
     code, everything, _ = _export(capsys, "--input", ct, "--labels", store.case_dir)
     assert code == 0 and everything["gaps"] == 0
     code, human, _ = _export(capsys, "--input", ct, "--labels", store.case_dir, "--statuses", "edited,reviewed",

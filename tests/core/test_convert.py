@@ -48,6 +48,7 @@ def _has_hole(mask: np.ndarray) -> bool:
     return bool((ndimage.binary_fill_holes(mask) & ~mask).any())
 
 
+@pytest.mark.process
 @pytest.mark.shared
 @pytest.mark.slow
 @pytest.mark.parametrize("case, source", [

@@ -166,6 +166,7 @@ def test_failed_write_keeps_the_old_file(tmp_path):
     assert path.read_bytes() == before
 
 
+@pytest.mark.process
 @pytest.mark.shared
 @pytest.mark.slow
 def test_labelme_reads_our_edit_of_its_file(tmp_path):

@@ -138,3 +138,31 @@ def no_bundled_starter(monkeypatch, tmp_path):
     from core.workspace import model_versions
 
     monkeypatch.setattr(model_versions, "bundled_models_dir", lambda: tmp_path / "no-bundled-models")
+
+
+@pytest.fixture
+def network(monkeypatch, tmp_path, sample_case):
+    """The network replaced by a LabelSegmenter of the sample's label (tests/support/models.py)."""
+    from gui.ai import predict_controller, segmenting
+    from tests.support.models import LabelSegmenter
+
+    _volume, labels = sample_case
+    fake = LabelSegmenter(labels)
+    model = tmp_path / "stand-in.msmodel"
+    model.write_bytes(b"the network is replaced in these tests")
+    monkeypatch.setattr(predict_controller.SegmenterCache, "get", lambda self, path: fake)
+    monkeypatch.setattr(segmenting.Segmenting, "active_model", lambda self: model)
+    return fake
+
+
+@pytest.fixture
+def image_stack_case(tmp_path):
+    """A second, small CT: a folder of five 8-bit images."""
+    import numpy as np
+    import PIL.Image
+
+    folder = tmp_path / "other_ct"
+    folder.mkdir()
+    for n in range(5):
+        PIL.Image.fromarray(np.full((32, 32), 40 * n, np.uint8)).save(folder / f"img{n:02d}.png")
+    return folder

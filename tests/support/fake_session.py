@@ -18,6 +18,21 @@ class FakeSession:
         self.current = case.last_slice
 
     @property
+    def name(self) -> str:
+        return self.case.record.display_name
+
+    @property
+    def case_id(self) -> str:
+        return self.case.store.case_id
+
+    @property
+    def store(self):
+        return self.case.store
+
+    def unsaved_indexes(self) -> list[int]:
+        return self.case.unsaved_indexes()
+
+    @property
     def annotations(self):
         return self.case.annotations
 

@@ -11,6 +11,7 @@ from gui.main_window import MainWindow
 
 OPEN_TIMEOUT_MS = 120_000
 THREAD_END_TIMEOUT_MS = 120_000  # only stops a hang: a cancelled job ends at its next step
+JOB_TIMEOUT_MS = 300_000  # only stops a hang
 
 
 def open_case(qtbot, window: MainWindow, path, timeout: int = OPEN_TIMEOUT_MS, first_view: bool = False) -> None:
@@ -61,3 +62,19 @@ def current_mask(window: MainWindow) -> np.ndarray:
     session = window.session
     annotation = session.annotations.get(session.current)
     return np.zeros(session.volume.shape[1:], np.uint8) if annotation is None else annotation.mask.copy()
+
+
+def segment_whole_case(qtbot, window) -> str:
+    with qtbot.waitSignal(window.ai.segmenting.predict.finished, timeout=JOB_TIMEOUT_MS) as done:
+        window.ai.segmenting.actions["segment_case"].trigger()
+    return done.args[0]
+
+
+def overlay_pixels(window) -> np.ndarray:
+    """The overlay as the view paints it: RGBA [rows, cols, 4]."""
+    image = window.view.overlay_item.image
+    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.width(), 4).copy()
+
+
+def overlay_pixel(window, x, y) -> tuple[int, int, int, int]:
+    return tuple(int(v) for v in overlay_pixels(window)[y, x])

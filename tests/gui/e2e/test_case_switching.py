@@ -3,7 +3,6 @@ there when the user comes back to the case, and after a restart (issue 10, the o
 from __future__ import annotations
 
 import numpy as np
-import PIL.Image
 import pytest
 
 from core.annotation.slice_status import SliceStatus
@@ -12,16 +11,6 @@ from tests.support.window import open_case
 pytestmark = pytest.mark.usefixtures("no_bundled_starter")  # AI tests choose their models
 
 JOB_TIMEOUT_MS = 300_000  # only to stop a hang: a loaded 2-core machine is slow
-
-
-@pytest.fixture
-def image_stack_case(tmp_path):
-    """A second, small CT: a folder of five 8-bit images."""
-    folder = tmp_path / "other_ct"
-    folder.mkdir()
-    for n in range(5):
-        PIL.Image.fromarray(np.full((32, 32), 40 * n, np.uint8)).save(folder / f"img{n:02d}.png")
-    return folder
 
 
 def _predicted(session) -> dict[int, np.ndarray]:

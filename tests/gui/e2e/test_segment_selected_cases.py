@@ -72,9 +72,9 @@ def test_selected_cases_are_segmented_in_the_background_and_the_open_one_in_the_
     assert ben.status(2) is SliceStatus.EDITED
     assert np.array_equal(ben.annotation(2).mask, np.eye(*ben.volume.shape[1:]))
     assert all(ben.status(i) is SliceStatus.PREDICTED for i in (0, 1, 3, 4, 5))
-    session = window.session  # carla, open: segmented in the window, each slice an undo step
+    session = window.session  # carla, open: segmented in the window, one entry of its history
     assert all(session.status(i) is SliceStatus.PREDICTED and session.annotations[i].mask.all() for i in range(4))
-    assert session.undo.stack(0).canUndo()
+    assert session.next_undo().text == "Segment whole case"
 
 
 def test_a_waiting_case_does_not_open_and_cancel_keeps_what_was_done(three_cases, qtbot, recorded_dialogs,
@@ -101,7 +101,11 @@ def test_a_waiting_case_does_not_open_and_cancel_keeps_what_was_done(three_cases
         cases.job_cancel.click()
     assert "cancelled" in window.statusBar().currentMessage() and not cases.job_bar.isVisible()
     ana, ben = _stored(window, cts, "ana"), _stored(window, cts, "ben")
-    assert [i for i in range(6) if ben.status(i) is SliceStatus.PREDICTED] == [0, 1], "the slices done are kept"
+    predicted = [i for i in range(6) if ben.status(i) is SliceStatus.PREDICTED]
+    todo = [0, 1, 3, 4, 5]  # slice 2 is a person's
+    # the slices done are kept: those before the pause, and the rest of the batch the network had already run
+    # (one slice with torch, four with OpenVINO); the cancel stops the next batch
+    assert 2 <= len(predicted) < len(todo) and predicted == todo[:len(predicted)], predicted
     assert not any(ana.status(i) is SliceStatus.PREDICTED for i in range(6)), "ana's turn never came"
     open_case(qtbot, window, cts["ana"])  # the run is over: ana opens
 

@@ -13,22 +13,12 @@ from PySide6.QtWidgets import QApplication
 
 from core.windowing import WINDOW_PRESETS
 from gui.overlay import EDITED_RGB, PREDICTED_RGB, overlay_rgba
-from tests.support.window import click, current_mask, drag, key, view_point, wheel
+from tests.support.window import click, current_mask, drag, key, overlay_pixel, overlay_pixels, view_point, wheel
 
 
 @pytest.fixture
 def window(sample_window):
     return sample_window
-
-
-def overlay_pixels(window) -> np.ndarray:
-    """The overlay as the view paints it: RGBA [rows, cols, 4]."""
-    image = window.view.overlay_item.image
-    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.width(), 4).copy()
-
-
-def overlay_pixel(window, x, y) -> tuple[int, int, int, int]:
-    return tuple(int(v) for v in overlay_pixels(window)[y, x])
 
 
 def test_ctrl_wheel_zooms_at_cursor_and_zoom_survives_slice_switch(qtbot, window):
@@ -71,7 +61,7 @@ def test_middle_drag_and_space_drag_pan(qtbot, window):
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start)
     QApplication.sendEvent(view, QKeyEvent(QEvent.Type.KeyRelease, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier))
     assert view.mapToScene(start).x() == pytest.approx(scene_before.x(), abs=1 / view.zoom())
-    assert window.session.polygons() == []  # Space+drag pans instead of adding polygon points
+    assert window.session.annotation().polygons == []  # Space+drag pans instead of adding polygon points
     assert window.view.tool.points == []
 
 
@@ -132,7 +122,7 @@ def test_brush_size_keys_and_threshold_brush(qtbot, window):
     for _ in range(3):
         key(qtbot, window, Qt.Key.Key_BracketRight)
     key(qtbot, window, Qt.Key.Key_BracketLeft)
-    assert window.session.brush_radius == 8 and window.tool_panel.radius.value() == 8
+    assert window.tool_settings.brush_radius == 8 and window.tool_panel.radius.value() == 8
     circle = window.view.tool._circle
     qtbot.mouseMove(window.view.viewport(), view_point(window, 64, 64))
     assert circle.isVisible() and circle.rect().width() == pytest.approx(17)
