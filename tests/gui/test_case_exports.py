@@ -10,7 +10,7 @@ from core.workspace import Workspace
 from gui import case_exports
 from gui.case_exports import CaseExports
 from tests.support.cases import saved_case
-from tests.support.fake_session import FakeWindow
+from tests.support.fake_window import FakeWindow
 
 JOB_MS = 60_000
 
