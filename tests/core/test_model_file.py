@@ -22,7 +22,7 @@ from core.model.encoder_init import initialise_network
 from core.model.model_file import load_model, read_document, save_model, starter_model
 from core.model.storage import SCALE_SUFFIX, encode
 from core.model.unet import MandibleUNet
-from tests.conftest import SAMPLE_DIR, shared_path
+from tests.support.paths import SAMPLE_DIR, shared_path
 
 
 def _small(**switches) -> MandibleUNet:
