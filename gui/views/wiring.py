@@ -13,19 +13,12 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QVBoxLayout, QWidget
 
 from core.windowing import Window
-from gui.actions import ActionSpec
 from gui.case_session import CaseSession
-from gui.multi_slice import MultiSlice
 from gui.slice_controller import SliceController
-from gui.tools.seeded_fill import ACTION as FILL_ACTION
 from gui.views.crosshair import Crosshair, Point
 from gui.views.layout import ViewLayout
 from gui.views.ortho_view import CROSSHAIR_RGB
 from gui.views.planes import AnnotationLabels, Plane
-
-LAYOUT_ACTION = ActionSpec("switch_layout", "Switch &Layout (One View / 2×2 with 3-D)", ("L",), None, None,
-                           "One large axial view, or axial, coronal, sagittal and the 3-D view on one crosshair; "
-                           "Ctrl+click in the axial view moves the crosshair")
 
 
 class CaseViews(QObject):
@@ -171,14 +164,3 @@ def view_host(view: QWidget) -> QWidget:
     box.addWidget(view)
     return host
 
-
-def add_view_actions(window) -> MultiSlice:
-    """The layout switch (View), seeded fill (Tools) and the multi-slice tools (Edit) in the main window's
-    menus; the window's `case_views` is the open case's CaseViews (None without a case)."""
-    window.actions.add_to_menu("&View", (LAYOUT_ACTION,), {
-        "switch_layout": lambda: window.case_views is not None and window.case_views.toggle_layout()})
-    window.actions.add_to_menu("&Tools", (FILL_ACTION,), {"tool_fill": window.controller.use_fill_tool})
-    multi_slice = MultiSlice(window.actions, window.controller.show_slice, window)
-    multi_slice.message.connect(window.statusBar().showMessage)  # stays until the next message
-    window.case_closing.connect(lambda: multi_slice.set_session(None))
-    return multi_slice
