@@ -40,7 +40,7 @@ class Retraining(QObject):
         self.train = TrainController(workspace, versions, self)
         self._resuming = False
         self._session: CaseSession | None = None
-        self.actions = actions
+        self.actions = actions  # the window's (Retrain, Resume Training are declared in gui/actions.py)
         self.resumable = False  # an interrupted run can be resumed (kept here: the rule must not read files)
         t = self.train
         t.started.connect(lambda resumed: self.panel.start(resumed=self._resuming))

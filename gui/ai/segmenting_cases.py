@@ -47,7 +47,7 @@ class SegmentingCases(QObject):
                  segmenting: Segmenting) -> None:
         super().__init__(window)
         self._window, self._workspace, self._case_list, self._segmenting = window, workspace, case_list, segmenting
-        self.actions = actions  # Segment Selected Cases… (gui/actions.py) calls segment_selected
+        self.actions = actions  # the window's (Segment Selected Cases… in gui/actions.py calls segment_selected)
         case_list.segment_requested.connect(self.segment_selected)
         self.task = None
         self._lock = threading.Lock()  # guards the two sets below, shared with the worker
