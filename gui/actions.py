@@ -61,8 +61,13 @@ def can_redo(w: MainWindow) -> bool:
     return w.session is not None and w.session.next_redo() is not None
 
 
+def can_segment(w: MainWindow) -> bool:
+    """An open case and no segmentation of it running (one at a time)."""
+    return w.session is not None and not w.ai.segmenting.predict.is_running
+
+
 def can_resume_segmentation(w: MainWindow) -> bool:
-    return w.session is not None and bool(w.session.unsegmented) and not w.ai.segmenting.predict.is_running
+    return can_segment(w) and bool(w.session.unsegmented)
 
 
 # --- callbacks that need more than one call ------------------------------------------------------------
@@ -215,13 +220,13 @@ REGISTRY = (
                tip="The brush paints only pixels brighter than the threshold (follows bone)", checkable=True),
     # AI (gui/ai/): the callbacks reach its parts through the window's AiController
     ActionSpec("segment_slice", "Segment This &Slice", ("Ctrl+G",), (AI, "segment"),
-               lambda w: w.ai.segmenting.segment_slice(), toolbar="ai", enabled=has_case,
+               lambda w: w.ai.segmenting.segment_slice(), toolbar="ai", enabled=can_segment,
                tip="Segment the mandible on this slice with the active model"),
     ActionSpec("segment_case", "Segment Whole &Case", ("Ctrl+Shift+G",), (AI, "segment"),
-               lambda w: w.ai.segmenting.segment_case(), toolbar="ai", enabled=has_case,
+               lambda w: w.ai.segmenting.segment_case(), toolbar="ai", enabled=can_segment,
                tip="Segment every slice; edited and reviewed slices are kept"),
     ActionSpec("segment_case_all", "Segment Whole Case, Replacing Edited Slices…", (), (AI, "segment"),
-               lambda w: w.ai.segmenting.segment_case(overwrite=True), enabled=has_case,
+               lambda w: w.ai.segmenting.segment_case(overwrite=True), enabled=can_segment,
                tip="Segment every slice, also replacing slices you edited or reviewed"),
     ActionSpec("resume_segmentation", "&Resume Segmentation", (), (AI, "segment"),
                lambda w: w.ai.segmenting.resume(), enabled=can_resume_segmentation,
