@@ -1,7 +1,8 @@
 """The main window: cases and slices on the left, the slice view in the centre, tools and overlay
 settings on the right, a status bar below. It opens cases (in a worker, with a progress bar), saves
 them, autosaves a few seconds after an edit and asks before closing with unsaved edits.
-Every action (menus, toolbar, shortcuts, when enabled) is declared in gui/actions.py; what happens on the slice lives in gui/slice_controller.py.
+Every action (menus, toolbar, shortcuts, when enabled) is declared in gui/actions.py; what happens on the slice
+lives in gui/slice_controller.py.
 """
 from __future__ import annotations
 

@@ -3,9 +3,9 @@ selected cases (gui/ai/segmenting_cases.py), retraining (gui/ai/retraining.py) a
 (gui/ai/models.py), each given what it needs by the window.
 
 Its actions are declared with the window's others in gui/actions.py, their callbacks reaching the parts through
-`window.ai`. It places the Training and Models docks (tabbed with the editing tools), wires the parts to each other (a new active model re-segments the predictions shown; a trained
-version is listed and, when none was active, activated), and answers the window's close path: which job
-is running, and stopping them all.
+`window.ai`. It places the Training and Models docks (tabbed with the editing tools), wires the parts to each
+other (a new active model re-segments the predictions shown; a trained version is listed and, when none was
+active, activated), and answers the window's close path: which job is running, and stopping them all.
 """
 from __future__ import annotations
 
