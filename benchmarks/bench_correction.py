@@ -56,9 +56,9 @@ def prediction(volume, cache: Path | None, model: Path) -> np.ndarray:
     return predicted
 
 
-def predicted_case(volume, predicted: np.ndarray) -> OpenCase:
+def predicted_case(volume, predicted: np.ndarray, source: Path = CRANIUM / "dicom") -> OpenCase:
     workspace = Workspace.create(Path(tempfile.mkdtemp()) / "workspace")
-    case = OpenCase(volume, workspace.add_case(volume, CRANIUM / "dicom"))
+    case = OpenCase(volume, workspace.add_case(volume, source))
     for index in range(volume.num_slices):
         case.apply_prediction(index, predicted[index])
     return case
@@ -87,25 +87,32 @@ def slice_by_slice(volume, predicted: np.ndarray, label: np.ndarray) -> int:
 
 def with_tools(volume, predicted: np.ndarray, label: np.ndarray, replace_predicted: bool) -> tuple[int, int, int]:
     """(touched slices, tool runs kept, tool runs undone)."""
-    case, touched, kept, undone = predicted_case(volume, predicted), set(), 0, 0
+    case, touched, runs = predicted_case(volume, predicted), set(), [0, 0]
     while dice(masks_of(case), label) < TARGET_DICE and len(touched) < MAX_ROUNDS:
-        worst = correct_worst(case, label, touched)
-        tries = [lambda step=step: multi_slice.apply(case, dict(
-                    (p.index, p.mask) for p in multi_slice.propagation(case, worst, step, replace_predicted)))
-                 for step in (-1, 1)]
-        tries.append(lambda: multi_slice.interpolate(case, worst, replace_predicted))
-        for run in tries:
-            before = dice(masks_of(case), label)
-            applied = run()
-            if not applied:
-                continue
-            if dice(masks_of(case), label) > before:
-                kept += 1
-            else:
-                for _index, annotation, change in reversed(applied):  # Ctrl+Z on the run
-                    annotation.undo_change(change)
-                undone += 1
-    return len(touched), kept, undone
+        tool_round(case, label, touched, replace_predicted, runs)
+    return len(touched), runs[0], runs[1]
+
+
+def tool_round(case: OpenCase, label: np.ndarray, touched: set[int], replace_predicted: bool,
+               runs: list[int]) -> None:
+    """One round of the user: the worst slice by hand, then propagation up, down and interpolation around it,
+    each undone when it does not raise the Dice; `runs` counts [kept, undone]."""
+    worst = correct_worst(case, label, touched)
+    tries = [lambda step=step: multi_slice.apply(case, dict(
+                (p.index, p.mask) for p in multi_slice.propagation(case, worst, step, replace_predicted)))
+             for step in (-1, 1)]
+    tries.append(lambda: multi_slice.interpolate(case, worst, replace_predicted))
+    for run in tries:
+        before = dice(masks_of(case), label)
+        applied = run()
+        if not applied:
+            continue
+        if dice(masks_of(case), label) > before:
+            runs[0] += 1
+        else:
+            for _index, annotation, change in reversed(applied):  # Ctrl+Z on the run
+                annotation.undo_change(change)
+            runs[1] += 1
 
 
 def main() -> int:

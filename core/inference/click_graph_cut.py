@@ -1,0 +1,160 @@
+"""The click solver: a graph cut (Boykov & Jolly 2001) by BK max-flow (the `bkgco` package; docs/decisions/220).
+
+Energy over the voxels of the click's box, in millimetres so one setting serves a 0.3 mm CBCT and a 4 mm CT:
+
+  * data term, per mm^3: -log q for mandible, -log(1 - q) for background, where
+        q = bone x (floor + (1 - floor) x prior)
+    - bone: this scan's bone, the refinement's model of it (HU >= bone_hu, marrow enclosed in a slice
+      counted as bone), with a soft edge; it is 1 for images without Hounsfield units;
+    - prior: the current mask and the network's probability, mixed (`mask_weight`);
+    - the click: on the piece under it (bone for a click, the mask for a Shift+click), within `reach_mm`
+      (Gaussian), the prior gives way to what the click says (`click_belief`). Away from it, the current
+      mask and the network decide, so a click changes what it is about and little else;
+  * edges, per mm^2 of face between neighbours: exp(-(f_a - f_b)^2 / 2 edge_hu^2) on the intensity clipped
+    to the bone level (bone is one grey, so the cut follows the bone's surface, not its inside);
+  * every click in the box is a hard seed.
+
+Then the holes enclosed in each slice are filled (an axial section of the mandible has none).
+
+On grids the network already resolves (pixels coarser than half its `network_mm`, as OpenKBP's 4 mm), bone is
+partial volume: COARSE takes half the bone level, a softer edge, a wider box and reach.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import bkgco
+import numpy as np
+from scipy import ndimage
+
+from core.inference.clicks import ClickRegion, ClickScene
+from core.inference.refine import fill_holes_in_plane
+
+LOWEST_HU = -200.0  # the edge feature's floor: air and fat are one grey below it
+SURE = 1e6  # a hard seed's capacity (bkgco accepts terms up to 1e7)
+
+
+@dataclass(frozen=True)
+class GraphCutSettings:
+    """Measured on the development head and OpenKBP validation (docs/decisions/220)."""
+
+    box_mm: float = 30.0  # the box solved: this far from the click each way
+    max_voxels: int = 1_500_000  # and at most this many voxels
+    reach_mm: float = 12.0  # the click outweighs the prior this far along the piece under it (Gaussian)
+    click_belief: float = 0.7  # the prior at the click: what the click says, this sure
+    mask_weight: float = 0.5  # the current mask against the network's probability
+    bone_floor: float = 0.3  # bone neither the mask nor the network claims is still this likely mandible
+    bone_level: float = 1.0  # the bone model's level, times the scan's bone_hu
+    bone_softness_hu: float = 50.0  # the bone model's soft edge
+    edge_hu: float = 25.0  # an intensity step this large keeps 61% of an edge's weight
+    data_weight: float = 0.3  # the data term per mm^3 against the edges per mm^2
+
+
+FINE = GraphCutSettings()
+COARSE = GraphCutSettings(box_mm=50.0, reach_mm=25.0, click_belief=0.85, bone_level=0.5,
+                          bone_softness_hu=100.0, edge_hu=60.0)
+
+
+def settings_for(spacing, network_mm: float) -> GraphCutSettings:
+    """FINE on grids finer than half the network's pixel (where refinement works), else COARSE."""
+    return COARSE if max(float(s) for s in spacing[1:]) > network_mm / 2 else FINE
+
+
+class GraphCut:
+    """The ClickSolver of the app and the benchmarks."""
+
+    def __init__(self, settings: GraphCutSettings | None = None) -> None:
+        self.settings = settings
+
+    def chosen(self, spacing, network_mm: float) -> GraphCutSettings:
+        return self.settings or settings_for(spacing, network_mm)
+
+    def region(self, spacing, network_mm: float) -> ClickRegion:
+        settings = self.chosen(spacing, network_mm)
+        return ClickRegion(settings.box_mm, settings.max_voxels)
+
+    def __call__(self, scene: ClickScene) -> np.ndarray:
+        settings = self.chosen(scene.spacing, scene.network_mm)
+        likelihood, feature = data_term(scene, settings), edge_feature(scene, settings)
+        include, exclude = seeds(scene)
+        cut = min_cut(likelihood, feature, scene.spacing, include, exclude, settings)
+        return fill_holes_in_plane(cut)
+
+
+def bone_model(scene: ClickScene, settings: GraphCutSettings) -> tuple[np.ndarray, np.ndarray]:
+    """(solid bone: bool, bone likelihood 0..1): HU at or above the level, marrow enclosed in a slice included."""
+    if scene.units != "HU":
+        return np.ones(scene.hu.shape, bool), np.ones(scene.hu.shape, np.float32)
+    level = scene.bone_hu * settings.bone_level
+    solid = fill_holes_in_plane(scene.hu >= level)
+    soft = 1.0 / (1.0 + np.exp(-(scene.hu - level) / settings.bone_softness_hu))
+    return solid, np.where(solid, 1.0, soft).astype(np.float32)
+
+
+def data_term(scene: ClickScene, settings: GraphCutSettings) -> np.ndarray:
+    """q, the likelihood of mandible per voxel (0.01..0.99)."""
+    solid, bone = bone_model(scene, settings)
+    prior = scene.mask.astype(np.float32)
+    if scene.probability is not None:
+        prior = settings.mask_weight * prior + (1.0 - settings.mask_weight) * scene.probability
+    click = scene.newest
+    pull = click_pull(scene, solid if click.include else scene.mask, settings.reach_mm)
+    said = settings.click_belief if click.include else 1.0 - settings.click_belief
+    prior = (1.0 - pull) * prior + pull * said
+    q = bone * (settings.bone_floor + (1.0 - settings.bone_floor) * prior)
+    return np.clip(q, 0.01, 0.99).astype(np.float32)
+
+
+def click_pull(scene: ClickScene, pieces: np.ndarray, reach_mm: float) -> np.ndarray:
+    """0..1: how much the newest click outweighs the prior, a Gaussian of the distance in mm on the piece of
+    `pieces` under it (nothing elsewhere, nothing when it is not on a piece)."""
+    voxel = scene.newest.voxel
+    labels, _ = ndimage.label(pieces)
+    if not labels[voxel]:
+        return np.zeros(pieces.shape, np.float32)
+    grid = np.ogrid[tuple(slice(0, n) for n in pieces.shape)]
+    squared = sum(((axis - c) * s) ** 2 for axis, c, s in zip(grid, voxel, scene.spacing))
+    return np.where(labels == labels[voxel], np.exp(-squared / reach_mm ** 2), 0.0).astype(np.float32)
+
+
+def edge_feature(scene: ClickScene, settings: GraphCutSettings) -> np.ndarray:
+    """The grey the edges compare: intensity clipped to [LOWEST_HU, bone level], solid bone at the level."""
+    if scene.units != "HU":
+        return scene.hu.astype(np.float32)
+    level = scene.bone_hu * settings.bone_level
+    solid, _ = bone_model(scene, settings)
+    feature = np.clip(scene.hu, LOWEST_HU, level).astype(np.float32)
+    feature[solid] = level
+    return feature
+
+
+def seeds(scene: ClickScene) -> tuple[np.ndarray, np.ndarray]:
+    """(include, exclude) bool: every click in the box; a voxel clicked both ways keeps the newer."""
+    include = np.zeros(scene.mask.shape, bool)
+    exclude = np.zeros(scene.mask.shape, bool)
+    for click in scene.clicks:
+        include[click.voxel], exclude[click.voxel] = click.include, not click.include
+    return include, exclude
+
+
+def min_cut(likelihood: np.ndarray, feature: np.ndarray, spacing, include: np.ndarray, exclude: np.ndarray,
+            settings: GraphCutSettings) -> np.ndarray:
+    """bool mask: the minimum of the energy (module docstring) by BK max-flow; source side = mandible."""
+    voxel_mm3 = float(np.prod(spacing))
+    cost_background = (-np.log1p(-likelihood) * settings.data_weight * voxel_mm3).ravel().astype(np.float64)
+    cost_mandible = (-np.log(likelihood) * settings.data_weight * voxel_mm3).ravel().astype(np.float64)
+    cost_background[include.ravel()], cost_mandible[include.ravel()] = SURE, 0.0
+    cost_background[exclude.ravel()], cost_mandible[exclude.ravel()] = 0.0, SURE
+    graph = bkgco.BKGraph()
+    graph.add_tweights(np.stack([cost_background, cost_mandible], axis=1))
+    index = np.arange(likelihood.size, dtype=np.int64).reshape(likelihood.shape)
+    scale = -0.5 / settings.edge_hu ** 2
+    for axis in range(3):
+        ahead = tuple(slice(1, None) if a == axis else slice(None) for a in range(3))
+        behind = tuple(slice(0, -1) if a == axis else slice(None) for a in range(3))
+        face_mm2 = voxel_mm3 / float(spacing[axis])
+        weight = (face_mm2 * np.exp(scale * (feature[ahead] - feature[behind]) ** 2)).ravel().astype(np.float64)
+        graph.add_edges(np.stack([index[behind].ravel(), index[ahead].ravel()], axis=1),
+                        np.stack([weight, weight], axis=1))
+    graph.maxflow()
+    return (graph.get_segments() == 0).reshape(likelihood.shape)
