@@ -75,33 +75,42 @@ class GraphCut:
 
     def __call__(self, scene: ClickScene) -> np.ndarray:
         settings = self.chosen(scene.spacing, scene.network_mm)
-        likelihood, feature = data_term(scene, settings), edge_feature(scene, settings)
+        bone = BoneModel.of(scene, settings)
+        likelihood, feature = data_term(scene, bone, settings), edge_feature(scene, bone)
         include, exclude = seeds(scene)
         cut = min_cut(likelihood, feature, scene.spacing, include, exclude, settings)
         return fill_holes_in_plane(cut)
 
 
-def bone_model(scene: ClickScene, settings: GraphCutSettings) -> tuple[np.ndarray, np.ndarray]:
-    """(solid bone: bool, bone likelihood 0..1): HU at or above the level, marrow enclosed in a slice included."""
-    if scene.units != "HU":
-        return np.ones(scene.hu.shape, bool), np.ones(scene.hu.shape, np.float32)
-    level = scene.bone_hu * settings.bone_level
-    solid = fill_holes_in_plane(scene.hu >= level)
-    soft = 1.0 / (1.0 + np.exp(-(scene.hu - level) / settings.bone_softness_hu))
-    return solid, np.where(solid, 1.0, soft).astype(np.float32)
+@dataclass(frozen=True)
+class BoneModel:
+    """This scan's bone in the box: `solid` (HU at or above `level`, marrow enclosed in a slice included) and
+    `likelihood` (1 on solid bone, a soft edge below it). Images without Hounsfield units: all bone."""
+
+    level: float | None
+    solid: np.ndarray
+    likelihood: np.ndarray
+
+    @classmethod
+    def of(cls, scene: ClickScene, settings: GraphCutSettings) -> "BoneModel":
+        if scene.units != "HU":
+            return cls(None, np.ones(scene.hu.shape, bool), np.ones(scene.hu.shape, np.float32))
+        level = scene.bone_hu * settings.bone_level
+        solid = fill_holes_in_plane(scene.hu >= level)
+        soft = 1.0 / (1.0 + np.exp(-(scene.hu - level) / settings.bone_softness_hu))
+        return cls(level, solid, np.where(solid, 1.0, soft).astype(np.float32))
 
 
-def data_term(scene: ClickScene, settings: GraphCutSettings) -> np.ndarray:
+def data_term(scene: ClickScene, bone: BoneModel, settings: GraphCutSettings) -> np.ndarray:
     """q, the likelihood of mandible per voxel (0.01..0.99)."""
-    solid, bone = bone_model(scene, settings)
     prior = scene.mask.astype(np.float32)
     if scene.probability is not None:
         prior = settings.mask_weight * prior + (1.0 - settings.mask_weight) * scene.probability
     click = scene.newest
-    pull = click_pull(scene, solid if click.include else scene.mask, settings.reach_mm)
+    pull = click_pull(scene, bone.solid if click.include else scene.mask, settings.reach_mm)
     said = settings.click_belief if click.include else 1.0 - settings.click_belief
     prior = (1.0 - pull) * prior + pull * said
-    q = bone * (settings.bone_floor + (1.0 - settings.bone_floor) * prior)
+    q = bone.likelihood * (settings.bone_floor + (1.0 - settings.bone_floor) * prior)
     return np.clip(q, 0.01, 0.99).astype(np.float32)
 
 
@@ -117,14 +126,12 @@ def click_pull(scene: ClickScene, pieces: np.ndarray, reach_mm: float) -> np.nda
     return np.where(labels == labels[voxel], np.exp(-squared / reach_mm ** 2), 0.0).astype(np.float32)
 
 
-def edge_feature(scene: ClickScene, settings: GraphCutSettings) -> np.ndarray:
+def edge_feature(scene: ClickScene, bone: BoneModel) -> np.ndarray:
     """The grey the edges compare: intensity clipped to [LOWEST_HU, bone level], solid bone at the level."""
-    if scene.units != "HU":
+    if bone.level is None:
         return scene.hu.astype(np.float32)
-    level = scene.bone_hu * settings.bone_level
-    solid, _ = bone_model(scene, settings)
-    feature = np.clip(scene.hu, LOWEST_HU, level).astype(np.float32)
-    feature[solid] = level
+    feature = np.clip(scene.hu, LOWEST_HU, bone.level).astype(np.float32)
+    feature[bone.solid] = bone.level
     return feature
 
 
@@ -145,9 +152,9 @@ def min_cut(likelihood: np.ndarray, feature: np.ndarray, spacing, include: np.nd
     cost_mandible = (-np.log(likelihood) * settings.data_weight * voxel_mm3).ravel().astype(np.float64)
     cost_background[include.ravel()], cost_mandible[include.ravel()] = SURE, 0.0
     cost_background[exclude.ravel()], cost_mandible[exclude.ravel()] = 0.0, SURE
-    graph = bkgco.BKGraph()
+    graph = bkgco.BKGraph(edge_capacity=3 * likelihood.size)
     graph.add_tweights(np.stack([cost_background, cost_mandible], axis=1))
-    index = np.arange(likelihood.size, dtype=np.int64).reshape(likelihood.shape)
+    index = np.arange(likelihood.size, dtype=np.int32).reshape(likelihood.shape)
     scale = -0.5 / settings.edge_hu ** 2
     for axis in range(3):
         ahead = tuple(slice(1, None) if a == axis else slice(None) for a in range(3))
