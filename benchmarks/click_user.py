@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
+from core.inference.click_graph_cut import GraphCut
 from core.inference.clicks import Click, ClickSolver, solve_click
 
 FULL = ndimage.generate_binary_structure(3, 3)
@@ -77,7 +78,9 @@ class Curve:
 def click_user(hu, start: np.ndarray, label: np.ndarray, probability, spacing, count: int,
                score: Callable[[np.ndarray], float], units: str = "HU", network_mm: float = 4.0,
                solver: ClickSolver | None = None) -> tuple[Curve, np.ndarray]:
-    """`count` clicks from `start`; the Dice curve (by `score`) and the final mask."""
+    """`count` clicks from `start` (the app's graph cut unless another `solver`); the Dice curve (by `score`)
+    and the final mask."""
+    solver = solver or GraphCut()
     mask, label = np.array(start, dtype=bool), np.asarray(label, dtype=bool)
     curve, clicks = Curve([score(mask)]), []
     for _ in range(count):
@@ -87,7 +90,7 @@ def click_user(hu, start: np.ndarray, label: np.ndarray, probability, spacing, c
             continue
         clicks.append(click)
         began = time.perf_counter()
-        box, solved = solve_click(hu, mask, probability, spacing, clicks, units, None, network_mm, solver)
+        box, solved = solve_click(solver, hu, mask, probability, spacing, clicks, units, None, network_mm)
         curve.seconds.append(time.perf_counter() - began)
         mask[box] = solved
         curve.dices.append(score(mask))

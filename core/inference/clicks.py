@@ -4,13 +4,19 @@ A click says "this is mandible" (include) or, with Shift, "this is not" (exclude
 solves the mask again in a box around it, at the CT's own resolution, starting from the current mask (the
 model's or a person's):
 
-    box = click_box(click, volume.shape, volume.spacing)
-    new = solve_click(hu, masks, probability, volume.spacing, clicks)      # bool [box], clicks newest last
+    clicks = [Click(41, 120, 88), Click(44, 131, 90, include=False)]         # the newest last
+    box, new = solve_click(GraphCut(), hu, masks, probability, volume.spacing, clicks)  # new: bool, box's shape
+    masks[box] = new
 
 `hu`, `masks` and `probability` are anything that gives its crop for `array[box]` (numpy arrays, or the
-open case's masks read slice by slice): only the box is read. The solver is a `ClickSolver`: today a
-graph cut (core/inference/click_graph_cut.py); a network that takes clicks as extra input channels
-(issue 21 item 5) is another `ClickSolver` over the same `ClickScene`.
+open case's masks read slice by slice): only the box is read. Earlier clicks inside the box stay hard seeds.
+
+The solver is a `ClickSolver`: today a graph cut (core/inference/click_graph_cut.py). A network that takes
+clicks (issue 21 item 5: DeepEdit, RITM) is another ClickSolver over the same ClickScene: its `region` is its
+input patch, and the scene already holds what it needs as input channels besides the CT's: the positive and
+negative clicks (`clicks`, to draw as disks or distance maps) and the previous mask (`mask`); the network's
+new input channels start at zero weights so a trained model keeps its answer until it is trained with
+simulated clicks (benchmarks/click_user.py is that simulated user).
 """
 from __future__ import annotations
 
@@ -112,17 +118,13 @@ def scene_in_box(box: Box, hu, masks, probability, spacing, clicks, units: str =
                       RefineSettings.bone_hu if bone_hu is None else float(bone_hu), network_mm, origin)
 
 
-def solve_click(hu, masks, probability, spacing, clicks, units: str = "HU", bone_hu: float | None = None,
-                network_mm: float = 4.0, solver: ClickSolver | None = None) -> tuple[Box, np.ndarray]:
+def solve_click(solver: ClickSolver, hu, masks, probability, spacing, clicks, units: str = "HU",
+                bone_hu: float | None = None, network_mm: float = 4.0) -> tuple[Box, np.ndarray]:
     """The newest click of `clicks` solved: its box and the box's new mask (bool).
 
     Earlier clicks inside the box stay hard seeds, so a click never undoes the one before it."""
     if not clicks:
         raise ValueError("solve_click needs at least one click")
-    if solver is None:
-        from core.inference.click_graph_cut import GraphCut
-
-        solver = GraphCut()
     box = click_box(clicks[-1], tuple(hu.shape), spacing, solver.region(spacing, network_mm))
     scene = scene_in_box(box, hu, masks, probability, spacing, clicks, units, bone_hu, network_mm)
     return box, np.asarray(solver(scene), dtype=bool)
