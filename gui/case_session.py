@@ -92,6 +92,25 @@ class CaseSession(QObject):
         self.undo.push(index, annotation, change, "Segment slice", merge_key)
         return True
 
+    def apply_click(self, masks: dict[int, np.ndarray], text: str, allow_human: bool = False) -> list[int]:
+        """A 3-D click's new masks {slice index: mask} as ONE undo step (pushed on the slice on screen); the slices
+        written, which become EDITED. Slices a person edited or reviewed are kept unless `allow_human`: the
+        rule a prediction and propagation ask (`OpenCase.keeps`)."""
+        from gui.multi_slice import MultiSliceCommand  # gui.multi_slice imports this module
+
+        self.end_stroke()
+        applied = []
+        for index in sorted(masks):
+            if self.case.keeps(index, overwrite=allow_human):
+                continue
+            annotation = self.case.annotation(index)
+            change = annotation.set_mask(masks[index])
+            if change is not None:
+                applied.append((index, annotation, change))
+        if applied:
+            self.undo.stack(self.current).push(MultiSliceCommand(applied, text))
+        return [index for index, _, _ in applied]
+
     def import_labels(self, labels: np.ndarray) -> list[int]:
         """Imported labels replace whole slices; their undo history no longer applies."""
         indexes = self.case.import_labels(labels)

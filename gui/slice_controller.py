@@ -38,6 +38,7 @@ class SliceController(QObject):
     style_changed = Signal(object)  # OverlayStyle
     slice_shown = Signal(int)
     measured = Signal(str)  # what the ruler read, or why it cannot measure
+    tool_changed = Signal(str)  # the tool's name (the coronal and sagittal views follow the click tool)
 
     def __init__(self, view: SliceView, slice_list: SliceList, slider: QSlider, labels: dict[str, QLabel],
                  undo_group: QUndoGroup, parent: QObject | None = None) -> None:
@@ -49,6 +50,7 @@ class SliceController(QObject):
         self.window = WINDOW_PRESETS["bone"]
         self.preset = "bone"
         self.tools: dict[str, object] = {}
+        self.case_free_tools: dict[str, object] = {}  # tools that follow the open case themselves (the click tool)
         self.tool_name = "polygon"
         self._peeking = False
         view.slice_step.connect(lambda step: self.show_slice(self.current + step))
@@ -73,7 +75,8 @@ class SliceController(QObject):
         session.status_changed.connect(self._on_status_changed)
         self.tools = {"polygon": PolygonTool(session), "edit": VertexEditTool(session),
                       "brush": BrushTool(session), "eraser": EraserTool(session),
-                      "ruler": RulerTool(session, self.measured.emit), "fill": SeededFillTool(session)}
+                      "ruler": RulerTool(session, self.measured.emit), "fill": SeededFillTool(session),
+                      **self.case_free_tools}
         volume = session.volume
         self.view.mm_per_pixel = float(volume.spacing[2]) if volume.spacing_known else None
         saved = session.case.window
@@ -258,6 +261,7 @@ class SliceController(QObject):
         self.tool_name = name
         if self.session is not None:
             self.view.set_tool(self.tools[name])
+        self.tool_changed.emit(name)
 
     def use_polygon_tool(self) -> None:
         self.use_tool("polygon")

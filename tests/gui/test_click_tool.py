@@ -11,8 +11,9 @@ from PySide6.QtCore import Qt
 from core.annotation.slice_status import SliceStatus
 from core.io.nifti import volume_affine_ras
 from core.volume import Volume
+from gui.help import GESTURES, shortcut_rows
 from gui.views.planes import Plane
-from tests.gui.conftest import key, open_case
+from tests.gui.conftest import key, open_case, view_point
 
 SPACING = (1.0, 0.8, 0.8)
 MISSED = slice(0, 30)  # the network missed the upper half of the ramus
@@ -56,24 +57,32 @@ def masks(window) -> np.ndarray:
 
 
 def click_plane(qtbot, window, plane: Plane, voxel, shift: bool = False) -> None:
-    view = window.case_views.layout.planes[plane]
-    window.case_views.crosshair.move_to(*voxel)  # the plane cuts through the voxel
+    """A real mouse click on `voxel` (slice, row, col) in the view of `plane`, which is first moved through it."""
+    window.case_views.crosshair.move_to(*voxel)
     modifiers = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, modifiers,
-                     pos=view.mapFromScene(view.scene_point(voxel)))
+    if plane is Plane.AXIAL:
+        view, pos = window.view, view_point(window, voxel[2], voxel[1])
+    else:
+        view = window.case_views.layout.planes[plane]
+        pos = view.mapFromScene(view.scene_point(voxel))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, modifiers, pos=pos)
 
 
 def test_a_click_in_the_coronal_view_brings_back_a_missed_piece_on_the_slices_it_spans(qtbot, jaw_window):
     window, ramus, other = jaw_window
     before = masks(window)
+    coronal = window.case_views.layout.planes[Plane.CORONAL]
+    window.case_views.crosshair.move_to(22, 23, 28)
+    overlay = coronal.overlay_item.image.copy()
     click_plane(qtbot, window, Plane.CORONAL, (22, 23, 28))
     after = masks(window)
+    assert coronal.overlay_item.image != overlay, "the coronal view shows the correction at once"
     near = slice(14, 30)  # within 8 mm of the click
     assert after[near][ramus[near]].all(), "the missed ramus near the click is back on every slice it spans"
     assert not (after & ~before & other).any(), "nothing of the other bone came with it"
     written = [k for k in range(60) if not np.array_equal(after[k], before[k])]
     assert written and all(window.session.status(k) is SliceStatus.EDITED for k in written)
-    assert all(window.slice_list.item(k).text() != "" for k in written)
+    assert all("edited" in window.slice_list.item(k).text() for k in written), "the slice list follows"
     assert "Click: added on slices" in window.statusBar().currentMessage()
 
 
@@ -87,12 +96,17 @@ def test_shift_click_removes_a_false_island_in_3d(qtbot, jaw_window):
 
 def test_ctrl_z_takes_back_exactly_one_click(qtbot, jaw_window):
     window, _, _ = jaw_window
-    click_plane(qtbot, window, Plane.CORONAL, (22, 23, 28))
-    after_first = masks(window)
+    before = masks(window)
     click_plane(qtbot, window, Plane.AXIAL, (44, 7, 29), shift=True)
+    after_first = masks(window)
+    assert not after_first[ISLAND].any()
+    click_plane(qtbot, window, Plane.CORONAL, (22, 23, 28))
     assert not np.array_equal(masks(window), after_first)
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert np.array_equal(masks(window), after_first), "Ctrl+Z undid the second click, and only it"
+    window.controller.show_slice(44)
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(masks(window), before), "and, on the slice it was made on, the first"
 
 
 def test_edited_slices_keep_their_content_unless_clicks_may_change_them(qtbot, jaw_window):
@@ -111,3 +125,10 @@ def test_edited_slices_keep_their_content_unless_clicks_may_change_them(qtbot, j
     window.actions["clicks_change_human"].setChecked(True)
     click_plane(qtbot, window, Plane.CORONAL, (22, 23, 28))
     assert window.session.annotation(20).mask[ramus[20]].all(), "allowed, the click writes it too"
+
+
+def test_the_click_tool_is_on_the_f1_sheet(qtbot, jaw_window):
+    window, _, _ = jaw_window
+    rows = shortcut_rows(window.actions) + list(GESTURES)
+    assert ("3-D Click Correction", "C") in rows
+    assert any(what.startswith("3-D click tool: remove") and keys == "Shift+click" for what, keys in rows)
