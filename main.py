@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     # build the child is this same program, and freeze_support lets it act as the child.
     multiprocessing.freeze_support()
     _tolerant_output()
+    from core.process_memory import keep_large_blocks_mapped
+
+    keep_large_blocks_mapped()  # before any thread: a big scan's freed slices go back to the system
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
         return _run_command(argv)

@@ -17,7 +17,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
                                QMessageBox, QPushButton, QSpinBox, QVBoxLayout)
 
-from core.annotation.label_volume import find_gaps, require_geometry, require_labels, slice_ranges
+from core.annotation.label_volume import find_gaps, labelled_box, require_geometry, slice_ranges
 from core.errors import MandibleStudioError
 from core.io.mesh import MandibleMesh, MeshOptions, build_mesh
 from core.io.mesh_export import DEFAULT_NAMES, export_label_nifti, export_mesh
@@ -225,7 +225,7 @@ class ExportDialog(QDialog):
     def _input_problem(self) -> str | None:
         try:
             require_geometry(self.volume)
-            require_labels(self.labels, self.volume)
+            labelled_box(self.labels, self.volume)  # the shape and something to export, without a copy
         except MandibleStudioError as exc:
             return str(exc)
         return None

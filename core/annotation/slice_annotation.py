@@ -80,8 +80,11 @@ class SliceAnnotation:
         return self._polygons
 
     def copy(self) -> "SliceAnnotation":
-        """An independent snapshot (no listeners), e.g. to save from a worker thread."""
-        return SliceAnnotation(self.shape[0], self.shape[1], self.mask, self.edited, self.source)
+        """An independent snapshot (no listeners), e.g. to save from a worker thread. An empty mask or edited
+        flags are not copied but made anew (zeros the system maps only when written): saving a whole predicted
+        CBCT copies its mandible, not 600 slices of nothing."""
+        return SliceAnnotation(self.shape[0], self.shape[1], self.mask if self.mask.any() else None,
+                               self.edited if self.edited.any() else None, self.source)
 
     def add_listener(self, listener: Listener) -> None:
         """Call `listener(region)` after every change of the mask, including undo, redo and brush dabs."""

@@ -16,7 +16,7 @@ import numpy as np
 import trimesh
 from skimage.measure import marching_cubes
 
-from core.annotation.label_volume import require_geometry, require_labels
+from core.annotation.label_volume import labelled_box, require_geometry
 from core.errors import Cancelled, ExportError
 from core.volume import Volume
 
@@ -72,10 +72,11 @@ def build_mesh(labels: np.ndarray, volume: Volume, options: MeshOptions = MeshOp
     """The mandible surface of `labels` ([slice, row, col], nonzero = mandible) on `volume`'s geometry."""
     start = time.perf_counter()
     require_geometry(volume)
-    mask = require_labels(labels, volume).astype(bool)
+    box = labelled_box(labels, volume)
+    mask = np.asarray(labels[box]) > 0  # the mandible's box only: no copy of the whole label volume
     voxel_ml = float(mask.sum() * np.prod(volume.spacing)) / 1000.0
     _step(progress, cancel, 0, "marching cubes")
-    mesh, level = _surface(mask, volume)
+    mesh, level = _surface(mask, np.array([b.start for b in box]), volume)
     _step(progress, cancel, 1, "connected parts")
     mesh, kept, dropped = _select_parts(mesh, options)
     _step(progress, cancel, 2, "smoothing")
@@ -105,16 +106,15 @@ def _step(progress: Progress | None, cancel: threading.Event | None, step: int, 
         progress(step, STEPS, message)
 
 
-def _surface(mask: np.ndarray, volume: Volume) -> tuple[trimesh.Trimesh, float]:
-    """Marching cubes on the mask's bounding box padded by one voxel, so the surface closes.
+def _surface(mask: np.ndarray, corner: np.ndarray, volume: Volume) -> tuple[trimesh.Trimesh, float]:
+    """Marching cubes on the mask (the label volume's bounding box, whose first voxel is `corner`) padded by one
+    voxel, so the surface closes.
 
     On a binary mask the surface at level 0.5 cuts every voxel corner and encloses a few
     per cent less than the voxels; the level is lowered (by bisection) until the mesh
     encloses the voxel volume (decision 051).
     """
-    nonzero = np.argwhere(mask)
-    lo, hi = nonzero.min(axis=0), nonzero.max(axis=0) + 1
-    crop = np.pad(mask[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]].astype(np.float32), 1)
+    crop = np.pad(mask.astype(np.float32), 1)
     spacing = tuple(float(s) for s in volume.spacing)
     target = float(mask.sum() * np.prod(spacing))
     level, low, high = 0.5, 0.25, 0.5
@@ -129,7 +129,7 @@ def _surface(mask: np.ndarray, volume: Volume) -> tuple[trimesh.Trimesh, float]:
             high = level
         level = (low + high) / 2
         verts, faces = _marching_cubes(crop, level, spacing)
-    index = verts / np.asarray(spacing) + (lo - 1)
+    index = verts / np.asarray(spacing) + (corner - 1)
     return _to_patient(index, faces, volume), level
 
 

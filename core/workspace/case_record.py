@@ -110,7 +110,7 @@ def case_key(volume: Volume, source: str | Path | None) -> str:
     elif source is not None:
         key = "path:" + str(Path(source).expanduser().resolve())
     else:
-        key = "voxels:" + hashlib.sha1(np.ascontiguousarray(volume.hu).tobytes()).hexdigest()
+        key = "voxels:" + hashlib.sha1(np.ascontiguousarray(volume.hu).data).hexdigest()  # the buffer: no copy
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
 

@@ -76,14 +76,25 @@ class AnnotationLabels:
         return None if annotation is None else ~annotation.edited
 
 
-def label_volume(source: LabelSource) -> np.ndarray:
-    """A uint8 copy [slice, row, col] of every slice's mask (empty where a slice has none)."""
-    out = np.zeros(source.shape, np.uint8)
+def label_crop(source: LabelSource) -> tuple[tuple[int, int, int], np.ndarray]:
+    """(first voxel, uint8 copy) of the labels' bounding box: what the 3-D view builds from, a fraction of
+    a whole label volume's memory on a large scan. An empty crop (no slice) when no slice has mandible."""
+    found = {}
     for index in range(source.shape[0]):
         mask = source.slice_mask(index)
-        if mask is not None:
-            out[index] = mask
-    return out
+        if mask is not None and mask.any():
+            found[index] = mask
+    if not found:
+        return (0, 0, 0), np.zeros((0, *source.shape[1:]), np.uint8)
+    rows = [np.flatnonzero(mask.any(axis=1)) for mask in found.values()]
+    cols = [np.flatnonzero(mask.any(axis=0)) for mask in found.values()]
+    top, bottom = min(r[0] for r in rows), max(r[-1] for r in rows) + 1
+    left, right = min(c[0] for c in cols), max(c[-1] for c in cols) + 1
+    first, last = min(found), max(found)
+    out = np.zeros((last - first + 1, bottom - top, right - left), np.uint8)
+    for index, mask in found.items():
+        out[index - first] = mask[top:bottom, left:right]
+    return (first, int(top), int(left)), out
 
 
 def plane_image(volume_array: np.ndarray, plane: Plane, index: int) -> np.ndarray:
