@@ -14,8 +14,8 @@ from core.annotation.label_volume import assemble_label_volume
 from core.errors import Cancelled, MandibleStudioError
 from core.io.slice_export import export_slice, export_window, read_slice_mask, slice_index_of
 from core.windowing import DEFAULT_PRESET, WINDOW_PRESETS
-from core.workspace import OpenCase
 from gui import dialogs
+from gui.case_session import CaseSession
 
 FOLDER_KEY = "export/folder"
 
@@ -26,13 +26,14 @@ def default_export_folder() -> Path:
     return Path(documents) if documents and Path(documents).is_dir() else Path.home()
 
 
-def saved_slices(case: OpenCase) -> list[int]:
-    """The slices of `case` that have a saved Labelme JSON."""
+def saved_slices(case: CaseSession) -> list[int]:
+    """The slices of the open case that have a saved Labelme JSON."""
     names = (slice_index_of(p.name) for p in case.store.annotations_dir.glob("*.json"))
     return sorted(i for i in names if i is not None and i < case.num_slices)
 
 
-def export_saved_slices(case: OpenCase, out_dir: Path, progress=None, cancel: threading.Event | None = None) -> int:
+def export_saved_slices(case: CaseSession, out_dir: Path, progress=None,
+                        cancel: threading.Event | None = None) -> int:
     """Write every saved slice of `case` (its Labelme JSON on disk, not unsaved edits) to `out_dir` as NNNN.png +
     NNNN.json; the number written. Raises Cancelled, LabelFileError or OSError."""
     indexes = saved_slices(case)
@@ -84,7 +85,7 @@ class CaseExports(QObject):
             dialogs.show_error(self._window, "Cannot export", str(exc))
             return
         self.export_dialog = ExportDialog(session.volume, labels, self._window, output_dir=self.folder,
-                                          case_name=session.case.record.display_name)
+                                          case_name=session.name)
         self.export_dialog.saved.connect(lambda path: self.remember_folder(Path(path).parent))
         self.export_dialog.open()
 
@@ -93,8 +94,7 @@ class CaseExports(QObject):
         session = self._window.session
         if session is None:
             return False
-        case = session.case
-        if not saved_slices(case):
+        if not saved_slices(session):
             dialogs.show_error(self._window, "Nothing to export",
                                "No slice of this case is saved yet. Save your corrections (Ctrl+S) first.")
             return False
@@ -102,8 +102,8 @@ class CaseExports(QObject):
         if not folder:
             return False
         out = Path(folder)
-        unsaved = len(case.unsaved_indexes())
-        return self._window.run_job(lambda progress, cancel: export_saved_slices(case, out, progress, cancel),
+        unsaved = len(session.unsaved_indexes())
+        return self._window.run_job(lambda progress, cancel: export_saved_slices(session, out, progress, cancel),
                                     "Exporting Labelme dataset",
                                     lambda count: self._on_dataset_written(out, count, unsaved),
                                     lambda message: dialogs.show_error(self._window, "Export failed", message))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.io.dicom import MultipleSeriesError, SeriesInfo
+from core.io.dicom import MultipleSeriesError, SeriesInfo, slice_of_file
 from core.io.labels import load_labels
 from core.io.loader import describe_input, load_volume
 from core.volume import Volume
@@ -38,6 +38,8 @@ def open_workspace_case(workspace: Workspace, path: Path, series_uid: str | None
     case = OpenCase(volume, workspace.add_case(volume, path, kind))
     if labels is not None and not case.annotations:
         case.import_labels(labels)
+    if kind == "dicom" and path.is_file():
+        case.opened_at = slice_of_file(volume, path)  # IM00070.dcm opens on its own slice
     case.warnings[:0] = volume.warnings
     return case
 

@@ -2,9 +2,11 @@
 Shift+click removes the wrong piece under it in 3-D, in the axial, coronal and sagittal views.
 
 Each click solves the mask again in a box around it (core/inference/clicks.py, the graph cut of decision 220),
-from the masks on screen, and writes the slices whose mask changed through one session method
-(`CaseSession.apply_click`): ONE undo step per click; slices a person edited or reviewed keep their content
-unless the user allows clicks to change them (Edit menu); the slices it writes become EDITED (decision 221). The clicks of the case stay hard
+from the masks on screen, and writes the slices whose mask changed through the session's one door for changes of
+many slices (`CaseSession.apply_many`, EditKind.CLICK): ONE entry of the case-wide history per click, and core's
+one rule (core/workspace/edit_rules.py) decides which slices it may write: edited and reviewed slices keep their
+content unless the user allows clicks to change them (Edit menu); the slices it writes become EDITED (decision
+221). The clicks of the case stay hard
 seeds of the next ones while the mask still agrees with them (an undone click stops counting).
 """
 from __future__ import annotations
@@ -15,8 +17,9 @@ from PySide6.QtWidgets import QApplication
 
 from core.inference.click_graph_cut import GraphCut
 from core.inference.clicks import Click, solve_click
+from core.workspace.edit_rules import Allow, EditKind
+from core.workspace.history import slice_range
 from gui.actions import ActionSpec, Actions
-from gui.multi_slice import slice_range
 
 TOOL_ACTION = ActionSpec("tool_click", "3-D &Click Correction", ("C",), None, None,
                          "Click on bone the mask misses: it is added in every slice it runs through; Shift+click "
@@ -51,8 +54,9 @@ class ClickCorrection(QObject):
         self.actions = actions.add_to_menu("&Edit", (ALLOW_ACTION,), {"clicks_change_human": lambda on: None})
 
     @property
-    def may_change_human_work(self) -> bool:
-        return self.actions["clicks_change_human"].isChecked()
+    def allow(self) -> Allow:
+        """What the user allowed: edited and reviewed slices only with Edit → Clicks May Change …"""
+        return Allow(human=self.actions["clicks_change_human"].isChecked())
 
     def set_session(self, session) -> None:
         self.session, self.clicks = session, []
@@ -73,7 +77,7 @@ class ClickCorrection(QObject):
         masks = self._changed_slices(box, solved)
         verb = "added" if include else "removed"
         text = "Click: add bone" if include else "Click: remove"
-        written = session.apply_click(masks, text, self.may_change_human_work) if masks else []
+        written = session.apply_many(masks, EditKind.CLICK, text, self.allow) if masks else []
         self.clicks = clicks
         self.message.emit(self._report(verb, masks, written))
         return written

@@ -66,7 +66,9 @@ class ExportDialog(QDialog):
     def _build_ui(self) -> None:
         self.smooth_spin = QSpinBox(minimum=0, maximum=200, value=MeshOptions.smooth_iterations)
         self.faces_spin = QSpinBox(minimum=0, maximum=2_000_000, singleStep=1000, value=0, specialValueText="all")
-        self.largest_check = QCheckBox("Keep only the largest part")
+        self.largest_check = QCheckBox("Keep only the large parts")
+        self.largest_check.setToolTip("Leave out every part smaller than a quarter of the largest (specks, stray "
+                                      "blobs); the two rami of a scan that starts above the chin both stay")
         self.rebuild_button = QPushButton("Rebuild")
         self.rebuild_button.clicked.connect(self.rebuild)
         options = QFormLayout()

@@ -50,8 +50,10 @@ class ShortcutSheet(QDialog):
         for row, (what, keys) in enumerate(rows):
             self.table.setItem(row, 0, QTableWidgetItem(what))
             self.table.setItem(row, 1, QTableWidgetItem(keys))
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.resizeColumnToContents(1)
+        header = self.table.horizontalHeader()  # every action's name whole; the long keys (gestures) wrap
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -60,7 +62,9 @@ class ShortcutSheet(QDialog):
         layout.addWidget(buttons)
         available = parent.screen().availableGeometry() if parent is not None else None
         height = min(720, int(available.height() * 0.85)) if available is not None else 720
-        self.resize(520, height)
+        width = min(760, int(available.width() * 0.9)) if available is not None else 760
+        self.resize(width, height)
+        self.table.resizeRowsToContents()
 
     def texts(self) -> list[tuple[str, str]]:
         return [(self.table.item(r, 0).text(), self.table.item(r, 1).text()) for r in range(self.table.rowCount())]

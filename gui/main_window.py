@@ -10,7 +10,6 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QUndoGroup
 from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider
 
 from core.errors import MandibleStudioError
@@ -24,6 +23,7 @@ from gui.case_session import CaseSession
 from gui import dialogs
 from gui.close_guard import may_close
 from gui.help import Help
+from gui.history_view import CaseHistoryActions
 from gui.panels.case_list import CaseList
 from gui.panels.overlay_panel import OverlayPanel
 from gui.panels.slice_list import SliceList
@@ -31,10 +31,11 @@ from gui.panels.tool_panel import ToolPanel
 from gui.saved_notice import OpenFolderButton
 from gui.slice_controller import SliceController
 from gui.slice_view import SliceView
+from gui.tool_settings import ToolSettings
 from gui.views.wiring import CaseViews, add_view_actions, view_host
 from gui.window_layout import add_fixed_dock, central_area, fit_to_screen, scrolling_column, titled_split
 from gui.workers import BackgroundTask
-from gui.workspace_cases import ask_and_remove, case_rows
+from gui.workspace_cases import CaseListing, window_title
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,12 @@ class MainWindow(QMainWindow):
         self.workspace = workspace if isinstance(workspace, Workspace) else Workspace.create(workspace)
         self.session: CaseSession | None = None
         self.task: BackgroundTask | None = None
-        self.undo_group = QUndoGroup(self)
+        self.tool_settings = ToolSettings(self)
         self._build_central()
         self.controller = SliceController(self.view, self.slice_list, self.slider, self.status_labels,
-                                          self.undo_group, self)
+                                          self.tool_settings, self)
         self.controller.measured.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.exports = CaseExports(self, self.workspace.root / SETTINGS_FILE)
         self.help = Help(self)
         self.actions = Actions(self, targets=(self, self.controller, self.exports, self.help))
@@ -73,14 +75,14 @@ class MainWindow(QMainWindow):
         self.toolbar = self.actions.build_toolbar()
         self._build_docks()
         self._build_status_bar()
-        self._bind_undo_actions()
+        self.history = CaseHistoryActions(self.actions, self)  # Undo, Redo, Edit ▸ History (gui/history_view.py)
         self.autosave_ms = autosave_ms
         self.autosave_timer = QTimer(self, singleShot=True, interval=autosave_ms)
         self.autosave_timer.timeout.connect(self._write_some_drafts)
         self.actions.toggle_overlay.setChecked(True)
         self.actions.tool_polygon.setChecked(True)
         self._set_case_actions_enabled(False)
-        self.refresh_cases()
+        self.cases.refresh()
         self.ai = AiController(self, self.workspace, self.actions, self.toolbar, self.tools_dock)
         self.case_closing.connect(lambda: self.ai.set_session(None))
         fit_to_screen(self)
@@ -96,20 +98,19 @@ class MainWindow(QMainWindow):
         self.slice_list = SliceList()
         self.case_list = CaseList()
         self.case_list.case_activated.connect(self.open_path)
-        self.case_list.remove_requested.connect(self.remove_case)
+        self.cases = CaseListing(self)  # refresh, rename, remove (gui/workspace_cases.py)
         self.case_list.show_folder_requested.connect(dialogs.open_folder)
         self.status_labels = {key: QLabel() for key in ("slice", "hu", "zoom", "window")}
 
     def _build_docks(self) -> None:
-        left = titled_split([("Cases", self.case_list), ("Slices", self.slice_list)], [180, 600])
-        add_fixed_dock(self, "Case", left, Qt.DockWidgetArea.LeftDockWidgetArea, 230)
+        left = titled_split([("Cases", self.case_list), ("Slices", self.slice_list.panel())], [180, 600])
+        width = max(230, self.slice_list.widest_row())  # every slice row whole
+        add_fixed_dock(self, "Case", left, Qt.DockWidgetArea.LeftDockWidgetArea, width)
         self.tool_panel = ToolPanel(self.actions)
         self.overlay_panel = OverlayPanel(self.actions, self.controller.style, WINDOW_PRESETS)
         right = scrolling_column(self.tool_panel, self.overlay_panel)
         self.tools_dock = add_fixed_dock(self, "Tools", right, Qt.DockWidgetArea.RightDockWidgetArea, 270)
-        self.tool_panel.brush_radius_changed.connect(self._on_radius_from_panel)
-        self.tool_panel.threshold_changed.connect(lambda hu: self._session_set("threshold_hu", hu))
-        self.tool_panel.min_island_changed.connect(lambda n: self._session_set("min_island", n))
+        self.tool_panel.bind(self.tool_settings)
         self.overlay_panel.style_changed.connect(self.controller.set_overlay_style)
         self.controller.style_changed.connect(self.overlay_panel.show_style)
         self.overlay_panel.preset_chosen.connect(self.controller.apply_preset)
@@ -127,24 +128,11 @@ class MainWindow(QMainWindow):
             self.status_labels[key].setObjectName(f"status_{key}")
             bar.addPermanentWidget(self.status_labels[key])
 
-    def _bind_undo_actions(self) -> None:
-        self.undo_group.canUndoChanged.connect(self.actions.undo.setEnabled)
-        self.undo_group.canRedoChanged.connect(self.actions.redo.setEnabled)
-        self.actions.undo.setEnabled(False)
-        self.actions.redo.setEnabled(False)
-
     def _set_case_actions_enabled(self, enabled: bool) -> None:
         for key in ("save", "import_labels", "export_3d", "export_labelme", "fill_holes", "remove_islands",
-                    "copy_prev", "copy_next", "clear_slice", "mark_reviewed", "switch_layout"):
+                    "copy_prev", "copy_next", "clear_slice", "mark_reviewed", "mark_range_reviewed",
+                    "switch_layout"):
             self.actions[key].setEnabled(enabled)
-
-    def _session_set(self, name: str, value) -> None:
-        if self.session is not None:
-            setattr(self.session, name, value)
-
-    def _on_radius_from_panel(self, radius: int) -> None:
-        if self.session is not None:
-            self.session.set_brush_radius(radius)
 
     # --- opening ----------------------------------------------------------------------------------
     def open_folder_dialog(self) -> None:
@@ -224,54 +212,29 @@ class MainWindow(QMainWindow):
             self.open_failed.emit("the open case's draft could not be written")
             return
         old = self.session
-        self.undo_group.setActiveStack(None)
         if self.case_views is not None:
             self.case_views.close()  # before the controller shows the new case: the old views follow it no more
         if old is not None:
             old.close()
             old.deleteLater()
-        session = CaseSession(case, self.undo_group, self)
-        session.set_brush_radius(self.tool_panel.radius.value())
-        session.threshold_enabled = self.actions.hu_threshold.isChecked()
-        session.threshold_hu = self.tool_panel.threshold.value()
-        session.min_island = self.tool_panel.min_island.value()
-        session.brush_radius_changed.connect(self.tool_panel.set_radius)
+        session = CaseSession(case, self)
         session.edited.connect(self._schedule_autosave)
+        session.status_changed.connect(self.cases.follow)  # the list's "N done" stays true
         self.session = session
         for panel in (self.tool_panel, self.overlay_panel):
             panel.set_units(case.volume.units)
         self.controller.set_session(session)
         self.case_views = CaseViews.replacing(self.case_views, session, self.controller, self.view_host, self)
         self.multi_slice.set_session(session)
+        self.history.set_session(session)
         self.ai.set_session(session)
         self._set_case_actions_enabled(True)
-        self.setWindowTitle(f"{case.record.display_name} — {case.volume.patient.summary()} — Mandible Studio")
+        self.setWindowTitle(window_title(session))
         self.statusBar().showMessage(f"Opened {case.record.display_name}", 5000)
-        self.refresh_cases()
+        self.cases.refresh()
         if case.warnings:
             dialogs.show_warnings(self, "Opened with warnings", case.warnings)
         self.case_opened.emit(case.store.case_id)
-
-    def refresh_cases(self) -> None:
-        current = self.session.case.record.source if self.session is not None else None
-        self.case_list.set_cases(case_rows(self.workspace), current)
-        menu = self.actions.recent_menu
-        if menu is not None:
-            menu.clear()
-            for record in self.workspace.recent_cases()[:10]:
-                if record.source:
-                    menu.addAction(record.display_name, partial(self.open_path, record.source))
-            menu.setEnabled(not menu.isEmpty())
-
-    def remove_case(self, case_id: str) -> bool:
-        """Take a case (not the open one) off the list, after asking; its files are kept (decision 171)."""
-        if self.session is not None and self.session.case.store.case_id == case_id:
-            return False
-        moved = ask_and_remove(self, self.workspace, case_id)
-        if moved is not None:
-            self.refresh_cases()
-            self.statusBar().showMessage(f"Removed from the list; the case's files are in {moved}", 8000)
-        return moved is not None
 
     # --- labels -----------------------------------------------------------------------------------
     def import_labels_dialog(self) -> None:
@@ -309,20 +272,20 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         try:
-            self.session.case.write_drafts(max_seconds=DRAFT_BUDGET_S)
+            self.session.write_drafts(max_seconds=DRAFT_BUDGET_S)
         except SaveError as exc:
             self.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
             return
-        if self.session.case.pending_drafts:
+        if self.session.has_pending_drafts:
             self.autosave_timer.start(DRAFT_PAUSE_MS)
 
     def autosave_now(self) -> bool:
         """Write the drafts of every slice changed since the last one; False (and a message) on a disk error."""
         self.autosave_timer.stop()
-        if self.session is None or not self.session.case.pending_drafts:
+        if self.session is None or not self.session.has_pending_drafts:
             return True
         try:
-            written = self.session.case.write_drafts()
+            written = self.session.write_drafts()
         except SaveError as exc:
             self.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
             return False
@@ -351,7 +314,7 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         try:
-            self.session.case.flush()
+            self.session.flush()
         except SaveError as exc:
             log.warning("could not remember the last slice: %s", exc)
 
@@ -360,29 +323,31 @@ class MainWindow(QMainWindow):
         if self.session is None or (self.task is not None and self.task.is_running):
             return False
         self.autosave_now()
-        case = self.session.case
-        plan = case.prepare_save()
-        self._start_task(plan.run, "Saving", lambda result: self._on_saved(case, plan, result), self._on_save_failed)
+        session = self.session
+        plan = session.prepare_save()
+        self._start_task(plan.run, "Saving", lambda result: self._on_saved(session, plan, result),
+                         self._on_save_failed)
         return True
 
     def save_now(self) -> bool:
         """Save in the GUI thread (used when closing); True on success."""
         try:
-            self.session.case.save()
+            self.session.save()
         except MandibleStudioError as exc:
             self._on_save_failed(str(exc))
             return False
         self.controller.refresh_statuses()
         return True
 
-    def _on_saved(self, case: OpenCase, plan, result) -> None:
+    def _on_saved(self, session: CaseSession, plan, result) -> None:
         try:
-            case.finish_save(plan, result)
+            session.finish_save(plan, result)
         except SaveError as exc:
             self._on_save_failed(str(exc))
             return
-        self.statusBar().showMessage(f"Saved {len(result.saved)} slice(s) to {case.store.annotations_dir}", 15000)
-        self.open_saved_folder.offer(case.store.annotations_dir)
+        folder = session.store.annotations_dir
+        self.statusBar().showMessage(f"Saved {len(result.saved)} slice(s) to {folder}", 15000)
+        self.open_saved_folder.offer(folder)
         self.saved.emit(list(result.saved))
 
     def _on_save_failed(self, message: str) -> None:

@@ -22,7 +22,8 @@ from core.volume import Volume
 log = logging.getLogger(__name__)
 
 # Slice statuses a user may choose to export.
-EXPORTABLE_STATUSES = (SliceStatus.PREDICTED, SliceStatus.EDITED, SliceStatus.REVIEWED, SliceStatus.INTERPOLATED)
+EXPORTABLE_STATUSES = (SliceStatus.PREDICTED, SliceStatus.EDITED, SliceStatus.REVIEWED, SliceStatus.INTERPOLATED,
+                       SliceStatus.PROPAGATED)
 
 
 @dataclass(frozen=True)

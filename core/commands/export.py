@@ -33,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dicom-seg", type=Path, help="DICOM SEG output referencing the CT series (DICOM input only)")
     parser.add_argument("--smooth", type=int, default=10, help="Taubin smoothing iterations (default 10, 0 = none)")
     parser.add_argument("--faces", type=int, default=None, help="decimate the mesh to about this many faces")
-    parser.add_argument("--largest", action="store_true", help="keep only the largest connected part")
+    parser.add_argument("--largest", action="store_true",
+                        help="keep only the large parts: the largest and any at least a quarter of its size")
     parser.add_argument("--min-part-ml", type=float, default=MeshOptions.min_part_ml,
                         help="drop connected parts smaller than this many mL (default %(default)s)")
     parser.add_argument("--fill-gaps", action="store_true",

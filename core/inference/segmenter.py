@@ -29,9 +29,10 @@ import numpy as np
 import torch
 
 from core.errors import Cancelled
-from core.inference.confidence import slice_confidence
+from core.inference.confidence import mask_confidence
 from core.inference.postprocess import (PROBABILITY_FLOOR, PredictionPolicy, region_masks, runs, slice_masks,
                                        whole_run_masks)
+from core.inference.refine import RefineSettings, refinable
 from core.inference.prefetch import prefetched
 from core.inference.slice_crops import SliceCrops
 from core.model.preprocess import AIR_HU, SliceGeometry, hu_slices, windowed_channels
@@ -49,8 +50,9 @@ DEFAULT_POLICY = PredictionPolicy()
 
 @dataclass(frozen=True)
 class SlicePrediction:
-    """One slice's result: its mask on the CT's own grid, how sure the model was (0..1), and whether it
-    revises a mask yielded before (the whole-run step of the policy changed it)."""
+    """One slice's result: its mask on the CT's own grid, how sure that mask is (0..1,
+    core/inference/confidence.py), and whether it revises a mask yielded before (the whole-run step of the policy
+    changed it)."""
 
     index: int
     mask: np.ndarray
@@ -125,17 +127,26 @@ class Segmenter:
         finally:
             prepared.close()  # stops the worker: no thread outlives a cancelled or failed prediction
 
+        measured: list[int] = []  # the last run: its probability stays until its revised masks are measured
+
         def run_masks(run: list[int]):
+            kept.discard(measured)  # what the run before needed is freed before this run
+            measured[:] = run
             start, stop = run[0], run[-1] + 1
             region = region_masks(volume.hu[start:stop], kept.window(start, stop), _spacing(volume), volume.units,
                                   policy, self.config.mm_per_pixel)
-            kept.discard(run)  # what the run needed is freed before the next run
             if region is None:
                 return None
             (slices, rows, cols), masks = region
             return (slice(start + slices.start, start + slices.stop), rows, cols), masks
         for index, mask in whole_run_masks(first, todo, adjacent, policy, run_masks, singles_done=live):
-            yield SlicePrediction(index, mask, confidences[index], revised=True)
+            # measured again on the mask shown; without refinement the map is not kept (the clean-up's small
+            # islands hardly change it) and the first figure stays
+            confidence = (confidences[index] if kept is None
+                          else self._confidence(volume, index, kept[index].astype(np.float32), mask, policy))
+            yield SlicePrediction(index, mask, confidence, revised=True)
+        if kept is not None:
+            kept.discard(measured)
 
     def _canvas(self, volume: Volume, batch: list[int]) -> tuple[np.ndarray | torch.Tensor, SliceGeometry]:
         """The batch on the model canvas (runs in the prefetch worker): padded with air to the fixed batch shape
@@ -151,7 +162,6 @@ class Segmenter:
     def _predict_batch(self, volume: Volume, batch: list[int], canvas, geometry: SliceGeometry, adjacent: bool,
                        policy: PredictionPolicy, kept: SliceCrops | None) -> Iterator[SlicePrediction]:
         probability = self.probabilities(canvas)[:len(batch)]
-        confidences = [slice_confidence(p) for p in probability]
         on_grid = np.stack([geometry.to_original(p) for p in probability])
         if kept is not None:
             for index, plane in zip(batch, on_grid):
@@ -162,7 +172,14 @@ class Segmenter:
             hu = np.asarray(volume.hu[run], np.float32)
             masks = slice_masks(hu, on_grid[rows], _spacing(volume), volume.units, policy, self.config.mm_per_pixel)
             for index, row, mask in zip(run, rows, masks):
-                yield SlicePrediction(index, mask, confidences[row])
+                yield SlicePrediction(index, mask, self._confidence(volume, index, on_grid[row], mask, policy))
+
+    def _confidence(self, volume: Volume, index: int, probability: np.ndarray, mask: np.ndarray,
+                    policy: PredictionPolicy) -> float:
+        """How sure the mask shown is (core/inference/confidence.py): the CT counts where refinement drew it."""
+        if policy.refine and refinable(volume.units, _spacing(volume), self.config.mm_per_pixel):
+            return mask_confidence(probability, mask, volume.hu[index], RefineSettings().bone_hu)
+        return mask_confidence(probability, mask)
 
     def predict_volume(self, volume: Volume, policy: PredictionPolicy = DEFAULT_POLICY,
                        progress: Progress | None = None, cancel: threading.Event | None = None) -> np.ndarray:

@@ -172,3 +172,15 @@ def load_dicom_file_series(path: str | Path, progress: Progress = None,
 def _log_warnings(path: str | Path, volume: Volume) -> None:
     for warning in volume.warnings:
         log.warning("%s: %s", path, warning)
+
+
+def slice_of_file(volume: Volume, path: str | Path) -> int | None:
+    """The slice of `volume` that the single-frame DICOM file `path` holds (by its SOP Instance UID); None when it is
+    not one of them, holds several frames, or the series was reformatted."""
+    headers = read_file_headers(Path(path))
+    if isinstance(headers, str) or len(headers) != 1 or not volume.sop_uids or not headers[0].sop_uid:
+        return None
+    try:
+        return volume.sop_uids.index(headers[0].sop_uid)
+    except ValueError:
+        return None

@@ -1,7 +1,7 @@
 """Build the mandible's surface mesh from a label volume, in patient millimetres (DICOM LPS).
 
 marching cubes (scikit-image) on the padded mask -> vertices through the Volume's affine ->
-keep the largest part or all parts above a size -> Taubin smoothing -> quadric decimation
+keep the large parts or all parts above a size -> Taubin smoothing -> quadric decimation
 (trimesh + fast-simplification) -> watertight / manifold checks, volume (mL), area (cm2).
 """
 from __future__ import annotations
@@ -26,6 +26,10 @@ Progress = Callable[[int, int, str], None]
 STEPS = 5
 
 
+# "Keep only the large parts" keeps every part at least this share of the largest one (decision 186).
+LARGE_PART_SHARE = 0.25
+
+
 @dataclass(frozen=True)
 class MeshOptions:
     """How to turn a mask into a mesh."""
@@ -34,7 +38,8 @@ class MeshOptions:
     smooth_iterations: int = 10
     # None keeps every face; otherwise quadric decimation down to about this many faces.
     target_faces: int | None = None
-    # True: only the largest connected part; False: every part of at least min_part_ml.
+    # True: the largest connected part and every part at least LARGE_PART_SHARE of its volume (the two rami of a scan
+    # that starts above the chin are two parts of about one size); False: every part of at least min_part_ml.
     keep_largest: bool = False
     min_part_ml: float = 0.05
 
@@ -160,7 +165,7 @@ def _select_parts(mesh: trimesh.Trimesh, options: MeshOptions) -> tuple[trimesh.
         return mesh, 1, 0
     volumes = np.array([abs(p.volume) / 1000.0 for p in parts])
     if options.keep_largest:
-        keep = [int(np.argmax(volumes))]
+        keep = [i for i, v in enumerate(volumes) if v >= LARGE_PART_SHARE * volumes.max()]
     else:
         keep = [i for i, v in enumerate(volumes) if v >= options.min_part_ml] or [int(np.argmax(volumes))]
     kept = trimesh.util.concatenate([parts[i] for i in keep])

@@ -1,5 +1,5 @@
 """Measures one real training step for the Retrain dialog's time estimate (core.training.step_time), once per
-image size and device in a session.
+image size, device and network in a session.
 
 A request waits a moment (the user may still be typing a size), then the step is timed in a spawned process
 (building the network and running it would hold this process's GIL for long stretches and stall the GUI,
@@ -14,12 +14,14 @@ import multiprocessing
 import queue
 import threading
 
+import torch
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.errors import MandibleStudioError
 from core.training.config import TrainingConfig
 from core.training.retrain import RetrainPlan
 from core.training.step_time import StepTime, measure_step
+from gui.ai.training_process import training_threads
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ class StepTimer(QObject):
 
     def result_for(self, plan: RetrainPlan) -> StepTime | None:
         """The measured step of `plan`'s network, or None while it is still to be measured (asked for here)."""
-        key = (plan.value("input_size"), plan.value("device"))
+        key = (plan.value("input_size"), plan.value("device"), plan.value("encoder"), plan.value("attention"))
         if key not in self.results:
             self._pending = key
             self._settle.start()
@@ -100,9 +102,13 @@ class StepTimer(QObject):
 
 
 def measure_in_child(key: tuple, out) -> None:
-    """Child side: the StepTime of (input size, device), or None (logged) when the step cannot run."""
+    """Child side: the StepTime of (input size, device, encoder, attention), or None (logged) when the step cannot
+    run."""
+    torch.set_num_threads(training_threads())  # as the training process will: the estimate is for that
+    size, device, encoder, attention = key
     try:
-        step = measure_step(TrainingConfig(data=[], out="", input_size=key[0], device=key[1]))
+        step = measure_step(TrainingConfig(data=[], out="", input_size=size, device=device, encoder=encoder,
+                                           attention=attention))
     except (MandibleStudioError, RuntimeError, MemoryError) as exc:  # e.g. out of memory at a large size
         log.warning("could not time a training step at %s px on %s: %s", key[0], key[1], exc)
         step = None

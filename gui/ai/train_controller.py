@@ -55,7 +55,7 @@ class TrainController(QObject):
         every slice the case list shows as done is on disk and counts."""
         if session is not None:
             try:
-                session.case.write_drafts()
+                session.write_drafts()
             except MandibleStudioError as exc:  # a full disk: the dialog then lists what is on disk
                 log.warning("could not autosave before retraining: %s", exc)
         return training_inventory(self.workspace)

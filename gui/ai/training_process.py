@@ -74,13 +74,18 @@ def child_main(workspace_root: str, plan_json: str, resume: bool, out, cancel, t
         out.put(Stopped(f"training failed unexpectedly: {type(exc).__name__}: {exc}"))
 
 
+def training_threads() -> int:
+    """Threads the training process computes with: every core but one, which stays with the app."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 def run_in_process(workspace_root: Path, plan: RetrainPlan, resume: bool, on_event: Callable[[object], None],
                    cancel: threading.Event, torch_threads: int | None = None) -> object:
     """Worker-thread body: start the training process, hand each event to `on_event`, forward a cancel;
     returns the new ModelVersion or raises Cancelled / TrainingError like the in-process trainer would."""
     context = multiprocessing.get_context("spawn")
     out, child_cancel = context.Queue(), context.Event()
-    threads = torch_threads or max(1, (os.cpu_count() or 2) - 1)
+    threads = torch_threads or training_threads()
     process = context.Process(target=child_main, name="mandible-training", daemon=True,
                               args=(str(workspace_root), plan.to_json(), resume, out, child_cancel, threads))
     process.start()

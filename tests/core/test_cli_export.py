@@ -10,6 +10,7 @@ import pytest
 import trimesh
 
 import main
+from core.workspace.edit_rules import Allow
 from core.io.dicom import load_dicom_series
 from core.io.nifti import load_nifti_labels
 from core.workspace import OpenCase, Workspace
@@ -55,7 +56,7 @@ def test_workspace_case_exports_only_the_chosen_statuses(case, tmp_path, capsys,
     case = OpenCase(volume, store)
     annotated = case.import_labels(labels)
     for index in annotated[5:8]:
-        case.apply_prediction(index, labels[index], overwrite=True)
+        case.apply_prediction(index, labels[index], allow=Allow(human=True))
     case.save()
     code, everything, _ = _export(capsys, "--input", ct, "--labels", store.case_dir)
     assert code == 0 and everything["gaps"] == 0

@@ -10,6 +10,7 @@ import PIL.Image
 import pydicom
 import pytest
 
+from core.workspace.edit_rules import Allow
 from core.annotation.slice_annotation import SliceAnnotation
 from core.errors import InputError
 from core.io.loader import load_volume
@@ -142,7 +143,7 @@ def test_saved_human_slices_of_every_case_are_the_training_items(workspace, volu
     labels = load_nifti_labels(LABEL_PATH, volume)
     case = OpenCase(volume, workspace.add_case(volume, SAMPLE_DIR))
     labelled = case.import_labels(labels)
-    case.apply_prediction(labelled[0], labels[labelled[0]], overwrite=True)  # a prediction is not training data
+    case.apply_prediction(labelled[0], labels[labelled[0]], allow=Allow(human=True))  # a prediction is not training data
     case.save()
     items = list(Workspace.open(workspace.root).training_items())
     assert [item.index for item in items] == labelled[1:]

@@ -66,8 +66,13 @@ def test_segment_whole_case_fills_every_slice_and_keeps_human_slices(ai_window, 
     assert shown == [i for i in range(session.num_slices) if i not in before]  # one by one, in slice order
     window.controller.show_slice(5)  # the overlay on screen is the prediction
     assert np.array_equal(current_mask(window), session.annotations[5].mask)
-    window.undo_group.undo()  # one undo step per predicted slice
-    assert not session.annotations[5].mask.any()
+    predicted = [session.annotations[i].mask.copy() for i in range(session.num_slices)]
+    window.controller.show_slice(100)
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the whole run is one history entry
+    assert not any(session.annotations[i].mask.any() for i in range(session.num_slices) if i not in before)
+    assert all(np.array_equal(session.annotations[i].mask, before[i]) for i in before)
+    key(qtbot, window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert all(np.array_equal(session.annotations[i].mask, predicted[i]) for i in range(session.num_slices))
 
 
 def test_replacing_edited_slices_only_when_asked(ai_window, qtbot, biased_models, monkeypatch):

@@ -131,13 +131,13 @@ def _reviewed_sample_workspace(root, sample) -> None:
 
 def _tiny_plan(monkeypatch) -> None:
     def exec_(dialog: RetrainDialog) -> int:
-        dialog.advanced.setChecked(True)
-        dialog.epochs.setValue(3)
-        dialog.freeze_epochs.setValue(1)
-        dialog.size.setValue(64)
-        dialog.batch.setValue(2)
-        dialog.max_slices.setValue(8)
-        dialog.init.setCurrentIndex(dialog.init.findData("none"))
+        dialog.advanced_toggle.setChecked(True)
+        dialog.advanced.epochs.setValue(3)
+        dialog.advanced.freeze_epochs.setValue(1)
+        dialog.advanced.size.setValue(64)
+        dialog.advanced.batch.setValue(2)
+        dialog.advanced.max_slices.setValue(8)
+        dialog.advanced.init.setCurrentIndex(dialog.advanced.init.findData("none"))
         return QDialog.DialogCode.Accepted
 
     monkeypatch.setattr(RetrainDialog, "exec", exec_)

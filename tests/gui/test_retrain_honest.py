@@ -12,6 +12,7 @@ from core.annotation.slice_status import SliceStatus
 from core.training.trainer import TrainingProgress
 from core.training.workspace_data import TrainingInventory, TrainingSlice
 from gui import close_guard
+from core.training.plans import SliceCounts, plan_seconds
 from gui.ai.retrain_dialog import RetrainDialog
 from gui.ai.retrain_texts import duration_text, slice_ranges
 from gui.ai.training_panel import TrainingPanel
@@ -34,8 +35,8 @@ def _inventory(cases: dict[str, list[int]], autosaved: int = 0, excluded: dict |
 def _visible_texts(dialog: RetrainDialog) -> list[str]:
     texts = [label.text() for label in dialog.findChildren(QLabel)]
     texts += [dialog.slice_list.item(i).text() for i in range(dialog.slice_list.count())]
-    texts += [dialog.init.itemText(i) for i in range(dialog.init.count())]
-    return texts + [dialog.advanced_toggle.text(), dialog.cpu_only.text()]
+    texts += [dialog.advanced.init.itemText(i) for i in range(dialog.advanced.init.count())]
+    return texts + [dialog.advanced_toggle.text(), dialog.advanced.cpu_only.text()]
 
 
 def test_the_dialog_lists_every_slice_that_trains_and_every_case_left_out(qtbot):
@@ -57,7 +58,7 @@ def test_no_checking_is_promised_without_held_out_cases(qtbot):
     qtbot.addWidget(two_cases)
     assert two_cases.checking_label.text().startswith("1 case(s) are kept aside")
     two_cases.advanced_toggle.setChecked(True)
-    two_cases.val_fraction.setValue(0.0)
+    two_cases.advanced.val_fraction.setValue(0.0)
     assert two_cases.checking_label.text().startswith("Nothing is kept aside")
 
 
@@ -65,15 +66,15 @@ def test_the_time_estimate_comes_from_a_training_step_measured_here(qtbot):
     dialog = RetrainDialog(_inventory({"pt_1": list(range(10))}), None)
     qtbot.addWidget(dialog)
     dialog.advanced_toggle.setChecked(True)
-    dialog.cpu_only.setChecked(True)
-    with qtbot.waitSignal(dialog.timer.measured, timeout=120_000):
-        dialog.size.setValue(64)  # a size not measured yet in this session: measuring starts
+    dialog.advanced.cpu_only.setChecked(True)
+    with qtbot.waitSignal(dialog.timer.measured, timeout=600_000):  # only stops a hang (a loaded 2-core machine)
+        dialog.advanced.size.setValue(64)  # a size not measured yet in this session: measuring starts
         assert "measuring one training step" in dialog.device_label.text()
     text = dialog.device_label.text()
     step = dialog.timer.result_for(dialog.plan())
     assert step is not None and step.seconds_per_slice > 0
     assert f"{step.seconds_per_slice:.2f} s per slice" in text and "measured here" in text
-    assert duration_text(step.run_seconds(10, 0, dialog.epochs.value())) in text
+    assert duration_text(plan_seconds(step, dialog.plan(), SliceCounts({"pt_1": 10}))) in text
 
 
 def test_durations_read_as_plain_words():
@@ -90,10 +91,11 @@ def test_advanced_settings_are_hidden_until_asked_for_and_then_all_usable(qtbot)
     assert not dialog.advanced.isVisible()
     dialog.advanced_toggle.click()
     assert dialog.advanced.isVisible()
-    fields = (dialog.epochs, dialog.freeze_epochs, dialog.lr, dialog.lr_unfrozen, dialog.batch, dialog.size,
-              dialog.val_fraction, dialog.max_slices, dialog.init, dialog.init_file, dialog.cpu_only)
+    form = dialog.advanced
+    fields = (form.epochs, form.freeze_epochs, form.lr, form.lr_unfrozen, form.batch, form.size, form.mm_per_pixel,
+              form.val_fraction, form.max_slices, form.init, form.init_file, form.cpu_only)
     assert all(field.isEnabled() and field.isVisible() for field in fields)
-    dialog.epochs.setValue(7)
+    dialog.advanced.epochs.setValue(7)
     assert dialog.plan().value("epochs") == 7 and "7 round(s)" in dialog.schedule_label.text()
 
 
@@ -102,7 +104,8 @@ def test_the_dialog_speaks_plain_words_and_keeps_the_terms_in_tooltips(qtbot):
     qtbot.addWidget(dialog)
     for text in _visible_texts(dialog):
         assert not any(word.lower() in text.lower() for word in JARGON), text
-    assert "learning rate (lr)" in dialog.lr.toolTip().lower() and "frozen" in dialog.freeze_epochs.toolTip().lower()
+    form = dialog.advanced
+    assert "learning rate (lr)" in form.lr.toolTip().lower() and "frozen" in form.freeze_epochs.toolTip().lower()
 
 
 def _event(kind: str, epoch: int, epochs: int, step: int = 1, steps: int = 1, metrics=None) -> TrainingProgress:

@@ -71,7 +71,7 @@ def test_middle_drag_and_space_drag_pan(qtbot, window):
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start)
     QApplication.sendEvent(view, QKeyEvent(QEvent.Type.KeyRelease, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier))
     assert view.mapToScene(start).x() == pytest.approx(scene_before.x(), abs=1 / view.zoom())
-    assert window.session.polygons() == []  # Space+drag pans instead of adding polygon points
+    assert window.session.annotation().polygons == []  # Space+drag pans instead of adding polygon points
     assert window.view.tool.points == []
 
 
@@ -132,7 +132,7 @@ def test_brush_size_keys_and_threshold_brush(qtbot, window):
     for _ in range(3):
         key(qtbot, window, Qt.Key.Key_BracketRight)
     key(qtbot, window, Qt.Key.Key_BracketLeft)
-    assert window.session.brush_radius == 8 and window.tool_panel.radius.value() == 8
+    assert window.tool_settings.brush_radius == 8 and window.tool_panel.radius.value() == 8
     circle = window.view.tool._circle
     qtbot.mouseMove(window.view.viewport(), view_point(window, 64, 64))
     assert circle.isVisible() and circle.rect().width() == pytest.approx(17)

@@ -88,17 +88,18 @@ def test_one_click_opens_a_case_and_the_menu_removes_one_after_asking(qtbot, mak
         qtbot.mouseClick(cases.viewport(), Qt.MouseButton.LeftButton, pos=cases.visualItemRect(cases.item(1)).center())
     assert window.session.case.record.display_name == "okbp_pt_224"
 
-    assert [cases.item(r).text().splitlines()[0] for r in range(cases.count())] == ["okbp_pt_224", "second"]
-    menu = cases.context_menu(cases.item(1))
+    names = [cases.item(r).text().splitlines()[0] for r in range(cases.count())]
+    assert names == ["second", "okbp_pt_224"], "the list does not re-sort under the mouse (issue 18 K)"
+    menu = cases.context_menu(cases.item(0))
     texts = [a.text() for a in menu.actions() if a.text()]
-    assert texts == ["Open", "Show in Folder", "Segment This Case…", "Remove from List…"]
-    case_id = cases.row_of(cases.item(1)).case_id
+    assert texts == ["Open", "Show in Folder", "Rename…", "Segment This Case…", "Remove from List…"]
+    case_id = cases.row_of(cases.item(0)).case_id
     answers = [False, True]
     asked = []
     monkeypatch.setattr(dialogs, "confirm", lambda parent, title, text, yes: asked.append(text) or answers.pop(0))
     menu.actions()[-1].trigger()
     assert cases.count() == 2  # the user said Cancel: nothing removed
-    cases.context_menu(cases.item(1)).actions()[-1].trigger()
+    cases.context_menu(cases.item(0)).actions()[-1].trigger()
     assert [cases.item(r).text().splitlines()[0] for r in range(cases.count())] == ["okbp_pt_224"]
     assert "not deleted" in asked[-1]
     assert (window.workspace.removed_dir / case_id / "case.json").is_file()  # the files are kept

@@ -31,6 +31,11 @@ def test_f1_opens_a_sheet_of_every_shortcut(qtbot, make_window):
         keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
         assert keys in listed, f"{name} ({keys}) is missing from the shortcut sheet"
     assert ("Keyboard Shortcuts", "F1") in rows and ("Peek under the overlay", "Hold Q") in rows
+    table = sheet.table  # issue 18 J: the Action column was about 30 px wide
+    metrics = table.fontMetrics()
+    widest = max(metrics.horizontalAdvance(name) for name, _ in rows)
+    assert table.columnWidth(0) >= widest, "every action's name is shown whole"
+    assert table.columnWidth(1) >= 150 and sheet.width() <= window.screen().availableGeometry().width()
     help_menu = next(m for m in window.menuBar().actions() if m.text() == "&Help").menu()
     assert [a.text() for a in help_menu.actions()] == ["&Keyboard Shortcuts", "&About Mandible Studio"]
 

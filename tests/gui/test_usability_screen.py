@@ -20,12 +20,14 @@ PROBE = Path(__file__).with_name("usability_screen_probe.py")
 PROBE_TIMEOUT_S = 600  # only stops a hang
 
 
-def probe(tmp_path: Path, width: int, height: int, scale: float, case: Path | None = None) -> dict:
+def probe(tmp_path: Path, width: int, height: int, scale: float, case: Path | None = None,
+          script: Path = PROBE) -> dict:
+    """Run `script` on a simulated screen; the JSON object its last line prints."""
     screens = tmp_path / "screens.json"
     screens.write_text(json.dumps({"screens": [{"name": "test", "x": 0, "y": 0, "width": width, "height": height,
                                                 "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
     env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={screens}", QT_SCALE_FACTOR=str(scale))
-    args = [sys.executable, str(PROBE), str(tmp_path / "workspace")] + ([str(case)] if case else [])
+    args = [sys.executable, str(script), str(tmp_path / "workspace")] + ([str(case)] if case else [])
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -47,6 +49,8 @@ def test_the_window_fits_the_screen(tmp_path, width, height, scale, with_case):
     for name, part in found["parts"].items():
         assert part is not None, f"{name} is hidden"
         assert inside(part, screen), f"{name} {part} lies outside the screen {screen}"
+    for name, part in found["dialogs"].items():  # issue 18: every dialog added or touched fits
+        assert inside(part, screen), f"the {name} dialog {part} lies outside the screen {screen}"
     # The right panel shows its controls in full: it needs no horizontal scrolling.
     assert found["right panel has"] >= found["right panel needs"], found
     # Retrain is on screen, or the toolbar's overflow arrow that reveals it is.

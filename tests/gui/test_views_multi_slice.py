@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolButton
 from scipy import ndimage
 
 from core.annotation.slice_status import SliceStatus
@@ -61,7 +62,7 @@ def test_interpolation_fills_between_two_edited_slices_keeps_the_hole_and_undoes
     assert all(case.status(i) is SliceStatus.INTERPOLATED for i in between)
 
 
-def test_undoing_an_interpolation_leaves_a_slice_edited_since(qtbot, sample_window):
+def test_undo_takes_a_later_edit_back_first_and_then_the_whole_interpolation(qtbot, sample_window):
     window = sample_window
     case = window.session.case
     shape = case.volume.shape[1:]
@@ -70,15 +71,21 @@ def test_undoing_an_interpolation_leaves_a_slice_edited_since(qtbot, sample_wind
     window.controller.show_slice(42)
     key(qtbot, window, Qt.Key.Key_N)
     assert case.status(41) is SliceStatus.INTERPOLATED and case.status(43) is SliceStatus.INTERPOLATED
+    interpolated = case.annotation(43).mask.copy()
     window.controller.show_slice(43)
     key(qtbot, window, Qt.Key.Key_E)  # the eraser, a dab in the middle of slice 44
     click(qtbot, window, 60, 60)
     edited = current_mask(window)
     assert case.status(43) is SliceStatus.EDITED
     window.controller.show_slice(42)
-    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # slice 43's stack holds it
-    assert not case.annotation(41).mask.any()
-    assert np.array_equal(case.annotation(43).mask, edited), "a later edit is never overwritten by an undo"
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the latest entry: the eraser dab
+    assert np.array_equal(case.annotation(43).mask, interpolated) and case.status(43) is SliceStatus.INTERPOLATED
+    assert case.annotation(41).mask.any()
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # then the whole interpolation
+    assert not case.annotation(41).mask.any() and not case.annotation(43).mask.any()
+    key(qtbot, window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    key(qtbot, window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(case.annotation(43).mask, edited), "a later edit comes back exactly"
 
 
 def _propagate(qtbot, window, key_name) -> str:
@@ -97,7 +104,7 @@ def test_propagation_stops_where_the_bone_ends_and_undoes_in_one_step(qtbot, sam
     why = _propagate(qtbot, window, Qt.Key.Key_PageUp)
 
     assert f"bone ends at slice {top}" in why  # the slice number a user sees: index top - 1
-    proposed = [i for i in range(case.num_slices) if case.status(i) is SliceStatus.INTERPOLATED]
+    proposed = [i for i in range(case.num_slices) if case.status(i) is SliceStatus.PROPAGATED]
     assert proposed == list(range(top, 53))
     carried = np.stack([case.annotation(i).mask for i in proposed])
     assert (carried & labels[top:53]).sum() > 0.8 * carried.sum(), "it follows the mandible"
@@ -121,14 +128,14 @@ def test_propagation_never_touches_a_reviewed_slice_nor_a_prediction_unless_allo
     window.controller.show_slice(53)
 
     why = _propagate(qtbot, window, Qt.Key.Key_PageUp)
-    assert "slice 52 is kept" in why and case.status(52) is SliceStatus.INTERPOLATED
+    assert "slice 52 is kept" in why and case.status(52) is SliceStatus.PROPAGATED
     assert case.status(51) is SliceStatus.PREDICTED
 
     window.actions["replace_predicted"].setChecked(True)
     window.controller.show_slice(53)
     why = _propagate(qtbot, window, Qt.Key.Key_PageUp)
     assert "slice 49 is kept" in why
-    assert [case.status(i) for i in (49, 50, 51, 52)] == [SliceStatus.INTERPOLATED] * 4
+    assert [case.status(i) for i in (49, 50, 51, 52)] == [SliceStatus.PROPAGATED] * 4
     assert case.status(48) is SliceStatus.REVIEWED and np.array_equal(case.annotation(48).mask, reviewed)
 
 
@@ -143,7 +150,7 @@ def test_esc_stops_a_propagation_and_keeps_what_it_showed(qtbot, sample_window, 
         assert window.actions["stop_propagation"].isEnabled()
         key(qtbot, window, Qt.Key.Key_Escape)
     assert done.args[0] == "stopped by you"
-    shown = [i for i in range(case.num_slices) if case.status(i) is SliceStatus.INTERPOLATED]
+    shown = [i for i in range(case.num_slices) if case.status(i) is SliceStatus.PROPAGATED]
     assert shown == list(range(65, 65 + len(shown))), "what was shown stays, in one run from the start"
     assert not window.actions["stop_propagation"].isEnabled()
 
@@ -164,7 +171,7 @@ def test_seeded_fill_adds_the_connected_bone_and_undoes(qtbot, sample_window, sa
     assert added[row, col] and added.sum() > 20
     _parts, count = ndimage.label(added, structure=np.ones((3, 3)))
     assert count == 1, "one connected region"
-    radius = window.session.brush_radius
+    radius = window.tool_settings.brush_radius
     ys, xs = np.nonzero(added)
     assert np.hypot(ys - row, xs - col).max() <= radius + 0.5, "within the circle"
     assert window.session.status(index) is SliceStatus.EDITED
@@ -176,3 +183,15 @@ def test_seeded_fill_adds_the_connected_bone_and_undoes(qtbot, sample_window, sa
     assert np.array_equal(current_mask(window) > 0, added)
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert not current_mask(window).any(), "each click is one undo step"
+
+
+def test_seeded_fill_shows_as_the_active_tool_and_says_why_a_click_did_nothing(qtbot, sample_window):
+    """Issue 18 L: seeded fill (G) showed no active tool, and a click below the threshold did nothing, silently."""
+    window = sample_window
+    window.controller.show_slice(60)
+    key(qtbot, window, Qt.Key.Key_G)
+    button = next(b for b in window.tool_panel.findChildren(QToolButton) if b.text() == "Seeded Fill")
+    assert button.isChecked()
+    click(qtbot, window, 2, 2)  # air, far below the bone threshold
+    assert not current_mask(window).any()
+    assert "below the threshold of 250 HU" in window.statusBar().currentMessage()

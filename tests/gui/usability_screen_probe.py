@@ -35,7 +35,23 @@ def describe(window) -> dict:
         "extension": rect(extension) if extension is not None and extension.isVisible() else None,
         "right panel needs": column.minimumSizeHint().width(),
         "right panel has": scroll.viewport().width(),
+        "dialogs": dialog_rects(window),
     }
+
+
+def dialog_rects(window) -> dict:
+    """Where the dialogs of the case-wide history and the review loop open (issue 18: they fit or scroll)."""
+    from gui.mark_reviewed import MarkReviewedDialog
+
+    shown = {"history": window.history.show(), "shortcuts": window.help.show_shortcuts(),
+             "mark reviewed": MarkReviewedDialog(window, 128, 0, 0)}
+    shown["mark reviewed"].show()
+    found = {}
+    for name, dialog in shown.items():
+        frame = dialog.frameGeometry()
+        found[name] = [frame.x(), frame.y(), frame.width(), frame.height()]
+        dialog.close()
+    return found
 
 
 def main(workspace: str, case: str | None) -> int:

@@ -71,9 +71,9 @@ def test_selected_cases_are_segmented_in_the_background_and_the_open_one_in_the_
     assert ben.status(2) is SliceStatus.EDITED
     assert np.array_equal(ben.annotation(2).mask, np.eye(*ben.volume.shape[1:]))
     assert all(ben.status(i) is SliceStatus.PREDICTED for i in (0, 1, 3, 4, 5))
-    session = window.session  # carla, open: segmented in the window, each slice an undo step
+    session = window.session  # carla, open: segmented in the window, one entry of its history
     assert all(session.status(i) is SliceStatus.PREDICTED and session.annotations[i].mask.all() for i in range(4))
-    assert session.undo.stack(0).canUndo()
+    assert session.next_undo().text == "Segment whole case"
 
 
 def test_a_waiting_case_does_not_open_and_cancel_keeps_what_was_done(three_cases, qtbot, recorded_dialogs,
