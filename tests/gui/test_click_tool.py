@@ -129,4 +129,4 @@ def test_the_click_tool_is_on_the_f1_sheet(qtbot, jaw_window):
     window, _, _ = jaw_window
     rows = shortcut_rows(window.actions) + list(GESTURES)
     assert ("3-D Click Correction", "C") in rows
-    assert any(what.startswith("3-D click tool: remove") and keys == "Shift+click" for what, keys in rows)
+    assert ("3-D click: remove a wrong piece in 3-D", "Shift+click (any view)") in rows
