@@ -8,8 +8,9 @@ Energy over the voxels of the click's box, in millimetres so one setting serves 
       counted as bone), with a soft edge; it is 1 for images without Hounsfield units;
     - prior: the current mask and the network's probability, mixed (`mask_weight`);
     - the click: on the piece under it (bone for a click, the mask for a Shift+click), within `reach_mm`
-      (Gaussian), the prior gives way to what the click says (`click_belief`). Away from it, the current
-      mask and the network decide, so a click changes what it is about and little else;
+      (Gaussian), the prior gives way to what the click says (`click_belief`); a click claims no bone the
+      network finds a hundred times less likely than the clicked voxel. Away from it, the current mask and
+      the network decide, so a click changes what it is about and little else;
   * edges, per mm^2 of face between neighbours: exp(-(f_a - f_b)^2 / 2 edge_hu^2) on the intensity clipped
     to the bone level (bone is one grey, so the cut follows the bone's surface, not its inside);
   * every click in the box is a hard seed.
@@ -44,6 +45,7 @@ class GraphCutSettings:
     max_voxels: int = 1_500_000  # and at most this many voxels
     reach_mm: float = 12.0  # the click outweighs the prior this far along the piece under it (Gaussian)
     click_belief: float = 0.7  # the prior at the click: what the click says, this sure
+    click_kin: float = 0.01  # a click claims bone the network finds at least this fraction as likely as its voxel
     mask_weight: float = 0.5  # the current mask against the network's probability
     bone_floor: float = 0.3  # bone neither the mask nor the network claims is still this likely mandible
     bone_level: float = 1.0  # the bone model's level, times the scan's bone_hu
@@ -109,11 +111,23 @@ def data_term(scene: ClickScene, bone: BoneModel, settings: GraphCutSettings) ->
     if scene.probability is not None:
         prior = settings.mask_weight * prior + (1.0 - settings.mask_weight) * scene.probability
     click = scene.newest
-    pull = click_pull(scene, bone.solid if click.include else scene.mask, settings.reach_mm)
+    pull = click_pull(scene, claimed_pieces(scene, bone, settings), settings.reach_mm)
     said = settings.click_belief if click.include else 1.0 - settings.click_belief
     prior = (1.0 - pull) * prior + pull * said
     q = bone.likelihood * (settings.bone_floor + (1.0 - settings.bone_floor) * prior)
     return np.clip(q, LOWEST_LIKELIHOOD, 1.0 - LOWEST_LIKELIHOOD).astype(np.float32)
+
+
+def claimed_pieces(scene: ClickScene, bone: BoneModel, settings: GraphCutSettings) -> np.ndarray:
+    """Where the newest click may outweigh the prior: the mask for a Shift+click; for a click, solid bone, and where
+    the network's probability is known only bone it finds at least `click_kin` times as likely as the clicked
+    voxel (the skull base next to a missed condyle is far less likely than the condyle: the click stops there)."""
+    click = scene.newest
+    if not click.include:
+        return scene.mask
+    if scene.probability is None:
+        return bone.solid
+    return bone.solid & (scene.probability >= settings.click_kin * scene.probability[click.voxel])
 
 
 def click_pull(scene: ClickScene, pieces: np.ndarray, reach_mm: float) -> np.ndarray:
