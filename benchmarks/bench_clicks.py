@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         options = dict(segmenter=segmenter, model=args.model, refine=not args.no_refine, count=args.clicks,
                        cache=cache)
         if args.cases:
-            print(json.dumps({"means": means(run_cases(args.cases, **options)), "machine": platform.processor()}))
+            print(json.dumps({"means": means(run_cases(args.cases, **options)), "machine": f"{platform.machine()}, {os.cpu_count()} cores"}))
         else:
             print(json.dumps(run_pair(args.ct, args.label, args.eval_slices, **options)))
     except InputError as exc:
