@@ -23,7 +23,7 @@ COMMANDS = {
     "train": "Train the residual-CBAM U-Net (two-stage transfer schedule)",
     "predict": "Segment the mandible in a CT with a model file",
     "evaluate": "Measure a model on labelled data; prints one JSON line",
-    "export": "Export the mandible as STL/PLY/OBJ mesh, NIfTI or DICOM SEG",
+    "export": "Export the mandible as STL/PLY/OBJ mesh, NIfTI or DICOM SEG, or a case as a Labelme dataset",
 }
 
 

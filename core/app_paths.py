@@ -13,7 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
-APP_NAME = "MandibleStudio"
+APP_NAME = "MandibleStudio"  # the data folder's name
+DISPLAY_NAME = "Mandible Studio"  # what windows, dialogs and the system call the app
 
 
 def resources_dir() -> Path:

@@ -8,11 +8,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from core.app_logging import configure_logging
-from core.app_paths import default_workspace_dir, resources_dir, sample_case_dir
+from core.app_paths import DISPLAY_NAME, default_workspace_dir, resources_dir, sample_case_dir
 from core.workspace import Workspace
 from gui.workers import collect_garbage_in_gui_thread
-
-APP_NAME = "Mandible Studio"
 
 
 def load_style_sheet() -> str:
@@ -26,7 +24,7 @@ def load_style_sheet() -> str:
 
 def make_application(argv: list[str]) -> QApplication:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "mandible-studio", *argv])
-    app.setApplicationName(APP_NAME)
+    app.setApplicationName(DISPLAY_NAME)
     app.setOrganizationName("MandibleStudio")
     app.setStyle("Fusion")
     app.setStyleSheet(load_style_sheet())

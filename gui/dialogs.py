@@ -58,6 +58,11 @@ def confirm(parent: QWidget, title: str, text: str, yes: str) -> bool:
     return box.clickedButton() is yes_button
 
 
+def ask_replace(parent: QWidget, text: str) -> bool:
+    """Before an export replaces anything: `text` says what and where; Cancel is the default."""
+    return confirm(parent, "Replace?", text, "Replace")
+
+
 def ask_text(parent: QWidget, title: str, label: str, text: str) -> str | None:
     """One line of text the user types (starting from `text`); None when cancelled."""
     answer, ok = QInputDialog.getText(parent, title, label, text=text)

@@ -10,14 +10,15 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider
+from PySide6.QtWidgets import QLabel, QMainWindow, QSlider
 
+from core.app_paths import DISPLAY_NAME
 from core.errors import MandibleStudioError
 from core.windowing import WINDOW_PRESETS
 from core.workspace import OpenCase, SaveError, Workspace
+from core.workspace.opening import SeriesChoice, open_case_at, read_label_volume
 from gui.actions import Actions
 from gui.ai.ai_controller import AiController
-from gui.case_loading import SeriesChoice, load_label_volume, open_workspace_case
 from gui.case_exports import CaseExports
 from gui.case_session import CaseSession
 from gui import dialogs
@@ -33,8 +34,8 @@ from gui.slice_controller import SliceController
 from gui.slice_view import SliceView
 from gui.tool_settings import ToolSettings
 from gui.views.wiring import CaseViews, add_view_actions, view_host
+from gui.window_jobs import WindowJobs
 from gui.window_layout import add_fixed_dock, central_area, fit_to_screen, scrolling_column, titled_split
-from gui.workers import BackgroundTask
 from gui.workspace_cases import CaseListing, window_title
 
 log = logging.getLogger(__name__)
@@ -56,11 +57,11 @@ class MainWindow(QMainWindow):
 
     def __init__(self, workspace: Workspace | str | Path, autosave_ms: int = AUTOSAVE_MS) -> None:
         super().__init__()
-        self.setWindowTitle("Mandible Studio")
+        self.setWindowTitle(DISPLAY_NAME)
         self.setAcceptDrops(True)
         self.workspace = workspace if isinstance(workspace, Workspace) else Workspace.create(workspace)
         self.session: CaseSession | None = None
-        self.task: BackgroundTask | None = None
+        self.jobs = WindowJobs(self)
         self.tool_settings = ToolSettings(self)
         self._build_central()
         self.controller = SliceController(self.view, self.slice_list, self.slider, self.status_labels,
@@ -119,8 +120,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.progress = QProgressBar(maximumWidth=220, textVisible=True)
-        self.progress.hide()
+        self.progress = self.jobs.progress
         bar.addPermanentWidget(self.progress)
         self.open_saved_folder = OpenFolderButton()
         bar.addPermanentWidget(self.open_saved_folder)
@@ -145,10 +145,14 @@ class MainWindow(QMainWindow):
         if paths:
             self.open_path(paths[0])
 
+    @property
+    def task(self):
+        """The window's running (or last) job: opening, saving, importing, exporting (gui/window_jobs.py)."""
+        return self.jobs.task
+
     def open_path(self, path, series_uid: str | None = None) -> bool:
         """Open a CT in the background; False when another job is still running."""
-        if self.task is not None and self.task.is_running:
-            self.statusBar().showMessage("Still busy; wait for the current job to finish.", 4000)
+        if not self.jobs.free():
             return False
         if (waiting := self.ai.cases.blocks_opening(path)) is not None:
             dialogs.show_error(self, "Cannot open yet", waiting)
@@ -156,41 +160,12 @@ class MainWindow(QMainWindow):
         if not self.keep_draft():
             return False
         path = Path(path)
-        job = partial(open_workspace_case, self.workspace, path, series_uid)
-        self._start_task(job, f"Opening {path.name}", self._on_case_loaded, self._on_open_failed)
-        return True
+        job = partial(open_case_at, self.workspace, path, series_uid)
+        return self.jobs.run(job, f"Opening {path.name}", self._on_case_loaded, self._on_open_failed)
 
     def run_job(self, job, title: str, on_result, on_failed) -> bool:
         """Run a long job of another part (exports) with the window's progress bar; False while one runs."""
-        if self.task is not None and self.task.is_running:
-            self.statusBar().showMessage("Still busy; wait for the current job to finish.", 4000)
-            return False
-        self._start_task(job, title, on_result, on_failed)
-        return True
-
-    def _start_task(self, job, title: str, on_result, on_failed) -> None:
-        self.task = task = BackgroundTask(job, title, self)
-        task.finished.connect(lambda: self._forget_task(task))
-        self.task.progress.connect(self._on_progress)
-        for signal in (self.task.result, self.task.failed, self.task.cancelled):
-            signal.connect(self.progress.hide)  # before the handlers, which may show dialogs
-        self.task.result.connect(on_result)
-        self.task.failed.connect(on_failed)
-        self.progress.setRange(0, 0)
-        self.progress.setFormat(title)
-        self.progress.show()
-        self.statusBar().showMessage(title + "…")
-        self.task.start()
-
-    def _forget_task(self, task: BackgroundTask) -> None:
-        if self.task is task:
-            self.task = None
-        task.deleteLater()
-
-    def _on_progress(self, step: int, total: int, message: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(step)
-        self.statusBar().showMessage(message)
+        return self.jobs.run(job, title, on_result, on_failed)
 
     def _on_open_failed(self, message: str) -> None:
         self.statusBar().showMessage("Could not open the case.", 5000)
@@ -244,11 +219,10 @@ class MainWindow(QMainWindow):
             self.import_labels(paths[0])
 
     def import_labels(self, path) -> bool:
-        if self.session is None or (self.task is not None and self.task.is_running):
+        if self.session is None or self.jobs.busy:
             return False
-        job = partial(load_label_volume, Path(path), self.session.volume)
-        self._start_task(job, f"Importing {Path(path).name}", self._on_labels_loaded, self._on_import_failed)
-        return True
+        job = partial(read_label_volume, Path(path), self.session.volume)
+        return self.jobs.run(job, f"Importing {Path(path).name}", self._on_labels_loaded, self._on_import_failed)
 
     def _on_labels_loaded(self, labels) -> None:
         try:
@@ -320,14 +294,13 @@ class MainWindow(QMainWindow):
 
     def save_case(self) -> bool:
         """Ctrl+S: write Labelme JSON + PNG for every unsaved slice, in the background."""
-        if self.session is None or (self.task is not None and self.task.is_running):
+        if self.session is None or self.jobs.busy:
             return False
         self.autosave_now()
         session = self.session
         plan = session.prepare_save()
-        self._start_task(plan.run, "Saving", lambda result: self._on_saved(session, plan, result),
-                         self._on_save_failed)
-        return True
+        return self.jobs.run(plan.run, "Saving", lambda result: self._on_saved(session, plan, result),
+                             self._on_save_failed)
 
     def save_now(self) -> bool:
         """Save in the GUI thread (used when closing); True on success."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
+from core.app_paths import DISPLAY_NAME
 from core.errors import MandibleStudioError
 from core.workspace import Workspace
 from core.workspace.case_record import CaseRecord
@@ -61,7 +62,7 @@ def ask_and_remove(parent: QWidget, workspace: Workspace, case_id: str) -> Path 
 
 
 def window_title(session) -> str:
-    return f"{session.name} — {session.volume.patient.summary()} — Mandible Studio"
+    return f"{session.name} — {session.volume.patient.summary()} — {DISPLAY_NAME}"
 
 
 class CaseListing(QObject):

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 # Slice statuses a user may choose to export.
 EXPORTABLE_STATUSES = (SliceStatus.PREDICTED, SliceStatus.EDITED, SliceStatus.REVIEWED, SliceStatus.INTERPOLATED,
                        SliceStatus.PROPAGATED)
+# What both doors (the app's exports and `main.py export`) export unless told otherwise: every slice with a
+# mask, whoever made it, as the user sees the mandible on screen.
+DEFAULT_EXPORT_STATUSES = EXPORTABLE_STATUSES
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from core.training.config import TrainingConfig
 from core.training.distributed import process_group
 from core.training.schedule import LR_SHAPES
 from core.training.slices import SliceSampling
+from core.training.events import StepDone, TrainingDone
 from core.training.trainer import run_training
 
 log = logging.getLogger(__name__)
@@ -99,9 +100,9 @@ def run(args: argparse.Namespace) -> int:
     last_epoch = None
     with process_group(ranks, config.device):
         for event in run_training(config, ranks=ranks):
-            if event.event == "step" and event.step == 1 and event.epoch != last_epoch:
+            if isinstance(event, StepDone) and event.step == 1 and event.epoch != last_epoch:
                 last_epoch = event.epoch
                 log.info(event.message)
-            elif event.event == "done" and ranks.is_main:
+            elif isinstance(event, TrainingDone) and ranks.is_main:
                 print(event.message)
     return 0

@@ -1,10 +1,10 @@
-"""The training run: a generator of TrainingProgress events, resumable after every epoch.
+"""The training run: a generator of typed events (core.training.events), resumable after every epoch.
 
     for event in run_training(config, cancel):   # or train(config, progress, cancel)
         ...
 
 Cancel is checked before every step; the run then stops with Cancelled and the checkpoint of
-the last finished epoch stays on disk, so the same call resumes it (stage included). "step" events
+the last finished epoch stays on disk, so the same call resumes it (stage included). StepDone events
 come every `report_every` steps (each one waits for the device); checkpoints are written in a
 background thread, and the run waits for the last one before it returns or raises.
 """
@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable, Generator, Iterator
 
 import torch
 
@@ -28,24 +28,11 @@ from core.training.config import TrainingConfig
 from core.training.data import discover_cases, split_cases
 from core.training.distributed import from_main
 from core.training.epoch import EpochRunner
+from core.training.events import EpochDone, Preparing, StepDone, TrainingDone, TrainingEvent
 from core.training.slices import SliceSet, iter_prepare_slices, steps_per_epoch
 from core.training.warm_start import start_weights
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainingProgress:
-    event: str  # "prepare", "step", "epoch" or "done"
-    stage: str = ""
-    epoch: int = 0  # 0-based
-    epochs: int = 0
-    step: int = 0  # 1-based within the epoch (or cases read, for "prepare")
-    steps: int = 0
-    loss: float = float("nan")
-    metrics: dict = field(default_factory=dict)
-    eta_s: float | None = None
-    message: str = ""
 
 
 @dataclass
@@ -63,7 +50,7 @@ class _RunState:
         return dict(self.__dict__)
 
 
-def _prepare(config: TrainingConfig, cancel) -> Iterator[TrainingProgress]:
+def _prepare(config: TrainingConfig, cancel) -> Generator[Preparing, None, tuple]:
     refs = discover_cases(config.data)
     train_refs, val_refs = split_cases(refs, config.val_fraction, config.seed)
     log.info("%d cases: %d for training, %d for validation (split by case)", len(refs), len(train_refs), len(val_refs))
@@ -79,7 +66,7 @@ def _prepare(config: TrainingConfig, cancel) -> Iterator[TrainingProgress]:
             except StopIteration as finished:
                 sets.append(finished.value)
                 break
-            yield TrainingProgress("prepare", step=step, steps=total, message=f"{label}: {message}")
+            yield Preparing(step, total, f"{label}: {message}")
     return sets[0], sets[1], [r.name for r in train_refs], [r.name for r in val_refs]
 
 
@@ -112,7 +99,7 @@ def _start(config: TrainingConfig, network: MandibleUNet, fingerprint: str,
 
 
 def run_training(config: TrainingConfig, cancel: threading.Event | None = None,
-                 ranks: Ranks = Ranks()) -> Iterator[TrainingProgress]:
+                 ranks: Ranks = Ranks()) -> Iterator[TrainingEvent]:
     """With `ranks` of several processes (torchrun), inside core.training.distributed.process_group."""
     runtime = Runtime.select(config.device, config.precision)
     schedule = config.schedule()
@@ -154,20 +141,20 @@ def run_training(config: TrainingConfig, cancel: threading.Event | None = None,
                 best_model = to_host(network.state_dict()) if ranks.is_main else None
             writer.write(Checkpoint(fingerprint, epoch + 1, network.state_dict(), runner.optimizer.state_dict(),
                                     best_model, state.to_dict()))
-            yield TrainingProgress("epoch", stage, epoch, schedule.epochs, steps, steps, record["loss"], metrics,
-                                   message=_epoch_message(record, schedule.epochs))
+            yield EpochDone(stage, epoch, schedule.epochs, record["loss"], metrics,
+                            _epoch_message(record, schedule.epochs))
     finally:  # a cancel, an error or a closed generator still leaves the last checkpoint whole on disk
         writer.wait()
     if not ranks.is_main:
-        yield TrainingProgress("done", epoch=schedule.epochs - 1, epochs=schedule.epochs,
-                               message=f"process {ranks.rank + 1} of {ranks.world} done; the first writes the model")
+        yield TrainingDone(schedule.epochs, {},
+                           f"process {ranks.rank + 1} of {ranks.world} done; the first writes the model")
         return
     yield _finish(config, network, best_model, state, runtime, train_set, val_set, writer, ranks)
 
 
 def _steps(runner: EpochRunner, slices, epoch: int, stage: str, clock: "_Clock",
-           cancel) -> Iterator[TrainingProgress]:
-    """One epoch's "step" events; returns the epoch's mean loss."""
+           cancel) -> Iterator[StepDone]:
+    """One epoch's StepDone events; returns the epoch's mean loss."""
     loss_sum, reported, epochs, steps = 0.0, 0, clock.epochs, clock.steps
     for step, loss in runner.train_epoch(slices, epoch, cancel):
         clock.tick()
@@ -175,9 +162,9 @@ def _steps(runner: EpochRunner, slices, epoch: int, stage: str, clock: "_Clock",
             continue
         loss_sum, reported = loss_sum + loss * (step - reported), step  # each report: the mean since the last
         eta = clock.eta(epoch, step)
-        yield TrainingProgress("step", stage, epoch, epochs, step, steps, loss, eta_s=eta,
-                               message=f"epoch {epoch + 1}/{epochs} ({stage}) step {step}/{steps} "
-                                       f"loss {loss:.4f}, {_minutes_left(eta)}")
+        yield StepDone(stage, epoch, epochs, step, steps, loss, eta,
+                       f"epoch {epoch + 1}/{epochs} ({stage}) step {step}/{steps} loss {loss:.4f}, "
+                       f"{_minutes_left(eta)}")
     return loss_sum / steps
 
 
@@ -210,7 +197,7 @@ def _epoch_message(record: dict, epochs: int) -> str:
 
 
 def _finish(config: TrainingConfig, network: MandibleUNet, best_model: dict, state: _RunState, runtime: Runtime,
-            train_set: SliceSet, val_set: SliceSet | None, writer: CheckpointWriter, ranks: Ranks) -> TrainingProgress:
+            train_set: SliceSet, val_set: SliceSet | None, writer: CheckpointWriter, ranks: Ranks) -> TrainingDone:
     network.load_state_dict(best_model)
     schedule = config.schedule()
     info = {
@@ -235,16 +222,15 @@ def _finish(config: TrainingConfig, network: MandibleUNet, best_model: dict, sta
     writer.discard()
     message = f"model saved to {config.out} (best epoch {state.best_epoch + 1})"
     log.info(message)
-    return TrainingProgress("done", epoch=schedule.epochs - 1, epochs=schedule.epochs,
-                            metrics={**(state.best_metrics or {}), "sha256": sha}, message=message)
+    return TrainingDone(schedule.epochs, {**(state.best_metrics or {}), "sha256": sha}, message)
 
 
 def train(config: TrainingConfig, progress: Callable[[int, int, str], None] | None = None,
-          cancel: threading.Event | None = None) -> TrainingProgress:
+          cancel: threading.Event | None = None) -> TrainingDone:
     """Run to the end; `progress(step, total, message)` counts steps over the whole schedule."""
     last = None
     for event in run_training(config, cancel):
         last = event
-        if progress is not None and event.event in ("step", "epoch"):
+        if progress is not None and isinstance(event, StepDone):
             progress(event.epoch * event.steps + event.step, event.epochs * event.steps, event.message)
     return last

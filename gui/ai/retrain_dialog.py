@@ -161,7 +161,7 @@ class RetrainDialog(QDialog):
         self.summary.setText(f"Train on <b>{sum(counts.values())} slice(s)</b> from <b>{len(counts)} case(s)</b>: "
                              "every slice you edited or marked reviewed (also work not saved yet).")
         self.checking_label.setText(checking_text(held_out))
-        step = self.timer.result_for(plan)
+        step = self.timer.result_for(plan, self)
         duration = None if step is None else duration_text(plan_seconds(step, plan, self._counts))
         self.device_label.setText(device_text(plan, step, duration))
         self.schedule_label.setText(schedule_text(plan))

@@ -4,7 +4,6 @@ saved state exactly, and a run that writes slice by slice is one entry that neve
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from core.annotation.slice_status import SliceStatus
 from core.io.nifti import load_nifti_labels
@@ -12,15 +11,9 @@ from core.workspace import OpenCase
 from core.workspace import multi_slice
 from core.workspace.edit_rules import Allow, EditKind, may_write
 from core.workspace.review import ReviewPass, SliceFilter
-from tests.conftest import SAMPLE_DIR
-from tests.core.test_workspace import volume, workspace  # noqa: F401 (fixtures)
+from tests.support.paths import SAMPLE_DIR
 
 S = SliceStatus
-
-
-@pytest.fixture
-def case(workspace, volume) -> OpenCase:
-    return OpenCase(volume, workspace.add_case(volume, SAMPLE_DIR))
 
 
 def disk(cx: int, cy: int, radius: int) -> np.ndarray:
@@ -127,8 +120,8 @@ def test_undoing_a_run_that_still_writes_stops_it(case):
     assert not run.write(49, disk(64, 64, 10)), "a stopped run writes nothing more"
 
 
-def test_propagation_and_interpolation_write_their_own_statuses(case, volume):
-    labels = load_nifti_labels(SAMPLE_DIR.parent / "okbp_pt_224_label.nii.gz", volume)
+def test_propagation_and_interpolation_write_their_own_statuses(case, sample_volume):
+    labels = load_nifti_labels(SAMPLE_DIR.parent / "okbp_pt_224_label.nii.gz", sample_volume)
     for index in (50, 54):
         case.edit(index, "Paint", lambda annotation, i=index: annotation.set_mask(labels[i]))
     assert multi_slice.interpolate(case) == [51, 52, 53]

@@ -10,8 +10,7 @@ from scipy import ndimage
 
 from core.inference.confidence import mask_confidence
 from core.inference.segmenter import Segmenter
-from tests.conftest import shared_path
-from tests.core.conftest import cranium, dicom_case  # noqa: F401 (fixtures)
+from tests.support.paths import shared_path
 
 
 def _dice(mask: np.ndarray, truth: np.ndarray) -> float:

@@ -17,8 +17,8 @@ from core.errors import Cancelled
 from core.io.dicom import load_dicom_series, scan_dicom_folder
 from core.io.loader import describe_input, load_volume
 from core.io.nifti import load_nifti_labels, load_nifti_volume
-from tests.dicom_fixtures import copy_sample_series, rewrite_uncompressed
-from tests.conftest import SAMPLE_DIR, shared_path
+from tests.support.dicom import copy_sample_series, rewrite_uncompressed
+from tests.support.paths import SAMPLE_DIR, shared_path
 
 CANONICAL_DIRECTION = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])
 

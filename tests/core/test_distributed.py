@@ -20,8 +20,8 @@ from core.ranks import Ranks, ranks_from_environment, shard
 from core.training.checkpoint import checkpoint_path
 from core.training.config import TrainingConfig
 from core.training.slices import DeviceSlices, SliceSet, steps_per_epoch, training_batches
-from tests.conftest import ROOT
-from tests.core.test_training import nnunet_folder
+from tests.support.paths import ROOT
+from tests.support.cases import nnunet_folder
 
 RUN_TIMEOUT_S = 1200  # only stops a hang (two processes on a loaded 2-core machine)
 
@@ -90,6 +90,7 @@ def _interrupt_after_first_epoch(command: list[str], out: Path) -> None:
     assert run.returncode != 0 and not out.exists(), f"the run was not interrupted before its end:\n{stderr[-2000:]}"
 
 
+@pytest.mark.process
 @pytest.mark.shared
 @pytest.mark.slow
 def test_two_processes_train_resume_after_an_interruption_and_write_one_valid_model(tmp_path):
@@ -110,9 +111,10 @@ def test_two_processes_train_resume_after_an_interruption_and_write_one_valid_mo
     assert sorted(p.name for p in out.parent.iterdir()) == ["m.msmodel"]  # no checkpoint or second model left
 
 
+@pytest.mark.process
 @pytest.mark.slow
 def test_two_processes_predict_their_shares_and_every_case_is_written_once(tmp_path):
-    from tests.core.test_cli_predict_batch import small_ct
+    from tests.support.cases import small_ct
 
     names = ("ana", "ben", "carla", "dev", "eve")
     for n, name in enumerate(names):

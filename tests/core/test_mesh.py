@@ -10,8 +10,8 @@ from core.errors import Cancelled, ExportError
 from core.io.mesh import MeshOptions, build_mesh
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from core.volume import Volume
-from tests.conftest import shared_path
-from tests.core.conftest import validation_label_path
+from tests.support.paths import shared_path
+from tests.support.paths import validation_label_path
 
 NIFTI_CASES = ["okbp_pt_202", "okbp_pt_210", "okbp_pt_224"]
 

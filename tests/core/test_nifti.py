@@ -8,7 +8,7 @@ import pytest
 from core.errors import InputError
 from core.io.loader import describe_input, load_volume
 from core.io.nifti import load_nifti_labels, load_nifti_volume, save_nifti_labels, volume_affine_ras
-from tests.conftest import SAMPLE_DIR, shared_path
+from tests.support.paths import SAMPLE_DIR, shared_path
 
 SPACING = (2.0, 3.0, 4.0)  # mm along i, j, k
 

@@ -15,20 +15,14 @@ from core.io.nifti import load_nifti_labels
 from core.io.slice_export import read_slice_mask
 from core.workspace import OpenCase, SaveError, SliceChange, Workspace
 from core.workspace.edit_rules import Allow, EditKind
-from tests.conftest import SAMPLE_DIR
-from tests.core.test_workspace import volume, workspace  # noqa: F401 (fixtures)
+from tests.support.paths import SAMPLE_DIR
 
 LABEL_PATH = SAMPLE_DIR.parent / "okbp_pt_224_label.nii.gz"
 
 
-@pytest.fixture
-def case(workspace, volume) -> OpenCase:
-    return OpenCase(volume, workspace.add_case(volume, SAMPLE_DIR))
-
-
-def reopen(workspace: Workspace, volume) -> OpenCase:
+def reopen(workspace: Workspace, sample_volume) -> OpenCase:
     """What the app does after a restart: a fresh Workspace finds the case of the same CT and opens it."""
-    return OpenCase(volume, Workspace.open(workspace.root).add_case(volume, SAMPLE_DIR))
+    return OpenCase(sample_volume, Workspace.open(workspace.root).add_case(sample_volume, SAMPLE_DIR))
 
 
 def brush(case: OpenCase, index: int, cx: float = 64, cy: float = 40):
@@ -77,7 +71,7 @@ def test_the_least_certain_predicted_slice_comes_first(case):
     assert case.review_order() == [5, 8, 3]
 
 
-def test_save_then_reopen_restores_annotations_statuses_confidences_and_last_slice(case, workspace, volume):
+def test_save_then_reopen_restores_annotations_statuses_confidences_and_last_slice(case, workspace, sample_volume):
     brush(case, 60)
     brush(case, 61, 50, 50)
     case.toggle_reviewed(61)
@@ -87,7 +81,7 @@ def test_save_then_reopen_restores_annotations_statuses_confidences_and_last_sli
     assert result.saved == [60, 61, 62] and case.unsaved_indexes() == []
     assert not any(case.store.autosave_dir.glob("*.npz"))
 
-    again = reopen(workspace, volume)
+    again = reopen(workspace, sample_volume)
     assert again.last_slice == 61 and sorted(again.annotations) == [60, 61, 62]
     for index in (60, 61, 62):
         assert np.array_equal(again.annotation(index).mask, case.annotation(index).mask)
@@ -97,7 +91,7 @@ def test_save_then_reopen_restores_annotations_statuses_confidences_and_last_sli
     assert again.store.training_slices() == [60, 61] and again.unsaved_indexes() == []
 
 
-def test_a_killed_app_gets_its_edits_and_predictions_back_from_drafts(case, workspace, volume):
+def test_a_killed_app_gets_its_edits_and_predictions_back_from_drafts(case, workspace, sample_volume):
     brush(case, 70, 64, 30)
     case.save()
     case.annotation(70).paint_disk(20, 100, 4, 1)  # an edit after the save...
@@ -105,7 +99,7 @@ def test_a_killed_app_gets_its_edits_and_predictions_back_from_drafts(case, work
     case.apply_prediction(71, disk(64, 64, 12), confidence=0.5)  # ...and a prediction, drafted; then killed
     assert case.write_drafts() == [70, 71]
 
-    again = reopen(workspace, volume)
+    again = reopen(workspace, sample_volume)
     assert np.array_equal(again.annotation(70).mask, case.annotation(70).mask)
     assert np.array_equal(again.annotation(70).edited, case.annotation(70).edited)
     assert again.status(70) is SliceStatus.REVIEWED and again.status(71) is SliceStatus.PREDICTED
@@ -138,13 +132,13 @@ def test_disk_full_during_save_raises_and_keeps_the_slice_unsaved(case, monkeypa
     assert case.save().saved == [50] and case.unsaved_indexes() == []  # once there is space again
 
 
-def test_save_into_an_unwritable_folder_names_the_slice_as_the_user_counts_it(case, workspace, volume):
+def test_save_into_an_unwritable_folder_names_the_slice_as_the_user_counts_it(case, workspace, sample_volume):
     brush(case, 55)
     case.store.annotations_dir.write_text("a file where the folder should be")  # root cannot be blocked by chmod
     with pytest.raises(SaveError, match="could not save slice 56") as info:
         case.save()
     assert "unsaved" in str(info.value) and case.is_unsaved(55)
-    assert reopen(workspace, volume).store.training_slices() == []
+    assert reopen(workspace, sample_volume).store.training_slices() == []
 
 
 def test_a_slice_edited_while_it_is_being_saved_stays_unsaved(case, monkeypatch):
@@ -162,8 +156,8 @@ def test_a_slice_edited_while_it_is_being_saved_stays_unsaved(case, monkeypatch)
     assert result.saved == [40] and case.unsaved_indexes() == [40] and 40 in case.pending_drafts
 
 
-def test_imported_labels_are_human_work(case, workspace, volume):
-    labels = load_nifti_labels(LABEL_PATH, volume)
+def test_imported_labels_are_human_work(case, workspace, sample_volume):
+    labels = load_nifti_labels(LABEL_PATH, sample_volume)
     heard = []
     case.add_listener(heard.append)
     imported = case.import_labels(labels)
@@ -176,13 +170,13 @@ def test_imported_labels_are_human_work(case, workspace, volume):
     assert first.region[0].start <= rows.min() and rows.max() < first.region[0].stop
     assert first.region[1].start <= cols.min() and cols.max() < first.region[1].stop
     case.save()
-    again = reopen(workspace, volume)
+    again = reopen(workspace, sample_volume)
     assert again.training_slices() == labelled and np.array_equal(again.annotation(61).mask, labels[61])
     with pytest.raises(InputError, match="choose the labels of this scan"):
         case.import_labels(np.zeros((10, 128, 128), np.uint8))
 
 
-def test_a_slice_undone_back_to_empty_loses_its_files_on_save(case, workspace, volume):
+def test_a_slice_undone_back_to_empty_loses_its_files_on_save(case, workspace, sample_volume):
     change = brush(case, 30)
     case.save()
     assert case.store.training_slices() == [30]
@@ -190,4 +184,4 @@ def test_a_slice_undone_back_to_empty_loses_its_files_on_save(case, workspace, v
     assert case.status(30) is SliceStatus.EMPTY and case.is_unsaved(30)
     assert case.save().removed == [30]
     assert not case.store.annotation_path(30).exists() and not case.store.annotation_path(30).with_suffix(".png").exists()
-    assert reopen(workspace, volume).annotations == {} and case.store.training_slices() == []
+    assert reopen(workspace, sample_volume).annotations == {} and case.store.training_slices() == []

@@ -10,21 +10,15 @@ import torch
 from core.errors import MandibleStudioError
 from core.inference.segmenter import Segmenter
 from core.io.loader import load_volume
-from core.model.model_file import load_model, starter_model
 from core.model.openvino_network import select_engine
 from core.model.runtime import Runtime
 from core.training.metrics import confusion, dice
-from tests.conftest import SAMPLE_DIR
+from tests.support.paths import SAMPLE_DIR
 
 pytest.importorskip("openvino")
 
 FP32_CPU = Runtime(torch.device("cpu"), None)
 BF16_CPU = Runtime(torch.device("cpu"), torch.bfloat16)
-
-
-@pytest.fixture(scope="module")
-def starter():
-    return load_model(starter_model())
 
 
 def test_auto_picks_openvino_only_for_a_model_file_where_torch_would_run_fp32_on_the_cpu(starter):

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.test_usability_screen import inside, probe
+from tests.support.screen import inside, probe
 
 PROBE = Path(__file__).with_name("retrain_dialog_screen_probe.py")
 
 
+@pytest.mark.process
 @pytest.mark.slow  # a fresh Qt process per screen
 @pytest.mark.parametrize("width, height, scale", [(1366, 768, 1.0), (1366, 768, 1.5), (1920, 1080, 1.5)])
 def test_the_retrain_dialog_with_advanced_open_fits_or_scrolls(tmp_path, width, height, scale):

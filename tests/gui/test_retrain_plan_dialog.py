@@ -16,7 +16,8 @@ from gui.ai import retrain_dialog, retrain_texts
 from gui.ai.retrain_dialog import RetrainDialog
 from gui.ai.retrain_texts import duration_text
 from gui.ai.step_timer import step_timer
-from tests.gui.ai_fixtures import no_bundled_starter  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("no_bundled_starter")  # AI tests choose their models
 
 CASES = {"pt_1": 25, "pt_2": 25}
 STEP = StepTime(seconds_per_slice=1.5, device="cpu (fp32)", frozen_seconds_per_slice=0.6)
