@@ -18,7 +18,8 @@ Energy over the voxels of the click's box, in millimetres so one setting serves 
 Then the holes enclosed in each slice are filled (an axial section of the mandible has none).
 
 On grids the network already resolves (pixels coarser than half its `network_mm`, as OpenKBP's 4 mm), bone is
-partial volume: COARSE takes half the bone level, a softer edge, a wider box and reach.
+partial volume: COARSE takes half the bone level, a softer edge, a wider box, and works one way: no edge in the CT
+there says where the contour goes, so a click only adds to the mask and a Shift+click only takes from it.
 """
 from __future__ import annotations
 
@@ -52,11 +53,12 @@ class GraphCutSettings:
     bone_softness_hu: float = 50.0  # the bone model's soft edge
     edge_hu: float = 25.0  # an intensity step this large keeps 61% of an edge's weight
     data_weight: float = 0.3  # the data term per mm^3 against the edges per mm^2
+    one_way: bool = False  # a click only adds to the mask, a Shift+click only takes from it
 
 
 FINE = GraphCutSettings()
-COARSE = GraphCutSettings(box_mm=50.0, reach_mm=25.0, click_belief=0.85, bone_level=0.5,
-                          bone_softness_hu=100.0, edge_hu=60.0)
+COARSE = GraphCutSettings(box_mm=50.0, reach_mm=15.0, click_belief=0.85, bone_level=0.5,
+                          bone_softness_hu=100.0, edge_hu=60.0, one_way=True)
 
 
 def settings_for(spacing, network_mm: float) -> GraphCutSettings:
@@ -82,8 +84,10 @@ class GraphCut:
         bone = BoneModel.of(scene, settings)
         likelihood, feature = data_term(scene, bone, settings), edge_feature(scene, bone)
         include, exclude = seeds(scene)
-        cut = min_cut(likelihood, feature, scene.spacing, include, exclude, settings)
-        return fill_holes_in_plane(cut)
+        cut = fill_holes_in_plane(min_cut(likelihood, feature, scene.spacing, include, exclude, settings))
+        if settings.one_way:
+            return scene.mask | cut if scene.newest.include else scene.mask & cut
+        return cut
 
 
 @dataclass(frozen=True)
