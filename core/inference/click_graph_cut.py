@@ -40,7 +40,7 @@ SETTLED_DEPTH = 2  # voxels this deep inside sure background stay out of the gra
 
 @dataclass(frozen=True)
 class GraphCutSettings:
-    """Measured on the development head and OpenKBP validation (docs/decisions/220)."""
+    """Measured on the development head and OpenKBP validation (docs/decisions/220, 222)."""
 
     box_mm: float = 30.0  # the box solved: this far from the click each way
     max_voxels: int = 1_500_000  # and at most this many voxels
