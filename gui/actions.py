@@ -170,6 +170,9 @@ REGISTRY = (
     ActionSpec("replace_predicted", "Interpolation and Propagation Replace &Predicted Slices", (), (E, "multi"),
                checkable=True, tip="Let interpolation and propagation write over the model's predictions too "
                "(edited and reviewed slices are never written)"),
+    ActionSpec("clicks_change_human", "Clicks May Change &Edited and Reviewed Slices", (), (E, "multi"),
+               checkable=True, tip="Let 3-D clicks write slices a person edited or reviewed (off: those slices are "
+               "kept)"),
     # View
     ActionSpec("prev_slice", "Previous Slice", ("A", "PgUp"), (V, "slices"), step_slice(-1), tip="Previous slice",
                icon="prev", toolbar="slices"),
@@ -214,6 +217,10 @@ REGISTRY = (
     ActionSpec("tool_fill", "Seeded &Fill", ("G",), (T, "tools"), tool("fill"), panel=("tools", "Seeded Fill"),
                tip="Click in bone: add the connected bone above the HU threshold within the circle; "
                "Shift+click removes the region under it; [ and ] change the circle", checkable=True, group="tools"),
+    ActionSpec("tool_click", "3-D &Click Correction", ("C",), (T, "tools"), tool("click"), panel=("tools", "3-D Click"),
+               tip="Click on bone the mask misses: it is added in every slice it runs through; Shift+click on a "
+               "wrong piece removes it in 3-D; in the axial, coronal and sagittal views; each click is one undo step",
+               checkable=True, group="tools"),
     ActionSpec("brush_smaller", "Smaller Brush", ("[",), (T, "brush"), brush_step(-1)),
     ActionSpec("brush_larger", "Larger Brush", ("]",), (T, "brush"), brush_step(+1)),
     ActionSpec("hu_threshold", "Paint Only Above &Threshold", ("T",), (T, "brush"), toggle=set_threshold_enabled,

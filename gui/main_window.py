@@ -34,7 +34,7 @@ from gui.saved_notice import OpenFolderButton
 from gui.slice_controller import SliceController
 from gui.slice_view import SliceView
 from gui.tool_settings import ToolSettings
-from gui.views.wiring import CaseViews, view_host
+from gui.views.wiring import CaseViews, add_click_correction, view_host
 from gui.window_actions import Actions
 from gui.window_jobs import WindowJobs
 from gui.window_layout import add_fixed_dock, central_area, fit_to_screen, scrolling_column, titled_split
@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.multi_slice = MultiSlice(self.actions["replace_predicted"], self.controller.show_slice, self)
         self.multi_slice.message.connect(self.statusBar().showMessage)  # stays until the next message
         self.case_closing.connect(lambda: self.multi_slice.set_session(None))
+        self.click_correction = add_click_correction(self)  # C: the 3-D click tool (gui/click_correction.py)
         self.toolbar = self.actions.build_toolbar()
         self._build_docks()
         self._build_status_bar()
