@@ -1,0 +1,133 @@
+"""CBCT-like variants of a CT with a mandible label, for benchmarks/bench_scanner_shift.py.
+
+A variant is the CT resampled onto a dental CBCT's grid (0.5 mm by default) inside a cylinder around the jaw
+(the circular field of view, a constant padding value outside it), with the artefacts and the grey map of
+a cone-beam scanner:
+
+  * cupping: attenuation underestimated towards the centre of the field of view, (1 - c (1 - (r/R)^2));
+  * noise: Gaussian, sigma in HU;
+  * a grey map: stored values as a linear map of attenuation that is not HU (air and bone where a scanner
+    puts them), or HU itself; values are stored as whole numbers, as a scanner does.
+
+The geometry (field of view, grid, slices) follows a real dental CBCT: ../shared/data/cbct-label, the
+PostDentalSurgery scan's label, 360 x 360 x 330 voxels of 0.5 mm (a 180 mm field of view, 165 mm tall).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+BONE_HU = 1200.0  # the cortical bone level a grey map's "bone" value stands for
+FIELD_HEIGHT_MM = 165.0  # the PostDentalSurgery CBCT: 330 slices of 0.5 mm
+
+
+@dataclass(frozen=True)
+class GreyMapSpec:
+    """HU -> stored value: air (-1000 HU) at `air`, bone (BONE_HU) at `bone`, linear between and beyond."""
+
+    name: str
+    air: float
+    bone: float
+    padding: float
+    dtype: str = "int16"
+
+    def stored(self, hu: np.ndarray) -> np.ndarray:
+        scale = (self.bone - self.air) / (BONE_HU + 1000.0)
+        values = np.rint(self.air + (hu + 1000.0) * scale)
+        info = np.iinfo(self.dtype)
+        return np.clip(values, info.min, info.max).astype(self.dtype)
+
+
+GREY_MAPS = {
+    "hu": GreyMapSpec("HU, 0 outside the field of view", -1000.0, BONE_HU, 0.0),
+    "air0-bone2000": GreyMapSpec("air 0, bone 2000", 0.0, 2000.0, 0.0, "uint16"),
+    "air300-bone1600": GreyMapSpec("air 300, bone 1600", 300.0, 1600.0, 0.0, "uint16"),
+    "compressed": GreyMapSpec("compressed: air 0, bone 140 (16 HU a step)", 0.0, 137.5, 0.0, "uint16"),
+}
+
+
+@dataclass(frozen=True)
+class Scanner:
+    """What a variant does to the CT."""
+
+    grey: str = "hu"
+    cupping: float = 0.1
+    noise_hu: float = 30.0
+    field_mm: float = 146.0
+    grid_mm: float = 0.5
+    slice_mm: float = 0.5
+    seed: int = 0
+
+
+@dataclass
+class Variant:
+    """A variant's stored values [slice, row, col], its spacing, and how to take a mask back to the CT's grid."""
+
+    stored: np.ndarray
+    spacing: tuple[float, float, float]
+    origin_index: np.ndarray  # position of voxel [0, 0, 0] in the source CT's index space
+    step_index: np.ndarray  # source-index step per variant voxel, per axis
+
+
+def field_centre(labels: np.ndarray, spacing) -> np.ndarray:
+    """(slice, row, col) index in the source CT of the mandible's bounding-box centre."""
+    where = [np.flatnonzero(labels.any(axis=tuple(a for a in range(3) if a != axis))) for axis in range(3)]
+    return np.array([(w[0] + w[-1]) / 2.0 for w in where])
+
+
+def make_variant(hu: np.ndarray, spacing, labels: np.ndarray, scanner: Scanner) -> Variant:
+    """The CBCT-like variant of `hu` (HU, [slice, row, col], `spacing` mm) around the mandible of `labels`."""
+    spacing = np.asarray(spacing, float)
+    centre = field_centre(labels, spacing)
+    step_mm = np.array([scanner.slice_mm, scanner.grid_mm, scanner.grid_mm])
+    extent_mm = np.array([min(FIELD_HEIGHT_MM, hu.shape[0] * spacing[0]), scanner.field_mm, scanner.field_mm])
+    shape = np.maximum(1, np.round(extent_mm / step_mm)).astype(int)
+    step_index = step_mm / spacing
+    origin_index = centre - (shape - 1) / 2.0 * step_index
+    origin_index[0] = float(np.clip(origin_index[0], 0, max(0.0, hu.shape[0] - 1 - (shape[0] - 1) * step_index[0])))
+    stored = np.empty(tuple(shape), GREY_MAPS[scanner.grey].dtype)
+    rng = np.random.default_rng(scanner.seed)
+    rows = origin_index[1] + step_index[1] * np.arange(shape[1])
+    cols = origin_index[2] + step_index[2] * np.arange(shape[2])
+    grid_r, grid_c = np.meshgrid(rows, cols, indexing="ij")
+    radius = _radius(shape[1:], scanner.grid_mm)
+    inside = radius <= scanner.field_mm / 2.0
+    cupping = 1.0 - scanner.cupping * (1.0 - (radius / (scanner.field_mm / 2.0)) ** 2)
+    spec = GREY_MAPS[scanner.grey]
+    for k in range(shape[0]):
+        z = origin_index[0] + step_index[0] * k
+        plane = _sample_plane(hu, z, grid_r, grid_c)
+        plane = (plane + 1000.0) * cupping - 1000.0
+        if scanner.noise_hu:
+            plane += rng.normal(0.0, scanner.noise_hu, plane.shape).astype(np.float32)
+        values = spec.stored(plane)
+        values[~inside] = spec.padding
+        stored[k] = values
+    return Variant(stored, tuple(float(s) for s in step_mm), origin_index, step_index)
+
+
+def _radius(shape, grid_mm: float) -> np.ndarray:
+    rows = (np.arange(shape[0]) - (shape[0] - 1) / 2.0) * grid_mm
+    cols = (np.arange(shape[1]) - (shape[1] - 1) / 2.0) * grid_mm
+    return np.hypot(rows[:, None], cols[None, :]).astype(np.float32)
+
+
+def _sample_plane(hu: np.ndarray, z: float, grid_r: np.ndarray, grid_c: np.ndarray) -> np.ndarray:
+    """Trilinear sample of the CT at slice position z on a grid of (row, col) indices; air outside."""
+    coords = np.stack([np.full(grid_r.shape, z), grid_r, grid_c])
+    return ndimage.map_coordinates(hu, coords, order=1, mode="constant", cval=-1024.0).astype(np.float32)
+
+
+def mask_on_source(mask: np.ndarray, variant: Variant, source_shape) -> np.ndarray:
+    """A variant's mask taken back to the source CT's grid: the mean of the mask over each source voxel's
+    footprint (linear interpolation at the source voxel's centre), above one half."""
+    index = np.indices(source_shape, dtype=np.float32)
+    coords = [(index[a] - variant.origin_index[a]) / variant.step_index[a] for a in range(3)]
+    smooth = mask.astype(np.float32)
+    for axis in range(3):
+        factor = 1.0 / variant.step_index[axis]
+        if factor > 1.5:  # the variant is finer: average over a source voxel before sampling
+            smooth = ndimage.uniform_filter1d(smooth, size=int(round(factor)), axis=axis, mode="constant")
+    return ndimage.map_coordinates(smooth, coords, order=1, mode="constant", cval=0.0) > 0.5
