@@ -31,7 +31,8 @@ def open_workspace_case(workspace: Workspace, path: Path, series_uid: str | None
     kind = describe_input(path)
     progress(0, 1, f"Reading {path.name}…")
     try:
-        volume = load_volume(path, series_uid=series_uid, progress=progress, cancel=cancel)
+        # the stored values: the case calibrates them (its user's correction, else the scan's own) in add_case
+        volume = load_volume(path, series_uid=series_uid, progress=progress, cancel=cancel, calibration=None)
     except MultipleSeriesError as exc:
         return SeriesChoice(path, exc.series)
     labels = load_labels(path, volume) if kind == "labelme" else None

@@ -108,8 +108,8 @@ class GreyCalibration:
                        padding=(float(padding[0]), float(padding[1])) if padding is not None else None,
                        landmarks=Landmarks.from_dict(landmarks) if landmarks is not None else None,
                        bone_level_hu=float(data.get("bone_level_hu", BONE_HU)), doubt=str(data.get("doubt", "")))
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            raise CalibrationError(f"the stored grey-value calibration is not readable ({exc!r})") from exc
+        except (CalibrationError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise CalibrationError(f"the stored grey-value calibration is not readable ({exc})") from exc
 
 
 def hounsfield(padding: tuple[float, float] | None = None, doubt: str = "") -> GreyCalibration:
@@ -158,13 +158,14 @@ def _in_hounsfield_units(marks: Landmarks) -> bool:
                     for peak in marks.tissue_peaks or (marks.soft_tissue,)))
 
 
-def two_point_calibration(air: float, soft_tissue: float, base: GreyCalibration) -> GreyCalibration:
+def two_point_calibration(air: float, soft_tissue: float, base: GreyCalibration | None) -> GreyCalibration:
     """The user's calibration: the stored grey values of air and of soft tissue; `base`'s padding and landmarks
     are kept (its bone level is the caller's to measure again: `calibrated_bone_level`)."""
     if not soft_tissue > air:
         raise CalibrationError(f"soft tissue ({soft_tissue:g}) must be brighter than air ({air:g}): pick air "
                                "outside the head and soft tissue in a muscle or the tongue")
     grey = GreyMap.through([(air, AIR_LANDMARK_HU), (soft_tissue, SOFT_TISSUE_HU)])
+    base = base or hounsfield()
     return GreyCalibration(BY_USER, grey, base.padding, base.landmarks, base.bone_level_hu)
 
 

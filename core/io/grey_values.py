@@ -13,8 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from core.calibration import GreyCalibration, apply_calibration, estimate_calibration
-from core.calibration.grey_calibration import image_slices_calibration
+from core.calibration import GreyCalibration, apply_calibration, estimate_calibration, image_slices_calibration
 from core.volume import Volume
 from core.windowing import DEFAULT_PRESET, WINDOW_PRESETS, display_window_for
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QGroupBox, QSizePolicy, QSpinBox, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QGroupBox, QPushButton, QSizePolicy, QSpinBox,
+                               QToolButton, QVBoxLayout, QWidget)
 
 DEFAULT_THRESHOLD_HU = 250
 DEFAULT_MIN_ISLAND = 20
@@ -73,7 +73,18 @@ class ToolPanel(QWidget):
         self.threshold = QSpinBox(minimum=-1024, maximum=4000, value=DEFAULT_THRESHOLD_HU, suffix=" HU")
         self.threshold.valueChanged.connect(self.threshold_changed)
         form.addRow(self.threshold_check, self.threshold)
+        self.bone_level = QPushButton(objectName="boneLevel", visible=False)
+        self.bone_level.setToolTip("Set the threshold to this scan's bone level (between its soft tissue and bone)")
+        self.bone_level.clicked.connect(lambda: self.threshold.setValue(int(self.bone_level.property("hu"))))
+        form.addRow(self.bone_level)
         return box
+
+    def set_bone_level(self, hu: float | None) -> None:
+        """Offer the open scan's bone level (core.calibration) for "Only above"; None hides the offer."""
+        self.bone_level.setVisible(hu is not None)
+        if hu is not None:
+            self.bone_level.setProperty("hu", round(hu))
+            self.bone_level.setText(f"Scan's bone level: {round(hu)} HU")
 
     def _slice_box(self, actions) -> QGroupBox:
         box = QGroupBox("This slice")
