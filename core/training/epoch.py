@@ -19,6 +19,7 @@ from core.model.tta import mandible_probability
 from core.model.runtime import Runtime
 from core.model.unet import MandibleUNet
 from core.training.augment import Augmentation
+from core.training.scanner_shift import ScannerShift
 from core.training.config import TrainingConfig
 from core.training.losses import SegmentationLoss
 from core.training.metrics import Confusion, SegmentationMetrics
@@ -43,7 +44,8 @@ class EpochRunner:
         self.model_config = network.config
         self.schedule = schedule
         self.loss_fn = SegmentationLoss(gamma=2.0, dice_weight=config.dice_weight)
-        self.augmentation = Augmentation() if config.augment else None
+        scanner = ScannerShift(mm_per_pixel=self.model_config.mm_per_pixel) if config.scanner_augment else None
+        self.augmentation = Augmentation(scanner=scanner) if config.augment else None
         self.scaler = torch.amp.GradScaler(runtime.device.type, enabled=runtime.amp_dtype == torch.float16)
         self.stage = ""
         self.optimizer: torch.optim.Optimizer | None = None
