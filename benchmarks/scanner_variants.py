@@ -59,6 +59,7 @@ class Scanner:
     grid_mm: float = 0.5
     slice_mm: float = 0.5
     seed: int = 0
+    padded: bool = True  # a circular field of view with padding outside; False: the square crop only
 
 
 @dataclass
@@ -93,7 +94,7 @@ def make_variant(hu: np.ndarray, spacing, labels: np.ndarray, scanner: Scanner) 
     cols = origin_index[2] + step_index[2] * np.arange(shape[2])
     grid_r, grid_c = np.meshgrid(rows, cols, indexing="ij")
     radius = _radius(shape[1:], scanner.grid_mm)
-    inside = radius <= scanner.field_mm / 2.0
+    inside = radius <= scanner.field_mm / 2.0 if scanner.padded else np.ones(radius.shape, bool)
     cupping = 1.0 - scanner.cupping * (1.0 - (radius / (scanner.field_mm / 2.0)) ** 2)
     spec = GREY_MAPS[scanner.grey]
     for k in range(shape[0]):

@@ -35,7 +35,8 @@ AIR_CEILING_HU = -900.0
 # Bone level (the brush's "Only above" and refinement's edge): today's 300 HU, kept between this scan's soft
 # tissue and bone (docs/decisions/202).
 BONE_HU = 300.0
-BONE_LEVEL_FRACTIONS = (0.2, 0.5)
+BONE_LEVEL_FRACTIONS = (0.1, 0.5)
+BONE_CONTRAST_HU = 150.0  # levels closer than this are not soft tissue and bone (fat and muscle, say)
 
 HOUNSFIELD, FROM_SCAN, BY_USER, IMAGE_SLICES = "hounsfield", "scan", "user", "image slices"
 SOURCES = (HOUNSFIELD, FROM_SCAN, BY_USER, IMAGE_SLICES)
@@ -173,7 +174,7 @@ def bone_level(values_hu: np.ndarray, default: float = BONE_HU) -> float:
     """The bone level of HU(-equivalent) values: `default` (today's 300 HU), moved to between this scan's
     soft tissue and bone when it is not (core.calibration.landmarks.tissue_split above -500 HU)."""
     split = tissue_split(values_hu, above=-500.0)
-    if split is None:
+    if split is None or split[1] - split[0] < BONE_CONTRAST_HU:
         return default
     return float(np.clip(default, *_bone_band(*split)))
 

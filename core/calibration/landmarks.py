@@ -26,6 +26,7 @@ BINS = 1024
 MIN_SHARE = 0.005  # a class with fewer of the samples than this is not a tissue of the scan
 # A peak of the soft-tissue class this tall and this clear (shares of the class's tallest) is a tissue's.
 PEAK_HEIGHT, PEAK_PROMINENCE = 0.25, 0.1
+BONE_PERCENTILE = 90.0
 
 
 @dataclass(frozen=True)
@@ -107,14 +108,12 @@ def _clear_peaks(smooth: np.ndarray, centres: np.ndarray, inside: np.ndarray) ->
 
 
 def tissue_split(values: np.ndarray, above: float) -> tuple[float, float] | None:
-    """(soft tissue, bone): the medians of the two classes Otsu's method splits `values` above `above` into;
+    """(soft tissue, bone) of `values` above `above`: the median of the lower of the two classes Otsu's method
+    splits them into, and the 90th percentile (the cortex, not marrow, and not the few teeth or metal pixels);
     None when there are too few values or they are all alike."""
     values = np.asarray(values, np.float32)
     values = values[values > above]
     if values.size < 50 or values.min() == values.max():
         return None
-    split = threshold_otsu(values)
-    lower, upper = values[values <= split], values[values > split]
-    if lower.size == 0 or upper.size == 0:
-        return None
-    return float(np.median(lower)), float(np.median(upper))
+    lower = values[values <= threshold_otsu(values)]
+    return float(np.median(lower)), float(np.percentile(values, BONE_PERCENTILE))

@@ -4,7 +4,7 @@ The network sees each slice at 4 mm per pixel; its probability, brought back to 
 says *where* the mandible is but draws its edge one coarse pixel wide, and it misses thin parts
 it cannot resolve. This stage redraws the mask from the CT itself (docs/decisions/130):
 
-1. Edge. Inside a band around the network's mask, the bone pieces of each slice (HU >= `bone_hu`)
+1. Edge. Inside a band around the network's mask, the bone pieces of each slice (HU >= the bone level)
    that touch the network's core are kept, clipped to the band, and enclosed marrow and the canal
    are filled. A piece of the network's mask with no bone under it (soft tissue) gives nothing.
 2. Follow. From there the mask follows the same bone into the neighbouring slices, the way a
@@ -16,6 +16,10 @@ it cannot resolve. This stage redraws the mask from the CT itself (docs/decision
 
     masks = refine_masks(hu, probability, volume.spacing)   # uint8 [n, rows, cols]
 
+The bone level is this scan's own (docs/decisions/202): today's 300 HU, moved to between the soft tissue and
+the bone that Otsu's method finds in the network's band when 300 HU is not between them (a CBCT's bone after
+calibration can be darker, cupping darkens its middle). `RefineSettings(bone_hu=...)` fixes it instead.
+
 Pass the whole volume: step 2 follows bone from slice to slice, so a batch is refined on its own
 and cannot reach beyond itself. Image stacks (no HU), unknown spacing and CTs whose pixels are not
 at least twice finer than the network's (`network_mm`; OpenKBP is at 4 mm) are thresholded at
@@ -23,16 +27,20 @@ at least twice finer than the network's (`network_mm`; OpenKBP is at 4 mm) are t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
+
+from core.calibration import BONE_HU, bone_level
+
 
 @dataclass(frozen=True)
 class RefineSettings:
     """Defaults measured on the development head and OpenKBP (docs/decisions/130)."""
 
-    bone_hu: float = 300.0            # the bone surface (the development head's label uses it too)
+    bone_hu: float | None = None      # the bone surface; None: this scan's level in the band (BONE_HU = 300
+                                      # where that lies between its soft tissue and bone; the head's label used 300)
     core_probability: float = 0.5     # the network's mask
     band_probability: float = 0.1     # the network leaves room for the mandible above this ...
     band_mm: float = 2.0              # ... and this far beyond it
@@ -62,8 +70,15 @@ def refine_masks(hu: np.ndarray, probability: np.ndarray, spacing: tuple[float, 
     out = np.zeros(hu.shape, dtype=np.uint8)
     box = _box(probability > settings.band_probability, spacing, settings)
     if box is not None:
+        if settings.bone_hu is None:
+            settings = replace(settings, bone_hu=band_bone_level(hu[box], probability[box], settings))
         out[box] = _refine_box(hu[box], probability[box], spacing, settings)
     return out
+
+
+def band_bone_level(hu: np.ndarray, probability: np.ndarray, settings: RefineSettings) -> float:
+    """The bone level (HU) of the CT inside the network's band (core.calibration.bone_level)."""
+    return bone_level(hu[probability > settings.band_probability], default=BONE_HU)
 
 
 def _box(allowed: np.ndarray, spacing, settings: RefineSettings) -> tuple[slice, slice, slice] | None:

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from core.inference.refine import refine_masks
+from core.inference.refine import RefineSettings, refine_masks
 from core.training.metrics import confusion, dice, recall
 from tests.conftest import shared_path
 
@@ -187,3 +187,24 @@ def test_on_an_openkbp_case_at_4_mm_refinement_changes_nothing(reference_segment
     refined = _predicted(reference_segmenter, volume, block, refine=True)
     np.testing.assert_array_equal(refined, _predicted(reference_segmenter, volume, block, refine=False))
     assert _dice(refined, label[block]) > 0.8
+
+
+# --- the scan's own bone level (docs/decisions/202) ----------------------------------------------
+
+
+def test_on_ct_in_hu_the_bone_level_is_todays_300_hu():
+    hu, truth = _jaw()
+    probability = _network_view(truth)
+    hu[:, 20:30, 20:140] = 600.0  # a denser structure in reach changes nothing either
+    fixed = refine_masks(hu, probability, SPACING, settings=RefineSettings(bone_hu=300.0))
+    np.testing.assert_array_equal(refine_masks(hu, probability, SPACING), fixed)
+
+
+def test_a_scan_whose_bone_is_dark_is_refined_at_its_own_bone_level():
+    """A CBCT's cortex after calibration at 280 HU, its marrow at 100: a fixed 300 HU finds no bone at all."""
+    hu, truth = _jaw()
+    hu[hu == CORTEX] = 280.0
+    hu[hu == MARROW] = 100.0
+    probability = _network_view(truth)
+    assert _dice(refine_masks(hu, probability, SPACING, settings=RefineSettings(bone_hu=300.0)), truth) < 0.9
+    assert _dice(refine_masks(hu, probability, SPACING), truth) > 0.99
