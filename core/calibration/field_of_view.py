@@ -14,6 +14,7 @@ import numpy as np
 # Values scanners pad with, in HU or in the volume's own units (0 is common on CBCT).
 KNOWN_PADDING = (0.0, -1000.0, -1024.0, -2000.0, -2048.0, -3024.0, -32768.0)
 CORNER_SHARE = 0.9  # the corners of a padded volume hold one value; air or noise never does
+MAX_PADDING_SHARE = 0.6  # a field of view inscribed in its slices leaves 21 % outside; a blank volume is not padded
 SAMPLED_SLICES = 24
 
 
@@ -34,6 +35,13 @@ def find_padding(volume: np.ndarray, declared: tuple[float, float] | None = None
     when the corners hold it. Else a value the corners share, when it is a usual padding value or the
     volume's smallest value.
     """
+    padding = _padding_value(volume, declared)
+    if padding is None or _padded_share(volume, padding) > MAX_PADDING_SHARE:
+        return None
+    return padding
+
+
+def _padding_value(volume: np.ndarray, declared: tuple[float, float] | None) -> tuple[float, float] | None:
     corners = corner_values(volume)
     if corners.size == 0:
         return None
@@ -52,6 +60,12 @@ def find_padding(volume: np.ndarray, declared: tuple[float, float] | None = None
     if value in KNOWN_PADDING or value <= float(corners.min()) and value <= _sampled(volume, np.min):
         return value, value
     return None
+
+
+def _padded_share(volume: np.ndarray, padding: tuple[float, float]) -> float:
+    """The share of the sampled slices' pixels that would be padding."""
+    picked = np.unique(np.linspace(0, volume.shape[0] - 1, min(SAMPLED_SLICES, volume.shape[0])).round().astype(int))
+    return float(np.mean([padding_mask(np.asarray(volume[k]), padding).mean() for k in picked]))
 
 
 def _share(values: np.ndarray, low: float, high: float) -> float:

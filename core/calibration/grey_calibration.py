@@ -145,7 +145,8 @@ def estimate_calibration(volume: np.ndarray, declared_padding: tuple[float, floa
             f"Check it: bone comes out at {bone_hu:.0f} HU, where CT puts it between {BONE_CHECK_RANGE[0]:.0f} and "
             f"{BONE_CHECK_RANGE[1]:.0f} HU.")
         calibration = GreyCalibration(FROM_SCAN, grey, padding, marks, doubt=doubt)
-    return replace(calibration, bone_level_hu=bone_level(calibration.grey_map(samples)))
+    grey = calibration.grey_map
+    return replace(calibration, bone_level_hu=_level_between(grey.hu_of(marks.soft_tissue), grey.hu_of(marks.bone)))
 
 
 def _padding_is_hounsfield_air(padding: tuple[float, float] | None) -> bool:
@@ -171,17 +172,25 @@ def two_point_calibration(air: float, soft_tissue: float, base: GreyCalibration 
 
 
 def bone_level(values_hu: np.ndarray, default: float = BONE_HU) -> float:
-    """The bone level of HU(-equivalent) values: `default` (today's 300 HU), moved to between this scan's
-    soft tissue and bone when it is not (core.calibration.landmarks.tissue_split above -500 HU)."""
+    """The bone level of HU(-equivalent) values around bone (refinement's band): `default` (today's 300 HU),
+    moved to between their soft tissue and bone when it is not (core.calibration.landmarks.tissue_split)."""
     split = tissue_split(values_hu, above=-500.0)
-    if split is None or split[1] - split[0] < BONE_CONTRAST_HU:
-        return default
-    return float(np.clip(default, *_bone_band(*split)))
+    return default if split is None else _level_between(*split, default=default)
 
 
 def calibrated_bone_level(volume: np.ndarray) -> float:
-    """The bone level of a volume already in HU(-equivalent) values."""
-    return bone_level(field_of_view_samples(volume, None))
+    """The bone level of a whole volume already in HU(-equivalent) values: between its soft-tissue peak and
+    its bone class (landmarks), for the brush's "Only above"."""
+    marks = find_landmarks(field_of_view_samples(volume, (AIR_HU, AIR_HU)))
+    return BONE_HU if marks is None else _level_between(marks.soft_tissue, marks.bone)
+
+
+def _level_between(soft: float, bone: float, default: float = BONE_HU) -> float:
+    """`default`, kept between soft tissue and bone (BONE_LEVEL_FRACTIONS of the way); `default` when the two are
+    too close to be soft tissue and bone."""
+    if bone - soft < BONE_CONTRAST_HU:
+        return default
+    return float(np.clip(default, *_bone_band(soft, bone)))
 
 
 def _bone_band(soft: float, bone: float) -> tuple[float, float]:
@@ -234,8 +243,10 @@ def _mapped(plane: np.ndarray, grey: GreyMap, dtype: np.dtype) -> np.ndarray:
 def _target(volume: np.ndarray, integer: bool) -> np.ndarray:
     """Where calibrated values go: the volume itself (int16 or float32; uint16 viewed as int16), else a new
     int16 volume (integer) or float32 volume."""
+    if not volume.flags.writeable:  # a read-only (memory-mapped) volume is left as it is
+        return np.empty(volume.shape, np.int16 if integer or volume.dtype == np.int16 else np.float32)
     if volume.dtype == np.int16 or (volume.dtype == np.float32 and not integer):
         return volume
-    if integer and volume.dtype == np.uint16 and volume.flags.writeable:
+    if integer and volume.dtype == np.uint16:
         return volume.view(np.int16)
     return np.empty(volume.shape, np.int16 if integer else np.float32)
