@@ -119,7 +119,7 @@ class SeriesChooser(QDialog):
 
 def series_text(info: SeriesInfo) -> str:
     """Two lines: who (patient) and what (description, modality, files, size)."""
-    what = f"{info.description or '(no description)'} — {info.modality or '?'}, {info.num_files} files, " \
+    what = f"{info.description or '(no description)'} — {info.modality or '?'}, {info.extent()}, " \
            f"{info.rows}x{info.cols}"
     return f"{info.patient.summary()}\n{what}"
 

@@ -164,6 +164,9 @@ class MainWindow(QMainWindow):
         if self.task is not None and self.task.is_running:
             self.statusBar().showMessage("Still busy; wait for the current job to finish.", 4000)
             return False
+        if (waiting := self.ai.cases.blocks_opening(path)) is not None:
+            dialogs.show_error(self, "Cannot open yet", waiting)
+            return False
         if not self.keep_draft():
             return False
         path = Path(path)

@@ -19,14 +19,14 @@ import numpy as np
 from core.errors import DicomSeriesError, InputError
 from core.io.dicom_decode import decode_all, exact_rescale, rescale_into, series_thumbnail
 from core.io.dicom_geometry import order_slices
-from core.io.dicom_scan import (DicomScan, Progress, SeriesInfo, SliceHeader, looks_like_dicom, read_slice_header,
+from core.io.dicom_scan import (DicomScan, Progress, SeriesInfo, SliceHeader, looks_like_dicom, read_file_headers,
                                 scan_dicom_folder)
 from core.io.limits import check_volume_size, finite_values
 from core.io.nifti import canonicalize, volume_geometry
 from core.volume import Volume
 
 __all__ = ["DicomScan", "MultipleSeriesError", "Progress", "SeriesInfo", "SliceHeader", "choose_series",
-           "load_dicom_file_series", "load_dicom_series", "load_series_from_scan", "read_slice_header",
+           "load_dicom_file_series", "load_dicom_series", "load_series_from_scan", "read_file_headers",
            "scan_dicom_folder"]
 
 log = logging.getLogger(__name__)
@@ -146,9 +146,10 @@ def load_dicom_file_series(path: str | Path, progress: Progress = None,
     the user chose this file, not the folder (issue 13 item 5).
     """
     path = Path(path)
-    header = read_slice_header(path)
-    if isinstance(header, str):
-        raise InputError(f"{path.name} cannot be opened: {header}.")
+    headers = read_file_headers(path)
+    if isinstance(headers, str):
+        raise InputError(f"{path.name} cannot be opened: {headers}.")
+    header = headers[0]
     scan = scan_dicom_folder(path.parent, progress=progress, cancel=cancel, recursive=False)
     if header.series_uid not in scan.headers:  # the file changed between the two reads
         raise InputError(f"{path.name} could not be read again; check the file and open it again.")

@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -21,6 +21,8 @@ from pydicom.charset import convert_encodings, decode_bytes
 from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from core.errors import Cancelled, InputError
+from core.io.dicom_frames import (MULTI_FRAME_VOLUMES, FrameDescription, describe_frames, frame_count,
+                                  unsupported_kind)
 from core.io.files import is_regular_file, regular_files
 from core.io.limits import check_slice_size, valid_rescale
 from core.volume import PatientInfo
@@ -89,12 +91,15 @@ class SliceHeader:
     pixel_offset: int
     photometric: str = "MONOCHROME2"
     patient: PatientInfo = PatientInfo()
+    # A multi-frame file gives one header per frame: this frame's index, of `frames` in the file.
+    frame: int = 0
+    frames: int = 1
     # Stored values outside the field of view (PixelPaddingValue to PixelPaddingRangeLimit), before rescale.
     padding: tuple[int, int] | None = None
 
     @property
     def native_bytes(self) -> int:
-        """Size of the uncompressed pixel data."""
+        """Size of one frame's uncompressed pixel data."""
         return self.rows * self.cols * self.samples * (self.bits_allocated // 8)
 
 
@@ -114,10 +119,22 @@ class SeriesInfo:
     patient: PatientInfo = PatientInfo()
     # Middle slice in the bone window, uint8, at most THUMBNAIL_SIZE on a side (filled for choosers).
     thumbnail: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # Slices in the series when they are frames of multi-frame files; None: one slice a file.
+    num_frames: int | None = None
+
+    @property
+    def num_slices(self) -> int:
+        return self.num_frames if self.num_frames is not None else self.num_files
+
+    def extent(self) -> str:
+        """How many files and slices, in words: "128 files" or "128 slices in 1 multi-frame file"."""
+        if self.num_frames is None:
+            return f"{self.num_files} files"
+        return f"{self.num_frames} slices in {self.num_files} multi-frame file{'s' if self.num_files > 1 else ''}"
 
     def label(self) -> str:
         return f"{self.patient.summary()} — {self.description or '(no description)'} — {self.modality}, " \
-               f"{self.num_files} files, {self.rows}x{self.cols} [{self.uid}]"
+               f"{self.extent()}, {self.rows}x{self.cols} [{self.uid}]"
 
 
 @dataclass
@@ -255,8 +272,8 @@ def _read_dataset(path: Path) -> tuple[pydicom.Dataset, str, int | None, int] | 
         return ds, transfer_syntax, pixel_offset if has_pixels else None, os.fstat(fp.fileno()).st_size
 
 
-def read_slice_header(path: Path) -> SliceHeader | str:
-    """The header of one file, or the reason it is not a usable DICOM image slice."""
+def read_file_headers(path: Path) -> list[SliceHeader] | str:
+    """The slices of one file (one header, or one per frame of a multi-frame volume), or why it has none."""
     if path.name.upper() == "DICOMDIR":
         return "DICOMDIR index file (the images are read from their own files)"
     if not is_regular_file(path):
@@ -274,13 +291,27 @@ def read_slice_header(path: Path) -> SliceHeader | str:
         return f"not an image (SOP class {values['SOPClassUID']})"
     if pixel_offset is None:
         return "no pixel data"
-    if values["NumberOfFrames"] not in (None, 1.0):
-        return "multi-frame (enhanced) DICOM is not supported; export the series as single-frame files"
+    frames = frame_count(values["NumberOfFrames"])
+    refusal = frames if isinstance(frames, str) else unsupported_kind(values["SOPClassUID"], frames)
+    if refusal:
+        return refusal
     header = _header_from(values, transfer_syntax, path, pixel_offset)
     problem = _header_problem(header)
-    if problem is None and transfer_syntax in NATIVE_SYNTAXES and pixel_offset + header.native_bytes > size:
+    if problem is None and transfer_syntax in NATIVE_SYNTAXES and pixel_offset + frames * header.native_bytes > size:
         problem = "truncated file (pixel data ends early)"
-    return problem or header
+    if problem is not None:
+        return problem
+    return frame_headers(ds, header, frames) if values["SOPClassUID"] in MULTI_FRAME_VOLUMES else [header]
+
+
+def frame_headers(ds: pydicom.Dataset, header: SliceHeader, frames: int) -> list[SliceHeader] | str:
+    """One header per frame of a multi-frame volume, placed and rescaled by its functional groups."""
+    top_level = FrameDescription(header.position, header.orientation, header.pixel_spacing, header.slice_thickness,
+                                 header.spacing_between_slices, header.slope, header.intercept)
+    described = describe_frames(ds, frames, header.rows, header.cols, top_level)
+    if isinstance(described, str):
+        return described
+    return [replace(header, frame=index, frames=frames, **asdict(frame)) for index, frame in enumerate(described)]
 
 
 def _header_problem(h: SliceHeader) -> str | None:
@@ -315,14 +346,14 @@ def scan_dicom_folder(path: str | Path, progress: Progress = None, cancel: threa
         check_cancel(cancel)
         if progress is not None and step % 32 == 0:
             progress(step, len(files), f"Reading DICOM headers ({step}/{len(files)})")
-        result = read_slice_header(file)
+        result = read_file_headers(file)
         if isinstance(result, str):
             scan.skipped.append((file, result))
         else:
-            headers[result.series_uid].append(result)
+            headers[result[0].series_uid].extend(result)
     scan.headers = dict(headers)
     scan.series = sorted((_series_info(v) for v in headers.values()),
-                         key=lambda s: (s.series_number is None, s.series_number or 0, -s.num_files))
+                         key=lambda s: (s.series_number is None, s.series_number or 0, -s.num_slices))
     if progress is not None:
         progress(len(files), len(files), f"Found {len(scan.series)} series")
     return scan
@@ -330,6 +361,9 @@ def scan_dicom_folder(path: str | Path, progress: Progress = None, cancel: threa
 
 def _series_info(headers: list[SliceHeader]) -> SeriesInfo:
     first = headers[0]
+    files = len({h.path for h in headers})
+    multi_frame = any(h.frames > 1 for h in headers)
     return SeriesInfo(uid=first.series_uid, description=first.description, modality=first.modality,
-                      num_files=len(headers), rows=first.rows, cols=first.cols, series_number=first.series_number,
-                      study_uid=first.study_uid, folder=first.path.parent, patient=first.patient)
+                      num_files=files, rows=first.rows, cols=first.cols, series_number=first.series_number,
+                      study_uid=first.study_uid, folder=first.path.parent, patient=first.patient,
+                      num_frames=len(headers) if multi_frame else None)

@@ -11,6 +11,7 @@ would copy are written empty; the UIDs that tie it to the CT stay (decision 103)
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import highdicom as hd
@@ -20,6 +21,7 @@ from pydicom.sr.codedict import codes
 
 from core.annotation.label_volume import require_labels
 from core.errors import ExportError
+from core.io.dicom_frames import FrameDescription, describe_frames
 from core.io.files import regular_files
 from core.io.mesh_export import writable_path
 from core.volume import Volume
@@ -39,7 +41,7 @@ def export_dicom_seg(path: str | Path, labels: np.ndarray, volume: Volume,
     path = Path(path)
     sources = source_datasets(volume)
     labels = require_labels(labels, volume)
-    frames = np.stack([_frame_for(ds, labels, volume) for ds in sources])
+    frames = np.stack([_frame_for(plane, labels, volume) for ds in sources for plane in _planes(ds)])
     segment = hd.seg.SegmentDescription(
         segment_number=1, segment_label="Mandible",
         segmented_property_category=codes.SCT.Tissue, segmented_property_type=MANDIBLE_CODE,
@@ -81,26 +83,72 @@ def source_datasets(volume: Volume) -> list[pydicom.Dataset]:
         if uid in wanted and str(getattr(ds, "SeriesInstanceUID", "")) == volume.series_uid:
             for keyword in TYPE2_COPIED:
                 setattr(ds, keyword, "")
-            found[uid] = ds
-    missing = [uid for uid in volume.sop_uids if uid not in found]
+            found[uid] = _shared_geometry(ds)
+    files = list(dict.fromkeys(volume.sop_uids))  # a multi-frame file holds many slices under one UID
+    missing = [uid for uid in files if uid not in found]
     if missing:
-        raise ExportError(f"{len(missing)} of the CT's {len(volume.sop_uids)} DICOM files are missing from "
+        raise ExportError(f"{len(missing)} of the CT's {len(files)} DICOM files are missing from "
                           f"{folder}; a DICOM SEG needs the whole source series")
-    return [found[uid] for uid in volume.sop_uids]
+    if len(files) > 1 and len(files) < len(volume.sop_uids):
+        raise ExportError(f"the CT is {len(files)} multi-frame DICOM files; a DICOM SEG can reference one "
+                          "multi-frame file or single-frame files only: export NIfTI or STL instead")
+    return [found[uid] for uid in files]
 
 
-def _frame_for(ds: pydicom.Dataset, labels: np.ndarray, volume: Volume) -> np.ndarray:
+def _shared_geometry(ds: pydicom.Dataset) -> pydicom.Dataset:
+    """`ds` with its frames' pixel measures and orientation in the shared group when every frame has the same.
+
+    highdicom reads them only from the shared group; an Enhanced CT may repeat them in every frame instead.
+    """
+    if "PerFrameFunctionalGroupsSequence" not in ds or "SharedFunctionalGroupsSequence" not in ds:
+        return ds
+    shared, frames = ds.SharedFunctionalGroupsSequence[0], ds.PerFrameFunctionalGroupsSequence
+    for keyword in ("PixelMeasuresSequence", "PlaneOrientationSequence"):
+        given = [frame.get(keyword) for frame in frames]
+        if keyword not in shared and given[0] is not None and all(g == given[0] for g in given):
+            setattr(shared, keyword, given[0])
+    return ds
+
+
+@dataclass(frozen=True)
+class _Plane:
+    """Where one source image (or one frame of a multi-frame source) lies: its pixel grid in patient mm."""
+
+    uid: str
+    rows: int
+    cols: int
+    position: tuple[float, ...]
+    orientation: tuple[float, ...]
+    spacing: tuple[float, float]
+
+
+def _planes(ds: pydicom.Dataset) -> list[_Plane]:
+    """One plane per frame of a source image, in the order of its frames."""
+    rows, cols, uid = int(ds.Rows), int(ds.Columns), str(ds.SOPInstanceUID)
+    frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
+    if "PerFrameFunctionalGroupsSequence" not in ds:
+        return [_Plane(uid, rows, cols, tuple(ds.ImagePositionPatient), tuple(ds.ImageOrientationPatient),
+                       tuple(float(v) for v in ds.PixelSpacing))]
+    top = FrameDescription(None, None, None, None, None, 1.0, 0.0)
+    described = describe_frames(ds, frames, rows, cols, top)
+    if isinstance(described, str) or any(None in (d.position, d.orientation, d.pixel_spacing) for d in described):
+        raise ExportError(f"the multi-frame DICOM file {uid} does not say where each frame lies; "
+                          "export NIfTI or STL instead")
+    return [_Plane(uid, rows, cols, d.position, d.orientation, d.pixel_spacing) for d in described]
+
+
+def _frame_for(plane: _Plane, labels: np.ndarray, volume: Volume) -> np.ndarray:
     """The mask of one source image in its own pixel layout (rows, columns), sampled from `labels`."""
-    rows, cols = int(ds.Rows), int(ds.Columns)
-    orientation = np.asarray(ds.ImageOrientationPatient, float)
-    row_spacing, col_spacing = (float(v) for v in ds.PixelSpacing)
+    rows, cols = plane.rows, plane.cols
+    orientation = np.asarray(plane.orientation, float)
+    row_spacing, col_spacing = plane.spacing
     r, c = np.mgrid[0:rows, 0:cols]
-    points = (np.asarray(ds.ImagePositionPatient, float)[None, :]
+    points = (np.asarray(plane.position, float)[None, :]
               + c.reshape(-1, 1) * col_spacing * orientation[None, :3]
               + r.reshape(-1, 1) * row_spacing * orientation[None, 3:])
     index = (points - volume.affine_lps()[:3, 3]) @ np.linalg.inv(volume.affine_lps()[:3, :3]).T
     nearest = np.rint(index).astype(int)
     if np.abs(index - nearest).max() > 0.1 or np.any(nearest < 0) or np.any(nearest >= volume.shape):
-        raise ExportError(f"DICOM file {ds.SOPInstanceUID} does not lie on the CT's voxel grid; "
+        raise ExportError(f"DICOM file {plane.uid} does not lie on the CT's voxel grid; "
                           "reload the series and export again")
     return labels[nearest[:, 0], nearest[:, 1], nearest[:, 2]].reshape(rows, cols)

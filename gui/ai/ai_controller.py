@@ -1,5 +1,6 @@
-"""The AI in the main window, put together from its parts: segmenting (gui/ai/segmenting.py), retraining
-(gui/ai/retraining.py) and model versions (gui/ai/models.py), each given what it needs by the window.
+"""The AI in the main window, put together from its parts: segmenting (gui/ai/segmenting.py), segmenting the
+selected cases (gui/ai/segmenting_cases.py), retraining (gui/ai/retraining.py) and model versions
+(gui/ai/models.py), each given what it needs by the window.
 
 It places the Training and Models docks (tabbed with the editing tools), puts the frequent actions on the
 toolbar, wires the parts to each other (a new active model re-segments the predictions shown; a trained
@@ -18,6 +19,7 @@ from gui.ai.jobs import wait_for
 from gui.ai.models import Models
 from gui.ai.retraining import Retraining
 from gui.ai.segmenting import Segmenting
+from gui.ai.segmenting_cases import SegmentingCases
 from gui.case_session import CaseSession
 
 CLOSE_WAIT_MS = 30_000
@@ -31,6 +33,8 @@ class AiController(QObject):
         status_bar = window.statusBar()
         self.models = Models(window, actions, status_bar, workspace.models_dir)
         self.segmenting = Segmenting(window, actions, status_bar, self.models.versions, self._explain_no_model)
+        self.cases = SegmentingCases(window, workspace, actions, window.case_list, self.segmenting)
+        window.case_opened.connect(self.cases.case_opened)
         self.training = Retraining(window, actions, workspace, self.models.versions)
         self.training_dock = self._dock("Training", self.training.panel)
         self.models_dock = self._dock("Models", self.models.panel)
@@ -73,14 +77,14 @@ class AiController(QObject):
 
     # --- the window's close path (gui/close_guard.py) ---------------------------------------------------
     def _tasks(self) -> list:
-        tasks = (self.segmenting.predict.task, self.training.train.task, self.models.import_task)
+        tasks = (self.segmenting.predict.task, self.cases.task, self.training.train.task, self.models.import_task)
         return [t for t in tasks if t is not None and t.is_running]
 
     def running_job(self) -> str | None:
         """What the close question names: "Training", "A segmentation", "A model import", or None."""
         if self.training.train.is_running:
             return "Training"
-        if self.segmenting.predict.is_running:
+        if self.segmenting.predict.is_running or self.cases.is_running:
             return "A segmentation"
         return "A model import" if self._tasks() else None
 

@@ -87,7 +87,7 @@ class Segmenting(QObject):
         self.predict.policy = dataclasses.replace(self.predict.policy, refine=bool(refine))
 
     # --- segmenting -----------------------------------------------------------------------------------
-    def _active_model(self) -> Path | None:
+    def active_model(self) -> Path | None:
         active = self._versions.active()
         if active is None:
             self._explain_no_model()
@@ -101,7 +101,7 @@ class Segmenting(QObject):
         index = session.current
         if session.status(index).is_training_data and not ask_replace_edited(self._parent, 1):
             return False
-        model = self._active_model()
+        model = self.active_model()
         return model is not None and self.predict.start(session, model, [index], overwrite=True)
 
     def segment_case(self, overwrite: bool = False) -> bool:
@@ -112,7 +112,7 @@ class Segmenting(QObject):
         protected = self.predict.protected(session, indexes)
         if overwrite and protected and not ask_replace_edited(self._parent, len(protected)):
             return False
-        model = self._active_model()
+        model = self.active_model()
         return model is not None and self.predict.start(session, model, indexes, overwrite=overwrite)
 
     def resegment_predictions(self) -> None:

@@ -1,11 +1,12 @@
-"""The workspace's cases, most recently opened first. A click (or Enter) opens one; the context menu removes a
-case from the list or shows its CT's folder. The list asks; the window decides."""
+"""The workspace's cases, most recently opened first. A click (or Enter) opens one; Ctrl+click and Shift+click
+select several (for Segment Cases…); the context menu removes a case from the list or shows its CT's folder.
+The list asks; the window decides."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QMenu
+from PySide6.QtCore import QItemSelectionModel, QPoint, Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QListWidget, QListWidgetItem, QMenu
 
 
 @dataclass(frozen=True)
@@ -20,13 +21,15 @@ class CaseList(QListWidget):
     case_activated = Signal(str)  # the case's source path
     remove_requested = Signal(str)  # case id
     show_folder_requested = Signal(str)  # the case's source path
+    segment_requested = Signal()  # segment the selected cases (gui/ai/segmenting_cases.py)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("caseList")
         self._rows: list[CaseRow] = []
         self._current: str | None = None
-        self.itemClicked.connect(self._on_activated)  # one click opens, as in a file browser's list
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.itemClicked.connect(self._on_clicked)  # one click opens, as in a file browser's list
         self.itemActivated.connect(self._on_activated)  # Enter
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._show_menu)
@@ -45,6 +48,15 @@ class CaseList(QListWidget):
     def row_of(self, item: QListWidgetItem) -> CaseRow:
         return self._rows[self.row(item)]
 
+    def selected_case_ids(self) -> list[str]:
+        """The selected cases, in list order."""
+        return [self._rows[row].case_id for row in sorted(index.row() for index in self.selectedIndexes())]
+
+    def _on_clicked(self, item: QListWidgetItem) -> None:
+        if not QApplication.keyboardModifiers() & (Qt.KeyboardModifier.ControlModifier
+                                                   | Qt.KeyboardModifier.ShiftModifier):  # selecting several
+            self._on_activated(item)
+
     def _on_activated(self, item: QListWidgetItem) -> None:
         row = self.row_of(item)
         if row.source and row.source != self._current:  # clicking the open case does not reload it
@@ -59,6 +71,10 @@ class CaseList(QListWidget):
         opening.setEnabled(bool(row.source) and not is_open)
         folder = menu.addAction("Show in Folder", lambda: self.show_folder_requested.emit(row.source))
         folder.setEnabled(bool(row.source))
+        count = len(self.selectedIndexes())
+        several = item.isSelected() and count > 1
+        menu.addAction(f"Segment {count} Selected Cases…" if several else "Segment This Case…",
+                       lambda: self._segment(None if several else item))
         menu.addSeparator()
         remove = menu.addAction("Remove from List…", lambda: self.remove_requested.emit(row.case_id))
         remove.setEnabled(not is_open)
@@ -66,6 +82,12 @@ class CaseList(QListWidget):
             remove.setToolTip("Open another case first: the open case cannot be removed")
         menu.setToolTipsVisible(True)
         return menu
+
+    def _segment(self, only: QListWidgetItem | None) -> None:
+        """Segment the selection, or only the case whose menu it is."""
+        if only is not None:
+            self.setCurrentItem(only, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.segment_requested.emit()
 
     def _show_menu(self, position: QPoint) -> None:
         item = self.itemAt(position)

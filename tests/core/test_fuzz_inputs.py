@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.core import fuzz_cases_files, fuzz_cases_volumes  # noqa: F401  (they register the cases)
+# The fuzz_cases_* modules register the cases.
+from tests.core import fuzz_cases_files, fuzz_cases_multiframe, fuzz_cases_volumes  # noqa: F401
 from tests.core.fuzz_corpus import CASES, CATEGORIES, build_all
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,6 +13,7 @@ from pydicom.uid import generate_uid
 
 from tests.dicom_fixtures import SAMPLE_FILES, copy_sample_series, rewrite_uncompressed
 from tests.gui.conftest import click, current_mask, key, open_case
+from tests.multiframe_fixtures import other_multi_frame
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +66,10 @@ def missing_keys_json(root: Path) -> Path:
     return folder
 
 
+def ultrasound_multi_frame(root: Path) -> Path:
+    return other_multi_frame(root / "cine" / "cine.dcm", "1.2.840.10008.5.1.4.1.1.3.1")
+
+
 BAD_INPUTS = {
     "truncated DICOM": (truncated_dicom, "No DICOM image series"),
     "random bytes .dcm": (random_bytes_dcm, "neither DICOM"),
@@ -73,6 +78,7 @@ BAD_INPUTS = {
     "non-existent path": (non_existent, "does not exist"),
     "broken JSON": (broken_json, "0001.json"),
     "JSON missing keys": (missing_keys_json, "0001.json"),
+    "multi-frame ultrasound": (ultrasound_multi_frame, "multi-frame Ultrasound Multi-frame Image Storage file"),
 }
 
 

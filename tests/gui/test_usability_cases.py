@@ -91,7 +91,7 @@ def test_one_click_opens_a_case_and_the_menu_removes_one_after_asking(qtbot, mak
     assert [cases.item(r).text().splitlines()[0] for r in range(cases.count())] == ["okbp_pt_224", "second"]
     menu = cases.context_menu(cases.item(1))
     texts = [a.text() for a in menu.actions() if a.text()]
-    assert texts == ["Open", "Show in Folder", "Remove from List…"]
+    assert texts == ["Open", "Show in Folder", "Segment This Case…", "Remove from List…"]
     case_id = cases.row_of(cases.item(1)).case_id
     answers = [False, True]
     asked = []
