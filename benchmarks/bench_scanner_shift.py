@@ -10,7 +10,8 @@ validation cases by name (3-D Dice over the case). Default: head,okbp_pt_201,okb
 
 Variants (benchmarks/scanner_variants.py): the CT resampled onto a CBCT's grid (--grid-mm, default 0.5;
 --slice-mm, default 0.5) within a --field-mm (default 146) circular field of view centred on the mandible,
-padded with 0 outside, 165 mm tall (the PostDentalSurgery CBCT of ../shared/data/cbct-label), with cupping
+padded with 0 outside, as tall as the scored slices with mandible and 25 mm beyond (at most 165 mm, the
+PostDentalSurgery CBCT of ../shared/data/cbct-label, whose 0.5 mm grid and 180 mm field set the scale), with cupping
 (--cupping, 0.1) and noise (--noise-hu, 30), stored through a grey map:
   grid            HU, the grid and the crop only (no circle, cupping or noise): what resampling alone costs
   hu              HU, 0 outside the field of view
@@ -71,17 +72,18 @@ def load_case(name: str) -> tuple[Volume, np.ndarray, list[int]]:
     return volume, labels, list(range(volume.num_slices))
 
 
-def scored(mask: np.ndarray, labels: np.ndarray, slices: list[int]) -> float:
+def dice_on(mask: np.ndarray, labels: np.ndarray, slices: list[int]) -> float:
     return float(dice(confusion(mask[slices] > 0, labels[slices])))
 
 
-def variant_volume(hu: np.ndarray, source: Volume, labels: np.ndarray, scanner: Scanner, name: str):
+def variant_volume(hu: np.ndarray, source: Volume, labels: np.ndarray, scanner: Scanner, name: str,
+                   scored: tuple[int, int]):
     if name == "cone-beam":
         from benchmarks.cone_beam import cone_beam_variant
 
-        variant = cone_beam_variant(hu, source.spacing, labels, scanner)
+        variant = cone_beam_variant(hu, source.spacing, labels, scanner, scored)
     else:
-        variant = make_variant(hu, source.spacing, labels, scanner)
+        variant = make_variant(hu, source.spacing, labels, scanner, scored)
     volume = Volume(hu=variant.stored, spacing=variant.spacing, name=f"{source.name} {name}")
     return variant, volume
 
@@ -98,22 +100,24 @@ def scanner_for(name: str, args) -> Scanner:
 def run_case(segmenter: Segmenter, name: str, variants: list[str], args) -> list[dict]:
     source, labels, slices = load_case(name)
     start = time.perf_counter()
-    untouched = scored(segmenter.predict_volume(source), labels, slices)
+    untouched = dice_on(segmenter.predict_volume(source), labels, slices)
     rows = [{"case": name, "variant": "untouched", "shape": list(source.shape), "with": untouched,
              "without": untouched, "seconds": round(time.perf_counter() - start, 1)}]
     print(f"{name}: untouched {source.shape}, Dice {untouched:.4f}", flush=True)
     hu = source.hu.astype(np.float32)
+    with_mandible = [k for k in slices if labels[k].any()]
+    span = (min(with_mandible), max(with_mandible))
     for variant_name in variants:
         start = time.perf_counter()
         scanner = scanner_for(variant_name, args)
-        variant, raw = variant_volume(hu, source, labels, scanner, variant_name)
+        variant, raw = variant_volume(hu, source, labels, scanner, variant_name, span)
         calibrated = calibrate_volume(Volume(hu=raw.hu.copy(), spacing=raw.spacing, name=raw.name), AUTO)
         row = {"case": name, "variant": variant_name, "shape": list(raw.shape),
                "calibration": calibrated.calibration.describe(), "source": calibrated.calibration.source}
-        row["with"] = scored(mask_on_source(segmenter.predict_volume(calibrated), variant, source.shape),
+        row["with"] = dice_on(mask_on_source(segmenter.predict_volume(calibrated), variant, source.shape),
                              labels, slices)
         if args.without and calibrated.calibration.changes_values():
-            row["without"] = scored(mask_on_source(segmenter.predict_volume(raw), variant, source.shape),
+            row["without"] = dice_on(mask_on_source(segmenter.predict_volume(raw), variant, source.shape),
                                     labels, slices)
         elif args.without:
             row["without"] = row["with"]  # nothing to calibrate: the same volume
@@ -121,7 +125,7 @@ def run_case(segmenter: Segmenter, name: str, variants: list[str], args) -> list
             calibration = calibrate_with(alternative, raw.hu, args.reference)
             other = Volume(hu=apply_calibration(raw.hu.copy(), calibration), spacing=raw.spacing, name=raw.name,
                            calibration=calibration)
-            row[alternative] = scored(mask_on_source(segmenter.predict_volume(other), variant, source.shape),
+            row[alternative] = dice_on(mask_on_source(segmenter.predict_volume(other), variant, source.shape),
                                       labels, slices)
         row["seconds"] = round(time.perf_counter() - start, 1)
         rows.append(row)

@@ -31,8 +31,9 @@ def available() -> bool:
     return True
 
 
-def cone_beam_variant(hu: np.ndarray, spacing, labels: np.ndarray, scanner: Scanner, projector_mm: float = 1.5,
-                      beta: float = 0.02, photons: float = 2e5) -> Variant:
+def cone_beam_variant(hu: np.ndarray, spacing, labels: np.ndarray, scanner: Scanner,
+                      scored: tuple[int, int] | None = None, projector_mm: float = 1.5, beta: float = 0.02,
+                      photons: float = 2e5) -> Variant:
     """The CBCT the scanner would reconstruct of `hu` ([slice, row, col] HU, `spacing` mm) on the grid
     make_variant would use (the same field of view, centre and voxel size)."""
     import itk
@@ -40,7 +41,7 @@ def cone_beam_variant(hu: np.ndarray, spacing, labels: np.ndarray, scanner: Scan
 
     grid = make_variant(hu, spacing, labels, Scanner(grey="hu", cupping=0.0, noise_hu=0.0, padded=False,
                                                      field_mm=scanner.field_mm, grid_mm=scanner.grid_mm,
-                                                     slice_mm=scanner.slice_mm))
+                                                     slice_mm=scanner.slice_mm), scored)
     image_type = itk.Image[itk.F, 3]
     # RTK turns about its y axis: the patient's slice axis goes there ([slice, row, col] -> [row, slice, col],
     # which ITK reads as [z, y, x]), and back again after the reconstruction.
