@@ -90,7 +90,8 @@ class GreyValuesDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Close)
         self.estimate = buttons.addButton("Scan's Estimate", QDialogButtonBox.ButtonRole.ResetRole)
         self.estimate.setToolTip("Fill in the air and soft-tissue levels found in the scan's histogram")
-        buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(
+        self.apply = buttons.button(QDialogButtonBox.StandardButton.Apply)
+        self.apply.clicked.connect(
             lambda: self.apply_requested.emit(self.values["air"].value(), self.values["soft"].value()))
         buttons.rejected.connect(self.close)
         layout.addWidget(buttons)
@@ -101,8 +102,9 @@ class GreyValuesDialog(QDialog):
         self.description.setText(calibration.describe() if calibration is not None
                                  else "Grey values are used as stored.")
         editable = calibration is not None and calibration.source in (HOUNSFIELD, FROM_SCAN, BY_USER)
-        for spin in self.values.values():
-            spin.setEnabled(editable)
+        for widget in (*self.values.values(), self.apply, *self.findChildren(QPushButton, "pick_air"),
+                       *self.findChildren(QPushButton, "pick_soft")):
+            widget.setEnabled(editable)
         if editable:
             air, soft = calibration.air_and_soft_tissue()
             self.set_value("air", air)

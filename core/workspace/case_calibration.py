@@ -15,6 +15,7 @@ import logging
 
 from core.calibration import (BY_USER, GreyCalibration, apply_calibration, calibrated_bone_level,
                               two_point_calibration)
+from core.errors import CalibrationError
 from core.io.grey_values import AUTO, calibrate_volume
 from core.volume import Volume
 from core.workspace.case_store import CaseStore, SaveError
@@ -51,8 +52,12 @@ def recalibrate(volume: Volume, calibration: GreyCalibration) -> None:
 def correct_calibration(case: OpenCase, air: float, soft_tissue: float) -> GreyCalibration:
     """The user's two-point calibration: the stored grey values of air and of soft tissue. The open CT is
     recalibrated, its bone level measured again, and case.json records it (SaveError when it cannot be written;
-    the CT keeps the correction meanwhile). CalibrationError when soft tissue is not brighter than air."""
+    the CT keeps the correction meanwhile). CalibrationError when soft tissue is not brighter than air, or when the
+    case is image slices (they carry no grey values of a scanner to calibrate)."""
     volume = case.volume
+    if volume.units != "HU":
+        raise CalibrationError("image slices carry no scanner grey values to calibrate: open the CT itself "
+                               "(DICOM or NIfTI) to correct its grey values")
     calibration = two_point_calibration(air, soft_tissue, volume.calibration)
     recalibrate(volume, calibration)
     calibration = dataclasses.replace(calibration, bone_level_hu=calibrated_bone_level(volume.hu))

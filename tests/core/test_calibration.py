@@ -206,3 +206,18 @@ def test_a_damaged_calibration_in_case_json_is_estimated_again(tmp_path):
     volume = load_volume(path)
     store = Workspace.open(tmp_path / "ws").add_case(volume, path)
     assert volume.calibration.source == FROM_SCAN and store.record.calibration == volume.calibration
+
+
+def test_image_slices_are_not_corrected_as_a_scan(tmp_path):
+    import cv2
+
+    from core.workspace import OpenCase, Workspace
+    from core.workspace.case_calibration import correct_calibration
+
+    for k in range(3):
+        cv2.imwrite(str(tmp_path / f"slice{k}.png"), np.full((32, 32), 40 * k, np.uint8))
+    volume = load_volume(tmp_path)
+    case = OpenCase(volume, Workspace.create(tmp_path / "ws").add_case(volume, tmp_path))
+    assert volume.calibration.source == "image slices" and "bone window" in volume.calibration.describe()
+    with pytest.raises(CalibrationError, match="image slices"):
+        correct_calibration(case, 0.0, 100.0)

@@ -54,8 +54,7 @@ def test_the_calibration_is_shown_and_two_clicks_correct_it(qtbot, make_window, 
     soft_field = dialog.values["soft"]
     soft_field.selectAll()
     qtbot.keyClicks(soft_field, f"{soft + 40:.0f}")  # and a typed value: soft tissue a little brighter
-    apply = next(b for b in dialog.findChildren(type(dialog.estimate)) if b.text() == "Apply")
-    qtbot.mouseClick(apply, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.apply, Qt.MouseButton.LeftButton)
 
     volume = window.session.volume
     assert volume.calibration.source == BY_USER
@@ -80,7 +79,6 @@ def test_air_brighter_than_soft_tissue_is_refused_in_the_dialog(qtbot, make_wind
     dialog = window.grey_values.dialog
     dialog.values["air"].setValue(900)
     dialog.values["soft"].setValue(300)
-    apply = next(b for b in dialog.findChildren(type(dialog.estimate)) if b.text() == "Apply")
-    qtbot.mouseClick(apply, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.apply, Qt.MouseButton.LeftButton)
     assert "must be brighter than air" in dialog.message.text()
     np.testing.assert_array_equal(window.session.volume.hu, before)
