@@ -54,7 +54,7 @@ def cone_beam_variant(hu: np.ndarray, spacing, labels: np.ndarray, scanner: Scan
         geometry.AddProjection(SOURCE_MM, DETECTOR_MM, view * 360.0 / VIEWS)
     magnification = DETECTOR_MM / SOURCE_MM
     width = int(np.ceil(scanner.field_mm * magnification / projector_mm)) + 8
-    height = int(np.ceil(grid.stored.shape[0] * scanner.slice_mm * magnification / projector_mm)) + 8
+    height = int(np.ceil(grid.stored.shape[0] * grid.spacing[0] * magnification / projector_mm)) + 8
     projections = _constant(rtk, image_type, (width, height, VIEWS), (projector_mm, projector_mm, 1.0))
     forward = rtk.JosephForwardProjectionImageFilter[image_type, image_type].New()
     forward.SetInput(0, projections)
@@ -68,8 +68,8 @@ def cone_beam_variant(hu: np.ndarray, spacing, labels: np.ndarray, scanner: Scan
     measured = itk.image_from_array(np.log(photons / counts).astype(np.float32))
     measured.CopyInformation(forward.GetOutput())
     shape = grid.stored.shape
-    target = _constant(rtk, image_type, (shape[2], shape[0], shape[1]), (scanner.grid_mm, scanner.slice_mm,
-                                                                         scanner.grid_mm))
+    target = _constant(rtk, image_type, (shape[2], shape[0], shape[1]), (grid.spacing[2], grid.spacing[0],
+                                                                         grid.spacing[1]))
     fdk = rtk.FDKConeBeamReconstructionFilter[image_type].New()
     fdk.SetInput(0, target)
     fdk.SetInput(1, measured)
@@ -78,10 +78,10 @@ def cone_beam_variant(hu: np.ndarray, spacing, labels: np.ndarray, scanner: Scan
     fdk.Update()
     mu = itk.array_from_image(fdk.GetOutput()).transpose(1, 0, 2)
     stored = np.clip(np.rint(mu / MU_WATER * STORED_BONE / (BONE_HU / 1000.0 + 1.0)), 0, 65535).astype(np.uint16)
-    rows = (np.arange(shape[1]) - (shape[1] - 1) / 2.0) * scanner.grid_mm
+    rows = (np.arange(shape[1]) - (shape[1] - 1) / 2.0) * grid.spacing[1]
     outside = np.hypot(rows[:, None], rows[None, :]) > scanner.field_mm / 2.0
     stored[:, outside] = 0
-    return Variant(stored, grid.spacing, grid.origin_index, grid.step_index)
+    return Variant(stored, grid.spacing, grid.start, grid.factors)
 
 
 def _constant(rtk, image_type, size, spacing):
@@ -98,7 +98,7 @@ def _attenuation_around(hu: np.ndarray, spacing, grid: Variant, voxel_mm: float)
     """mu [slice, row, col] of the whole head on a voxel_mm grid centred on the variant's field of view,
     covering the source CT in-plane and the field of view's height plus the cone's spread."""
     spacing = np.asarray(spacing, float)
-    centre = grid.origin_index + (np.asarray(grid.stored.shape) - 1) / 2.0 * grid.step_index
+    centre = grid.start + (np.asarray(grid.stored.shape) / grid.factors - 1) / 2.0
     half_plane = max(hu.shape[1] * spacing[1], hu.shape[2] * spacing[2]) / 2.0
     half_height = grid.stored.shape[0] * grid.spacing[0] / 2.0 * 1.3
     counts = np.ceil(np.array([half_height, half_plane, half_plane]) * 2 / voxel_mm).astype(int)
