@@ -28,6 +28,9 @@ MIN_SHARE = 0.005  # a class with fewer of the samples (of the body's, for soft 
 # A peak of the soft-tissue class this tall and this clear (shares of the class's tallest) is a tissue's.
 PEAK_HEIGHT, PEAK_PROMINENCE = 0.25, 0.1
 BONE_PERCENTILE = 90.0
+# The air peak stands this far above the valley to the body (natural log of the counts: 2.7 times), and its bin
+# holds at least this share of the samples (per cent of them, over about 100 bins of a peak's width).
+AIR_PROMINENCE, AIR_MIN_SHARE = 1.0, 0.5
 
 
 @dataclass(frozen=True)
@@ -84,18 +87,32 @@ def find_landmarks(samples: np.ndarray) -> Landmarks | None:
     counts, centres = histogram(samples)
     if np.count_nonzero(counts) < 3:
         return None
-    low = _otsu(counts, centres, np.ones(len(counts), bool))  # air | body: air may be most of a CT's slices
+    smooth = gaussian_filter1d(counts.astype(np.float64), 2.0)
+    low = _air_valley(smooth, centres, samples.size)
+    if low is None:  # no clear air peak apart from the body: Otsu's split of everything (air may be most of a CT)
+        low = _otsu(counts, centres, np.ones(len(counts), bool))
     high = _otsu(counts, centres, centres >= low)  # soft tissue | bone, within the body
     body = samples >= low
     shares = [float(np.mean(~body)), float(np.mean(body & (samples < high))), float(np.mean(samples >= high))]
     if min(shares[0], shares[1] / max(shares[1] + shares[2], 1e-9), shares[2] / max(shares[1] + shares[2], 1e-9)) \
             < MIN_SHARE:
         return None
-    smooth = gaussian_filter1d(counts.astype(np.float64), 2.0)
     air = _peak(smooth, centres, centres < low)
     peaks = _clear_peaks(smooth, centres, (centres >= low) & (centres < high))
     bone = float(np.median(samples[samples >= high]))
     return Landmarks(air, peaks[-1], bone, *shares, tissue_peaks=peaks)
+
+
+def _air_valley(smooth: np.ndarray, centres: np.ndarray, total: int) -> float | None:
+    """The deepest point between the darkest clear peak (air) and the next one (the body), on the logarithm of the
+    histogram, where a small class (the air of a dental field of view) stands out as clearly as a large one (a
+    CT's air); None without two such peaks."""
+    logs = np.pad(np.log1p(smooth), 1)  # a peak in the first bin (air clipped at 0) is a peak too
+    peaks, _ = find_peaks(logs, prominence=AIR_PROMINENCE, height=np.log1p(AIR_MIN_SHARE * total / 100.0))
+    if len(peaks) < 2:
+        return None
+    first, second = peaks[0] - 1, peaks[1] - 1
+    return float(centres[first + int(np.argmin(smooth[first:second + 1]))])
 
 
 def _otsu(counts: np.ndarray, centres: np.ndarray, inside: np.ndarray) -> float:
