@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from core.calibration.field_of_view import find_padding, padding_mask
-from core.calibration.grey_map import AIR_HU, GreyMap, rounded_int16
+from core.calibration.grey_map import AIR_HU, GreyMap
 from core.calibration.landmarks import Landmarks, field_of_view_samples, find_landmarks, tissue_split
 from core.errors import CalibrationError
 
@@ -25,9 +25,9 @@ from core.errors import CalibrationError
 AIR_LANDMARK_HU = -1000.0
 SOFT_TISSUE_HU = 18.0
 # The landmarks of a scan in Hounsfield units lie within these ranges (air: down to lung, when no air is seen;
-# a peak of the tissue class: fat, soft tissue).
+# a clear peak of the tissue class: soft tissue, which is -10 to 47 HU on the 134 OpenKBP CTs and the head).
 HU_AIR_RANGE = (-1100.0, -750.0)
-HU_SOFT_TISSUE_RANGE = (-150.0, 120.0)
+HU_SOFT_TISSUE_RANGE = (-30.0, 80.0)
 # The bone class of a sensible calibration has its median here (HU); outside it the estimate is doubted.
 BONE_CHECK_RANGE = (150.0, 2500.0)
 # Padding brighter than this (HU) is made air in an HU scan; darker padding already shows and acts as air.
@@ -154,7 +154,7 @@ def _padding_is_hounsfield_air(padding: tuple[float, float] | None) -> bool:
 
 
 def _in_hounsfield_units(marks: Landmarks) -> bool:
-    """Air, and soft tissue or fat, where CT puts them."""
+    """Air, and a soft-tissue peak, where CT puts them (a contrast-enhanced scan's brightest peak may be blood)."""
     return (HU_AIR_RANGE[0] <= marks.air <= HU_AIR_RANGE[1]
             and any(HU_SOFT_TISSUE_RANGE[0] <= peak <= HU_SOFT_TISSUE_RANGE[1]
                     for peak in marks.tissue_peaks or (marks.soft_tissue,)))
