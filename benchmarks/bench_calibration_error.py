@@ -42,7 +42,7 @@ def main() -> int:
     parser.add_argument("--variants", default=",".join(v for v in VARIANTS if v != "grid"))
     parser.add_argument("--grid-mm", type=float, default=0.5)
     parser.add_argument("--slice-mm", type=float, default=1.0)
-    parser.add_argument("--field-mm", type=float, default=146.0)
+    parser.add_argument("--field-mm", type=float, default=180.0)
     parser.add_argument("--cupping", type=float, default=0.1)
     parser.add_argument("--noise-hu", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=0)

@@ -9,7 +9,9 @@ Cases: `head` (the development head, ../shared/data/cranium; Dice on its 31 trus
 validation cases by name (3-D Dice over the case). Default: head,okbp_pt_201,okbp_pt_207,okbp_pt_224.
 
 Variants (benchmarks/scanner_variants.py): the CT resampled onto a CBCT's grid (--grid-mm, default 0.5;
---slice-mm, default 0.5) within a --field-mm (default 146) circular field of view centred on the mandible,
+--slice-mm, default 0.5; both the nearest whole division of the CT's own voxel, so that masks go back exactly)
+within a --field-mm (default 180, the real dental scan's; the issue's trial used 146) circular field of view
+centred on the mandible,
 padded with 0 outside, as tall as the scored slices with mandible and 25 mm beyond (at most 165 mm, the
 PostDentalSurgery CBCT of ../shared/data/cbct-label, whose 0.5 mm grid and 180 mm field set the scale), with cupping
 (--cupping, 0.1) and noise (--noise-hu, 30), stored through a grey map:
@@ -57,6 +59,7 @@ from core.volume import Volume  # noqa: E402
 SHARED = ROOT.parent / "shared" / "data"
 MODEL = ROOT / "resources" / "models" / "okbp128_gpu36-int8.msmodel"
 DEFAULT_CASES = "head,okbp_pt_201,okbp_pt_207,okbp_pt_224"
+FIELD_MM = 180.0  # ../shared/data/cbct-label: 360 voxels of 0.5 mm across
 VARIANTS = ("grid", "hu", *[name for name in GREY_MAPS if name != "hu"])
 
 
@@ -136,18 +139,24 @@ def run_case(segmenter: Segmenter, name: str, variants: list[str], args) -> list
 
 
 def table(rows: list[dict]) -> str:
+    """Markdown: each row's Dice without and with calibration, and the difference with calibration from the
+    untouched CT and from the same CT in HU on the CBCT's grid and field (the 'grid' row)."""
     others = [name for name in ALTERNATIVES[1:] if any(name in row for row in rows)]
     lines = ["| Case | Variant | Grid (slices x rows x cols) | Dice without calibration | Dice with calibration "
-             "| With - untouched |" + "".join(f" {name} |" for name in others),
-             "|---|---|---|---|---|---|" + "---|" * len(others)]
-    untouched = {row["case"]: row["with"] for row in rows if row["variant"] == "untouched"}
+             "| With - untouched | With - grid |" + "".join(f" {name} |" for name in others),
+             "|---|---|---|---|---|---|---|" + "---|" * len(others)]
     for row in rows:
         without = f"{row['without']:.3f}" if "without" in row else "-"
-        delta = row["with"] - untouched[row["case"]]
+        grid = _reference_dice(rows, row["case"], "grid")
+        vs_grid = f"{row['with'] - grid:+.3f}" if grid is not None and row["variant"] != "untouched" else "-"
         lines.append(f"| {row['case']} | {row['variant']} | {' x '.join(map(str, row['shape']))} | {without} "
-                     f"| {row['with']:.3f} | {delta:+.3f} |"
-                     + "".join(f" {row[name]:.3f} |" if name in row else " - |" for name in others))
+                     f"| {row['with']:.3f} | {row['with'] - _reference_dice(rows, row['case'], 'untouched'):+.3f} "
+                     f"| {vs_grid} |" + "".join(f" {row[name]:.3f} |" if name in row else " - |" for name in others))
     return "\n".join(lines)
+
+
+def _reference_dice(rows: list[dict], case: str, variant: str) -> float | None:
+    return next((row["with"] for row in rows if row["case"] == case and row["variant"] == variant), None)
 
 
 def reference(args) -> Reference:
@@ -171,7 +180,8 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--grid-mm", type=float, default=0.5)
     parser.add_argument("--slice-mm", type=float, default=0.5)
-    parser.add_argument("--field-mm", type=float, default=146.0)
+    parser.add_argument("--field-mm", type=float, default=FIELD_MM,
+                        help="field of view's diameter (default %(default)s: the PostDentalSurgery CBCT's 180 mm)")
     parser.add_argument("--cupping", type=float, default=0.1)
     parser.add_argument("--noise-hu", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=0)
@@ -202,9 +212,12 @@ def main() -> int:
     for name in [c for c in args.cases.split(",") if c]:
         rows.extend(run_case(segmenter, name, variants, args))
     print(table(rows))
-    worst = min((row["with"] - next(r["with"] for r in rows if r["case"] == row["case"] and r["variant"] == "untouched")
-                 for row in rows if row["variant"] != "untouched"), default=0.0)
-    print(f"largest drop with calibration: {worst:+.3f} (acceptance: every variant within 0.03); {machine()}")
+    for base in ("untouched", "grid"):
+        drops = [row["with"] - _reference_dice(rows, row["case"], base) for row in rows
+                 if row["variant"] not in ("untouched", "grid") and _reference_dice(rows, row["case"], base) is not None]
+        if drops:
+            print(f"largest drop with calibration from the {base} CT: {min(drops):+.3f} (acceptance: within 0.03)")
+    print(machine())
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0
