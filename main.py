@@ -1,6 +1,6 @@
 """Mandible Studio: start the desktop app (no arguments) or run a headless command.
 
-    python main.py                     the app, on the bundled sample case
+    python main.py                     the app, on the case worked on last (the sample on a first start)
     python main.py [FILE_OR_FOLDER]    the app, opening that CT
     python main.py --smoke-test        open the sample offscreen, predict, write one Labelme JSON, exit
     python main.py convert ...         CT (+ labels) -> Labelme dataset
@@ -12,7 +12,6 @@ import argparse
 import codecs
 import importlib
 import logging
-import logging.handlers
 import multiprocessing
 import sys
 import traceback
@@ -24,55 +23,12 @@ COMMANDS = {
     "train": "Train the residual-CBAM U-Net (two-stage transfer schedule)",
     "predict": "Segment the mandible in a CT with a model file",
     "evaluate": "Measure a model on labelled data; prints one JSON line",
-    "export": "Export the mandible as STL/PLY/OBJ mesh, NIfTI or DICOM SEG",
+    "export": "Export the mandible as STL/PLY/OBJ mesh, NIfTI or DICOM SEG, or a case as a Labelme dataset",
 }
 
 
 def _command_module(name: str):
     return importlib.import_module(f"core.commands.{name}")
-
-
-# Loggers whose records (library details, tracebacks) go to the log file only, never to the terminal.
-FILE_ONLY_LOGGERS = ("pydicom", "highdicom", "PIL", "py.warnings", "nibabel", "trimesh", "mandible_studio")
-LOG_FILE = "mandible-studio.log"
-
-
-class _OwnMessages(logging.Filter):
-    """Lets through our own log records, never those of FILE_ONLY_LOGGERS."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not any(record.name == name or record.name.startswith(name + ".") for name in FILE_ONLY_LOGGERS)
-
-
-def configure_logging() -> str | None:
-    """Our INFO messages on stderr; everything (library warnings and tracebacks too) in the log file.
-
-    Returns the log file's path, or None when the data folder cannot take one. Like
-    logging.basicConfig, it does nothing when logging is configured already (a test harness).
-    """
-    root = logging.getLogger()
-    if root.handlers:
-        file_handlers = [h for h in root.handlers if isinstance(h, logging.FileHandler)]
-        return file_handlers[0].baseFilename if file_handlers else None
-    root.setLevel(logging.INFO)
-    logging.raiseExceptions = False  # a log that cannot be written (full disk) must not print a traceback
-    terminal = logging.StreamHandler(sys.stderr)
-    terminal.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-    terminal.addFilter(_OwnMessages())
-    root.addHandler(terminal)
-    logging.captureWarnings(True)  # warnings.warn (pydicom's, Pillow's) become log records
-    try:
-        from core.app_paths import user_data_dir
-
-        folder = user_data_dir() / "logs"
-        folder.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(folder / LOG_FILE, maxBytes=2_000_000, backupCount=2,
-                                                       encoding="utf-8", errors="backslashreplace")
-    except OSError:
-        return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    return handler.baseFilename
 
 
 def _escape_unprintable(error: UnicodeError) -> tuple[str, int]:
@@ -105,6 +61,8 @@ def _run_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog=f"mandible-studio {name}", description=COMMANDS[name])
     module.add_arguments(parser)
     args = parser.parse_args(rest)
+    from core.app_logging import configure_logging
+
     log_file = configure_logging()
     try:
         return int(module.run(args) or 0)
@@ -134,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     # build the child is this same program, and freeze_support lets it act as the child.
     multiprocessing.freeze_support()
     _tolerant_output()
+    from core.process_memory import keep_large_blocks_mapped
+
+    keep_large_blocks_mapped()  # before any thread: a big scan's freed slices go back to the system
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
         return _run_command(argv)

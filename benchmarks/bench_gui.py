@@ -35,6 +35,7 @@ from PySide6.QtWidgets import QGraphicsView  # noqa: E402
 
 from benchmarks.bench_io import write_synthetic_series  # noqa: E402
 from core.windowing import WINDOW_PRESETS, hu_to_display  # noqa: E402
+from core.workspace.edit_rules import Allow  # noqa: E402
 from gui.app import make_application  # noqa: E402
 from gui.overlay import gray_to_qimage  # noqa: E402
 
@@ -136,16 +137,17 @@ def bench_brush(app, window, dabs: int) -> None:
 
     def dab_times(whole: bool, offset: int) -> list[float]:
         times = []
-        session.begin_stroke(erase=False)
+        editor = controller.editor  # what the brush tool calls
+        editor.begin_stroke(erase=False)
         for n in range(dabs):
             x, y = 40 + (3 * n) % (cols - 80), 40 + offset + 14 * ((3 * n) // (cols - 80))
             start = time.perf_counter()
-            session.stroke_to(x, y % (rows - 40))
+            editor.stroke_to(x, y % (rows - 40))
             if whole:  # what every dab did before: the whole overlay rebuilt and set
                 controller.render_overlay()
             app.processEvents()  # the view repaints what was marked dirty
             times.append((time.perf_counter() - start) * 1000)
-        session.end_stroke()
+        editor.end_stroke()
         return times
 
     idle(app, 0.3)
@@ -162,7 +164,7 @@ def bench_save(app, window, slices: int) -> None:
     session = window.session
     for index in range(slices):
         session.set_current(index)
-        session.add_polygon([(40, 40), (200, 60), (180, 220), (50, 200)])
+        window.controller.editor.add_polygon([(40, 40), (200, 60), (180, 220), (50, 200)])
     meter = StallMeter()
     meter.start()
     start = time.perf_counter()
@@ -185,7 +187,7 @@ def bench_drafts(app, window, slices: int) -> None:
 
     def predict_all(shift: int) -> None:  # what a whole-case segmentation hands the case, slice by slice
         for index in range(slices):
-            session.take_prediction(index, np.roll(mask, index + shift, axis=1), 0.9, overwrite=True)
+            session.take_prediction(index, np.roll(mask, index + shift, axis=1), 0.9, Allow(human=True))
 
     predict_all(1)
     start = time.perf_counter()

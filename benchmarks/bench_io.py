@@ -31,29 +31,37 @@ SHARED_SERIES = ["okbp_pt_201", "okbp_pt_224_rle"]
 def write_synthetic_series(folder: Path, slices: int, size: int) -> None:
     """An axial CT series with random-ish HU+1024 pixel data, files named in shuffled order."""
     rng = np.random.default_rng(0)
-    series, study, frame = generate_uid(), generate_uid(), generate_uid()
+    uids = generate_uid(), generate_uid(), generate_uid()
     names = rng.permutation(slices)
     pixels = rng.integers(0, 4096, size=(size, size), dtype=np.uint16)
     for i in range(slices):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CTImageStorage
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = pydicom.Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
-        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
-        ds.Modality, ds.SeriesDescription, ds.PatientName = "CT", "SYNTHETIC", "Bench^Synthetic"
-        ds.InstanceNumber, ds.SliceThickness = i + 1, 1.0
-        ds.ImagePositionPatient = [-128.0, -128.0, -float(i)]
-        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-        ds.PixelSpacing = [0.5, 0.5]
-        ds.Rows = ds.Columns = size
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-        ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
-        ds.PixelData = np.roll(pixels, i, axis=0).tobytes()
-        ds.save_as(folder / f"{names[i]:06d}", enforce_file_format=True)
+        write_ct_slice(folder / f"{names[i]:06d}", np.roll(pixels, i, axis=0), i, (1.0, 0.5, 0.5), uids,
+                       "SYNTHETIC", [-128.0, -128.0, -float(i)])
+
+
+def write_ct_slice(path: Path, stored: np.ndarray, index: int, spacing, uids: tuple[str, str, str],
+                   description: str, position) -> None:
+    """One uncompressed axial CT slice: `stored` uint16 values (HU + 1024), spacing (slice, row, col) mm, the
+    (series, study, frame of reference) UIDs, the position of its first pixel."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = CTImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = pydicom.Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
+    ds.SeriesInstanceUID, ds.StudyInstanceUID, ds.FrameOfReferenceUID = uids
+    ds.Modality, ds.SeriesDescription, ds.PatientName = "CT", description, "Bench^Synthetic"
+    ds.InstanceNumber, ds.SliceThickness = index + 1, spacing[0]
+    ds.ImagePositionPatient = list(position)
+    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    ds.PixelSpacing = [spacing[1], spacing[2]]
+    ds.Rows, ds.Columns = stored.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
+    ds.PixelData = np.ascontiguousarray(stored, np.uint16).tobytes()
+    ds.save_as(path, enforce_file_format=True)
 
 
 def best_of(repeat: int, func) -> float:

@@ -111,9 +111,10 @@ def until(app, condition, timeout_s: float = 1800) -> None:
 def cancel_and_resume(app, ai) -> tuple[float, float, float]:
     """(seconds from Cancel to `cancelled`, the median seconds between two training steps before it, and the
     worst stall in ms over the run, the cancel and the resumed run)."""
+    from core.training.events import StepDone
     from core.training.retrain import RetrainPlan
 
-    steps: list[tuple[float, object]] = []  # (when, TrainingProgress)
+    steps: list[tuple[float, object]] = []  # (when, a core.training.events event)
     ended: list[str] = []
     ai.training.train.event.connect(lambda progress: steps.append((time.perf_counter(), progress)))
     ai.training.train.cancelled.connect(lambda: ended.append("cancelled"))
@@ -121,7 +122,7 @@ def cancel_and_resume(app, ai) -> tuple[float, float, float]:
     meter = GapMeter()
     meter.start()
     ai.training.train.start(RetrainPlan(dict(epochs=3, freeze_epochs=1, **TRAIN)))
-    until(app, lambda: any(p.event == "step" and p.epoch == 1 for _, p in steps))
+    until(app, lambda: any(isinstance(p, StepDone) and p.epoch == 1 for _, p in steps))
     clicked = time.perf_counter()
     ai.training.cancel()
     until(app, lambda: "cancelled" in ended)
@@ -129,7 +130,7 @@ def cancel_and_resume(app, ai) -> tuple[float, float, float]:
     until(app, lambda: "finished" in ended)
     ai.training.resume_training()
     wait_for(app, ai.training.train.finished, timeout_s=1800)
-    times = [at for at, p in steps if p.event == "step" and at < clicked]
+    times = [at for at, p in steps if isinstance(p, StepDone) and at < clicked]
     step = statistics.median(b - a for a, b in zip(times, times[1:])) if len(times) > 1 else float("nan")
     return latency, step, meter.stop()
 
@@ -145,6 +146,7 @@ def main() -> int:
     args = parser.parse_args()
     app = make_application([])
     collections = CollectionLog()
+    from core.training.events import StepDone
     from core.training.retrain import RetrainPlan
     from gui.main_window import MainWindow
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
-APP_NAME = "MandibleStudio"
+APP_NAME = "MandibleStudio"  # the data folder's name
+DISPLAY_NAME = "Mandible Studio"  # what windows, dialogs and the system call the app
 
 
 def resources_dir() -> Path:
@@ -35,6 +36,16 @@ def sample_label_path() -> Path:
 def user_data_dir() -> Path:
     override = os.environ.get("MANDIBLE_STUDIO_HOME")
     path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_dir() -> Path:
+    """What the app can make again from a file it checked (a model converted for OpenVINO, named by the model's
+    checksum): the platform's cache folder, shared by every workspace and by MANDIBLE_STUDIO_HOME's (so tests
+    that isolate their data folder do not convert again); MANDIBLE_STUDIO_CACHE overrides it."""
+    override = os.environ.get("MANDIBLE_STUDIO_CACHE")
+    path = Path(override) if override else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
     path.mkdir(parents=True, exist_ok=True)
     return path
 

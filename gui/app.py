@@ -1,16 +1,16 @@
-"""Start the desktop app: `run_app(argv)`; no argument opens the bundled sample case, one argument opens that path."""
+"""Start the desktop app: `run_app(argv)`; one argument opens that path, none reopens the case the user worked on
+last (the bundled sample only on a first start, when the workspace has no case yet)."""
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from core.app_paths import default_workspace_dir, resources_dir, sample_case_dir
+from core.app_logging import configure_logging
+from core.app_paths import DISPLAY_NAME, default_workspace_dir, resources_dir, sample_case_dir
+from core.workspace import Workspace
 from gui.workers import collect_garbage_in_gui_thread
-
-APP_NAME = "Mandible Studio"
 
 
 def load_style_sheet() -> str:
@@ -24,7 +24,7 @@ def load_style_sheet() -> str:
 
 def make_application(argv: list[str]) -> QApplication:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "mandible-studio", *argv])
-    app.setApplicationName(APP_NAME)
+    app.setApplicationName(DISPLAY_NAME)
     app.setOrganizationName("MandibleStudio")
     app.setStyle("Fusion")
     app.setStyleSheet(load_style_sheet())
@@ -32,14 +32,26 @@ def make_application(argv: list[str]) -> QApplication:
     return app
 
 
+def start_case(workspace: Workspace, argv: list[str]) -> tuple[Path, str | None] | None:
+    """What the app opens on start: the path given, else the most recent case whose CT is still there (with its
+    series), else the bundled sample on a first start (a workspace without cases); None: nothing."""
+    if argv:
+        return Path(argv[0]), None
+    for record in workspace.recent_cases():
+        if record.source_path is not None and record.source_path.exists():
+            return record.source_path, record.series_uid
+    sample = sample_case_dir()
+    return (sample, None) if not workspace.cases() and sample.exists() else None
+
+
 def run_app(argv: list[str], workspace: str | Path | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()  # the log file in the data folder (logs/mandible-studio.log), as for the CLI
     app = make_application([])
     from gui.main_window import MainWindow  # after QApplication exists
 
     window = MainWindow(workspace or default_workspace_dir())
     window.show()
-    target = Path(argv[0]) if argv else sample_case_dir()
-    if argv or target.exists():
-        window.open_path(target)
+    target = start_case(window.workspace, argv)
+    if target is not None:
+        window.open_path(*target)
     return app.exec()

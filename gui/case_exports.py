@@ -1,52 +1,30 @@
 """What leaves the open case for the user's own folders: "Export 3-D…" (gui/export_dialog.py) and "Export Labelme
-Dataset…" (the saved slices as PNG + JSON side by side, as Labelme expects). Both start in the folder the user
-exported to last (kept in the workspace's settings.ini), else Documents or home, never the hidden workspace;
-both end in a message with the full path and "Open Folder"."""
+Dataset…" (core.export.labelme_dataset: the saved slices, copied exactly). Both go to the case's own folder inside
+the folder the user chose (`<chosen>/<case>/`, core.export.case_folder), never into another case's, and ask before
+replacing anything. Both start in the folder the user exported to last (kept in the workspace's settings.ini),
+else Documents or home, never the hidden workspace; both end in a message with the full path and "Open Folder"."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
-from core.annotation.label_volume import assemble_label_volume
-from core.errors import Cancelled, MandibleStudioError
-from core.io.slice_export import export_slice, export_window, read_slice_mask, slice_index_of
-from core.windowing import DEFAULT_PRESET, WINDOW_PRESETS
-from core.workspace import OpenCase
+from core.annotation.label_volume import DEFAULT_EXPORT_STATUSES, assemble_label_volume
+from core.errors import MandibleStudioError
+from core.export.case_folder import CaseFolder, case_folder
+from core.export.exporters import EXPORTERS, ExportSource
+from core.export.labelme_dataset import DatasetWritten, earlier_export, saved_slices
 from gui import dialogs
 
 FOLDER_KEY = "export/folder"
+DATASET = EXPORTERS["labelme_dataset"]
 
 
 def default_export_folder() -> Path:
     """Documents when the system has one, else home."""
     documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
     return Path(documents) if documents and Path(documents).is_dir() else Path.home()
-
-
-def saved_slices(case: OpenCase) -> list[int]:
-    """The slices of `case` that have a saved Labelme JSON."""
-    names = (slice_index_of(p.name) for p in case.store.annotations_dir.glob("*.json"))
-    return sorted(i for i in names if i is not None and i < case.num_slices)
-
-
-def export_saved_slices(case: OpenCase, out_dir: Path, progress=None, cancel: threading.Event | None = None) -> int:
-    """Write every saved slice of `case` (its Labelme JSON on disk, not unsaved edits) to `out_dir` as NNNN.png +
-    NNNN.json; the number written. Raises Cancelled, LabelFileError or OSError."""
-    indexes = saved_slices(case)
-    window = export_window(case.volume, case.window or WINDOW_PRESETS[DEFAULT_PRESET])
-    rows, cols = case.volume.shape[1:]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for step, index in enumerate(indexes):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled(f"export cancelled after {step} of {len(indexes)} slices")
-        mask, _ = read_slice_mask(case.store.annotation_path(index), rows, cols)
-        export_slice(out_dir, index, case.volume, mask, window)
-        if progress is not None:
-            progress(step + 1, len(indexes), f"slice {index + 1}")
-    return len(indexes)
 
 
 class CaseExports(QObject):
@@ -70,48 +48,70 @@ class CaseExports(QObject):
         self.settings.setValue(FOLDER_KEY, str(folder))
         self.settings.sync()
 
+    def case_folder(self, root: Path | None = None) -> CaseFolder:
+        """The open case's export folder in `root` (by default the folder used last)."""
+        session = self._window.session
+        return case_folder(root or self.folder, session.case_id, session.name)
+
     def export_3d(self) -> None:
-        """Open the 3-D export dialog on every annotated slice of the open case."""
+        """Open the 3-D export dialog on the open case's slices (those the one default exports)."""
         session = self._window.session
         if session is None:
             return
         from gui.export_dialog import ExportDialog
 
         masks = {i: a.mask for i, a in session.annotations.items() if not a.is_empty}
+        statuses = {i: session.status(i) for i in masks}
         try:
-            labels = assemble_label_volume(session.volume, masks).labels
+            labels = assemble_label_volume(session.volume, masks, statuses, DEFAULT_EXPORT_STATUSES).labels
+            folder = self.case_folder()
         except MandibleStudioError as exc:
             dialogs.show_error(self._window, "Cannot export", str(exc))
             return
-        self.export_dialog = ExportDialog(session.volume, labels, self._window, output_dir=self.folder,
-                                          case_name=session.case.record.display_name)
-        self.export_dialog.saved.connect(lambda path: self.remember_folder(Path(path).parent))
+        self.export_dialog = ExportDialog(session.volume, labels, self._window, folder=folder,
+                                          case_name=session.name)
+        self.export_dialog.saved.connect(lambda path: self.remember_folder(_root_of(Path(path), folder)))
         self.export_dialog.open()
 
     def export_labelme_dataset(self) -> bool:
-        """Ask for a folder, then write the saved slices there in the background; False when nothing started."""
+        """Ask for a folder, then copy the saved slices to the case's folder in it in the background (asking
+        before an earlier export of the case is replaced); False when nothing started."""
         session = self._window.session
         if session is None:
             return False
-        case = session.case
-        if not saved_slices(case):
+        if not saved_slices(session.store):
             dialogs.show_error(self._window, "Nothing to export",
                                "No slice of this case is saved yet. Save your corrections (Ctrl+S) first.")
             return False
-        folder = QFileDialog.getExistingDirectory(self._window, "Export Labelme dataset to a folder", str(self.folder))
-        if not folder:
+        chosen = QFileDialog.getExistingDirectory(self._window, "Export Labelme dataset to a folder", str(self.folder))
+        if not chosen:
             return False
-        out = Path(folder)
-        unsaved = len(case.unsaved_indexes())
-        return self._window.run_job(lambda progress, cancel: export_saved_slices(case, out, progress, cancel),
+        try:
+            folder = self.case_folder(Path(chosen))
+        except MandibleStudioError as exc:
+            dialogs.show_error(self._window, "Cannot export", str(exc))
+            return False
+        earlier = earlier_export(folder)
+        if earlier and not dialogs.ask_replace(
+                self._window, f"{folder.path} already holds an earlier export of this case ({len(earlier)} files). "
+                              "Replace it with the slices saved now?"):
+            return False
+        unsaved = len(session.unsaved_indexes())
+        source = ExportSource(store=session.store)
+        return self._window.run_job(lambda progress, cancel: DATASET.write(folder, source, progress, cancel),
                                     "Exporting Labelme dataset",
-                                    lambda count: self._on_dataset_written(out, count, unsaved),
+                                    lambda written: self._on_dataset_written(Path(chosen), written, unsaved),
                                     lambda message: dialogs.show_error(self._window, "Export failed", message))
 
-    def _on_dataset_written(self, folder: Path, count: int, unsaved: int) -> None:
-        self.remember_folder(folder)
+    def _on_dataset_written(self, chosen: Path, written: DatasetWritten, unsaved: int) -> None:
+        self.remember_folder(chosen)
         left_out = (f" {unsaved} slice(s) with unsaved edits were left out; save (Ctrl+S) and export again to "
                     "include them." if unsaved else "")
         dialogs.show_saved(self._window, "Labelme dataset exported",
-                           f"Wrote {count} slice(s) as PNG + Labelme JSON.{left_out}", folder)
-        self.dataset_exported.emit(str(folder), count)
+                           f"Wrote {len(written.slices)} slice(s) as PNG + Labelme JSON.{left_out}", written.folder)
+        self.dataset_exported.emit(str(written.folder), len(written.slices))
+
+
+def _root_of(written: Path, folder: CaseFolder) -> Path:
+    """Where the next export starts: the folder that holds the case's folder, or wherever the user saved."""
+    return folder.path.parent if folder.owns(written) else written.parent

@@ -1,53 +1,92 @@
-"""The open case as the GUI edits it: Qt signals over core's OpenCase, one undo stack per slice, and the
-editing operations the tools call (their "editor"). Views subscribe to the signals and never change an
-annotation behind the session's back.
+"""The one door from the GUI to the open case: Qt signals over core's OpenCase, and every question or change the
+windows, tools and jobs have. No other GUI module reaches the OpenCase; views subscribe to the signals and never
+change an annotation behind the session's back.
 
-Every change of the case (a tool edit, undo, redo, a prediction, a status) arrives from the OpenCase as
-one SliceChange and leaves as signals: `mask_changed(index, region)` when pixels changed (region is the
-box to repaint), `status_changed(index)` always, and `edited()` so the window schedules a draft.
+Every change of the case (an edit, undo, redo, a prediction, a status) arrives from the OpenCase as one
+SliceChange and leaves as signals: `mask_changed(index, region)` when pixels changed (region is the box to
+repaint), `status_changed(index)` always, and `edited()` so the window schedules a draft. `history_changed()`
+follows the case-wide history (core/workspace/history.py): every action is one entry, Ctrl+Z takes back the
+latest entry of the case, whole, from whatever slice is on screen.
+
+Which slices a program-made change may write is core's one rule (core/workspace/edit_rules.py): `targets` asks
+it, `apply_many` (all at once) and `begin_run` (slice by slice) write through it as one history entry.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoGroup
 
-from core.annotation.edits import MaskChange
-from core.annotation.seeded_fill import add_bone, remove_region
 from core.annotation.slice_annotation import SliceAnnotation
 from core.annotation.slice_status import SliceStatus
-from core.workspace import OpenCase, SliceChange
-from gui.undo import SliceUndoStacks
-
-MIN_RADIUS, MAX_RADIUS = 1, 100
+from core.workspace import OpenCase, SliceChange, multi_slice
+from core.workspace.case_run import CaseRun
+from core.workspace.edit_rules import Allow, EditKind
+from core.workspace.history import HistoryEntry
+from core.workspace.open_case import Operation, SavePlan
+from core.workspace.review import ReviewPass
 
 
 class CaseSession(QObject):
     mask_changed = Signal(int, object)  # slice index, changed region (row slice, col slice)
     status_changed = Signal(int)  # slice index whose status, confidence or saved state changed
-    brush_radius_changed = Signal(int)
     edited = Signal()  # something needs a draft
+    history_changed = Signal()  # an entry was added, undone, redone, or grew
 
-    def __init__(self, case: OpenCase, undo_group: QUndoGroup, parent: QObject | None = None) -> None:
+    def __init__(self, case: OpenCase, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.case = case
         self.volume = case.volume
-        self.undo = SliceUndoStacks(undo_group)
         self.current = case.last_slice
-        self.brush_radius = 6
-        self.threshold_enabled = False
-        self.threshold_hu = 250
-        self.min_island = 20
+        self.review = ReviewPass()
         self._stroke = None
         self._stroke_text = ""
         case.add_listener(self._on_change)
-        self.undo.activate(self.current)
+        case.history.add_listener(self.history_changed.emit)
 
-    def close(self) -> None:
-        """The case is no longer shown: stop listening and drop the undo history."""
+    def close(self, why: str = "another case was opened") -> None:
+        """The case is no longer shown: runs still writing stop, the session stops listening."""
         self.end_stroke()
+        self.case.stop_runs(why)
         self.case.remove_listener(self._on_change)
-        self.undo.clear()
+        self.case.history.remove_listener(self.history_changed.emit)
+
+    # --- what the case is ------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.case.record.display_name
+
+    @property
+    def case_id(self) -> str:
+        return self.case.store.case_id
+
+    @property
+    def source(self) -> str | None:
+        return self.case.record.source
+
+    @property
+    def store(self):
+        """The case's folder (core.workspace.CaseStore): saved slices, drafts, case.json."""
+        return self.case.store
+
+    @property
+    def opened_at(self) -> int | None:
+        """The slice the user opened (one DICOM file of the series), to show first."""
+        return self.case.opened_at
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.case.warnings
+
+    @property
+    def window(self):
+        """The window/level the case was last shown with (None: never shown)."""
+        return self.case.window
+
+    @window.setter
+    def window(self, window) -> None:
+        self.case.window = window
 
     # --- slices --------------------------------------------------------------------------------------
     @property
@@ -65,11 +104,35 @@ class CaseSession(QObject):
     def status(self, index: int) -> SliceStatus:
         return self.case.status(index)
 
+    def confidence(self, index: int) -> float | None:
+        return self.case.confidence(index)
+
+    def found_mandible(self, index: int) -> bool:
+        return self.case.found_mandible(index)
+
+    def is_unsaved(self, index: int) -> bool:
+        return self.case.is_unsaved(index)
+
+    def unsaved_indexes(self) -> list[int]:
+        return self.case.unsaved_indexes()
+
+    def unsaved_work(self) -> list[int]:
+        """Unsaved slices holding a person's work: what closing asks about (never the model's predictions)."""
+        return self.case.unsaved_work()
+
+    def training_slices(self) -> list[int]:
+        """Slices a person edited or reviewed ("done")."""
+        return self.case.training_slices()
+
     def set_current(self, index: int) -> None:
         self.end_stroke()
         self.current = min(max(index, 0), self.num_slices - 1)
-        self.undo.activate(self.current)
         self.case.last_slice = self.current
+
+    def next_to_review(self) -> tuple[int | None, bool]:
+        """U: the predicted slice to check next, least sure first, each once per pass (core/workspace/review.py);
+        (slice, whether a new pass started)."""
+        return self.review.next(self.case.review_order(), self.current)
 
     def _on_change(self, change: SliceChange) -> None:
         if change.region is not None:
@@ -77,104 +140,135 @@ class CaseSession(QObject):
         self.status_changed.emit(change.index)
         self.edited.emit()
 
-    def _record(self, change: MaskChange | None, text: str) -> bool:
-        return self.undo.push(self.current, self.annotation(), change, text)
+    # --- a person's edits (the tools' SliceEditor, gui/slice_editor.py) --------------------------------
+    def edit(self, text: str, operation: Operation, index: int | None = None) -> bool:
+        """One edit of a slice (the current one by default) as one history entry; False when nothing changed."""
+        self.end_stroke()
+        return self.case.edit(self.current if index is None else index, text, operation) is not None
 
-    # --- what arrives from outside the tools -----------------------------------------------------------
-    def take_prediction(self, index: int, mask: np.ndarray, confidence: float | None = None,
-                        overwrite: bool = False, merge_key=None) -> bool:
-        """Show a model's mask on a slice as one undo step (merged with the step before it that has the same
-        `merge_key`); False when the slice is kept (human work, a stroke in progress)."""
-        if self.case.keeps(index, overwrite):
-            return False
-        annotation = self.case.annotation(index)
-        change = self.case.apply_prediction(index, mask, confidence, overwrite)
-        self.undo.push(index, annotation, change, "Segment slice", merge_key)
-        return True
-
-    def import_labels(self, labels: np.ndarray) -> list[int]:
-        """Imported labels replace whole slices; their undo history no longer applies."""
-        indexes = self.case.import_labels(labels)
-        for index in indexes:
-            self.undo.stack(index).clear()
-        return indexes
-
-    # --- polygon editing (gui/tools/polygon.py, vertex_edit.py) ---------------------------------
-    def polygons(self) -> list:
-        return self.annotation().polygons
-
-    def add_polygon(self, points) -> bool:
-        return self._record(self.annotation().add_polygon(np.asarray(points, float)), "Add polygon")
-
-    def move_vertex(self, poly: int, ring: int, vertex: int, x: float, y: float) -> bool:
-        return self._record(self.annotation().move_vertex(poly, vertex, x, y, ring=ring), "Move vertex")
-
-    def insert_vertex(self, poly: int, ring: int, edge: int, x: float, y: float) -> bool:
-        return self._record(self.annotation().insert_vertex(poly, edge, x, y, ring=ring), "Insert vertex")
-
-    def delete_vertex(self, poly: int, ring: int, vertex: int) -> bool:
-        return self._record(self.annotation().delete_vertex(poly, vertex, ring=ring), "Delete vertex")
-
-    def move_polygon(self, poly: int, dx: float, dy: float) -> bool:
-        return self._record(self.annotation().translate_polygon(poly, dx, dy), "Move polygon")
-
-    def delete_polygon(self, poly: int) -> bool:
-        return self._record(self.annotation().delete_polygon(poly), "Delete polygon")
-
-    # --- brush and eraser (gui/tools/brush.py) ---------------------------------------------------
-    def set_brush_radius(self, radius: int) -> None:
-        radius = min(max(int(radius), MIN_RADIUS), MAX_RADIUS)
-        if radius != self.brush_radius:
-            self.brush_radius = radius
-            self.brush_radius_changed.emit(radius)
-
-    def begin_stroke(self, erase: bool) -> None:
-        annotation = self.annotation()
-        threshold = self.threshold_enabled and not erase
-        hu = self.volume.hu[self.current] if threshold else None
-        self._stroke = annotation.begin_stroke(self.brush_radius, 0 if erase else 1, hu,
-                                               float(self.threshold_hu) if threshold else None)
-        self._stroke_text = "Erase" if erase else "Paint"
+    def begin_stroke(self, text: str, radius: float, value: int, hu_min: float | None = None) -> None:
+        """A brush (value 1) or eraser (0) drag on the current slice; `hu_min` paints only above it."""
+        self.end_stroke()
+        hu = self.volume.hu[self.current] if hu_min is not None else None
+        self._stroke = self.case.begin_stroke(self.current, radius, value, hu, hu_min)
+        self._stroke_text = text
 
     def stroke_to(self, x: float, y: float) -> None:
         if self._stroke is not None:
             self._stroke.add_point(x, y)
 
     def end_stroke(self) -> None:
-        stroke, self._stroke = self._stroke, None
-        if stroke is not None:
-            self._record(stroke.finish(), self._stroke_text)
-
-    # --- whole-slice operations ------------------------------------------------------------------
-    def fill_holes(self) -> bool:
-        return self._record(self.annotation().fill_holes(), "Fill holes")
-
-    def remove_islands(self) -> bool:
-        return self._record(self.annotation().remove_small_islands(self.min_island), "Remove small islands")
-
-    def copy_from(self, offset: int) -> bool:
-        """Take the mask of slice current+offset; False when there is no such slice."""
-        source = self.current + offset
-        if not 0 <= source < self.num_slices:
-            return False
-        other = self.annotations.get(source)
-        mask = other.mask if other is not None else np.zeros(self.volume.shape[1:], np.uint8)
-        return self._record(self.annotation().set_mask(mask), f"Copy from slice {source + 1}")
-
-    def clear(self) -> bool:
-        return self._record(self.annotation().clear(), "Clear slice")
-
-    def seeded_fill(self, x: int, y: int, remove: bool = False) -> bool:
-        """G tool: add the bone connected to pixel (x, y) above the HU threshold within the brush radius, or
-        (`remove`) take away the labelled region under it; one undo step. False when nothing changed."""
-        annotation = self.annotation()
-        if remove:
-            change = remove_region(annotation, y, x, self.brush_radius)
-        else:
-            change = add_bone(annotation, self.volume.hu[self.current], y, x, self.brush_radius,
-                              float(self.threshold_hu))
-        return self._record(change, "Remove region" if remove else "Seeded fill")
+        if self._stroke is not None:
+            self._stroke = None
+            self.case.end_stroke(self._stroke_text)
 
     def toggle_reviewed(self) -> SliceStatus:
-        """R: mark the slice reviewed, or back to what its annotation says when it already was."""
+        """R: mark the current slice reviewed, or back to what its annotation says when it already was."""
+        self.end_stroke()
         return self.case.toggle_reviewed(self.current)
+
+    def mark_reviewed(self, indexes) -> list[int]:
+        """Mark slices reviewed as one history entry; the slices that changed."""
+        self.end_stroke()
+        return self.case.mark_reviewed(indexes)
+
+    def import_labels(self, labels: np.ndarray) -> list[int]:
+        """Imported labels replace whole slices, as one history entry."""
+        self.end_stroke()
+        return self.case.import_labels(labels)
+
+    # --- program-made changes of many slices (core's one rule decides which slices) --------------------
+    def targets(self, kind: EditKind, indexes=None, allow: Allow = Allow()) -> list[int]:
+        return self.case.targets(kind, indexes, allow)
+
+    def apply_many(self, masks: dict[int, np.ndarray], kind: EditKind, text: str,
+                   allow: Allow = Allow()) -> list[int]:
+        """The one door for a change of many slices at once ({slice index: mask}, e.g. a 3-D click): written
+        where the rule allows, one history entry; the slices written."""
+        self.end_stroke()
+        return self.case.apply_many(masks, kind, text, allow)
+
+    def begin_run(self, kind: EditKind, text: str, allow: Allow = Allow(), on_stop=None) -> CaseRun:
+        """A change whose slices arrive one by one (`run.write`, then `run.end()`), one history entry."""
+        return self.case.begin_run(kind, text, allow, on_stop)
+
+    def take_prediction(self, index: int, mask: np.ndarray, confidence: float | None = None,
+                        allow: Allow = Allow()) -> bool:
+        """A model's mask on one slice as one entry; False when the rule keeps the slice."""
+        return self.case.apply_prediction(index, mask, confidence, allow)
+
+    def interpolate(self, around: int | None, allow: Allow = Allow()) -> list[int]:
+        """N: fill between the anchors around slice `around` (or all) as one entry; the slices written."""
+        self.end_stroke()
+        return multi_slice.interpolate(self.case, around, allow)
+
+    def propagation(self, start: int, step: int, allow: Allow = Allow(), cancel: threading.Event | None = None):
+        """The proposals of propagating slice `start` (a generator safe in a worker; write them with a run)."""
+        return multi_slice.propagation(self.case, start, step, allow, cancel=cancel)
+
+    @property
+    def unsegmented(self) -> list[int]:
+        """Slices a Segment Whole Case stopped by a case switch did not reach."""
+        return self.case.unsegmented
+
+    @unsegmented.setter
+    def unsegmented(self, indexes: list[int]) -> None:
+        self.case.unsegmented = indexes
+
+    # --- the case-wide history ----------------------------------------------------------------------
+    def undo(self) -> HistoryEntry | None:
+        """Ctrl+Z: take back the latest entry of the case, whole; None when there is nothing to undo."""
+        self.end_stroke()
+        return self.case.undo()
+
+    def redo(self) -> HistoryEntry | None:
+        self.end_stroke()
+        return self.case.redo()
+
+    @property
+    def can_undo(self) -> bool:
+        return self.case.history.can_undo
+
+    @property
+    def can_redo(self) -> bool:
+        return self.case.history.can_redo
+
+    def next_undo(self) -> HistoryEntry | None:
+        return self.case.history.next_undo()
+
+    def next_redo(self) -> HistoryEntry | None:
+        return self.case.history.next_redo()
+
+    def history_entries(self) -> tuple[HistoryEntry, ...]:
+        return self.case.history.entries
+
+    def history_position(self) -> int:
+        """How many entries are applied (the rest were undone)."""
+        return self.case.history.position
+
+    def go_to_history(self, position: int) -> None:
+        """Undo or redo until `position` entries are applied (the History list's click)."""
+        while self.history_position() > position and self.undo() is not None:
+            pass
+        while self.history_position() < position and self.redo() is not None:
+            pass
+
+    # --- drafts and saving ---------------------------------------------------------------------------
+    @property
+    def has_pending_drafts(self) -> bool:
+        return bool(self.case.pending_drafts)
+
+    def write_drafts(self, max_seconds: float | None = None) -> list[int]:
+        return self.case.write_drafts(max_seconds)
+
+    def flush(self) -> None:
+        self.case.flush()
+
+    def prepare_save(self) -> SavePlan:
+        return self.case.prepare_save()
+
+    def finish_save(self, plan: SavePlan, result) -> None:
+        self.case.finish_save(plan, result)
+
+    def save(self):
+        return self.case.save()

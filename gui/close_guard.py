@@ -34,7 +34,7 @@ def may_close(window, jobs: Jobs) -> bool:
     running = jobs.running_job()
     if running is not None and not ask_cancel_jobs(window, running):
         return False
-    unsaved = window.session.case.unsaved_indexes() if window.session is not None else []
+    unsaved = window.session.unsaved_work() if window.session is not None else []  # predictions: kept as a draft
     answer = dialogs.ask_save_changes(window, len(unsaved)) if unsaved else None
     if answer == "cancel":
         return False

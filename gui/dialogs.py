@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QListWidget, QListWidgetItem,
-                               QMessageBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QInputDialog, QLabel, QListWidget,
+                               QListWidgetItem, QMessageBox, QVBoxLayout, QWidget)
 
 from core.io.dicom import SeriesInfo
 from core.io.dicom_decode import THUMBNAIL_SIZE
@@ -58,10 +58,22 @@ def confirm(parent: QWidget, title: str, text: str, yes: str) -> bool:
     return box.clickedButton() is yes_button
 
 
+def ask_replace(parent: QWidget, text: str) -> bool:
+    """Before an export replaces anything: `text` says what and where; Cancel is the default."""
+    return confirm(parent, "Replace?", text, "Replace")
+
+
+def ask_text(parent: QWidget, title: str, label: str, text: str) -> str | None:
+    """One line of text the user types (starting from `text`); None when cancelled."""
+    answer, ok = QInputDialog.getText(parent, title, label, text=text)
+    return answer if ok else None
+
+
 def ask_save_changes(parent: QWidget, count: int) -> str:
     """'save', 'keep' (close; the edits stay as a draft restored on reopening) or 'cancel'."""
     box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
-                      f"{count} slice(s) have edits that are not saved as Labelme JSON yet.",
+                      f"{count} slice(s) have your edits, reviews or interpolations that are not saved as "
+                      "Labelme JSON yet.",
                       parent=parent)
     box.setInformativeText("Save them now? \"Close, Keep for Later\" writes nothing as Labelme JSON; the edits "
                            "stay in the workspace, unsaved, and come back when you open this case again.")

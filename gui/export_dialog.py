@@ -1,14 +1,15 @@
 """"Export 3-D…": build the mandible mesh, show what a technician checks, save STL/PLY/OBJ, NIfTI, DICOM SEG.
 
-The mesh is built off the GUI thread (gui.workers.BackgroundTask around core.io.mesh.build_mesh);
-the dialog shows volume (mL), surface area (cm²), watertightness, face count and a shaded
-thumbnail before anything is saved. Saving goes through core.io.mesh_export / core.io.dicom_seg,
-which write atomically; errors are shown as messages, never as tracebacks.
+The mesh is built off the GUI thread (gui.workers.BackgroundTask around core.io.mesh.build_mesh); the dialog
+shows volume (mL), surface area (cm²), watertightness, face count and a shaded thumbnail before anything is
+saved. One save button per file format of core.export.exporters.EXPORTERS, with its default name after the
+case; each file is written in a worker by the format's writer, atomically. The save dialog starts in the
+case's own export folder (core.export.case_folder: created when a save starts there, marked as the case's
+once a file is saved in it), and asks before a file is replaced. Errors are messages, never tracebacks.
 """
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +18,11 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
                                QMessageBox, QPushButton, QSpinBox, QVBoxLayout)
 
-from core.annotation.label_volume import find_gaps, require_geometry, require_labels, slice_ranges
+from core.annotation.label_volume import find_gaps, labelled_box, require_geometry, slice_ranges
 from core.errors import MandibleStudioError
+from core.export.case_folder import CaseFolder
+from core.export.exporters import Exporter, ExportSource, file_exporters
 from core.io.mesh import MandibleMesh, MeshOptions, build_mesh
-from core.io.mesh_export import DEFAULT_NAMES, export_label_nifti, export_mesh
 from core.io.mesh_preview import render_thumbnail
 from core.volume import Volume
 from gui import dialogs
@@ -29,8 +31,7 @@ from gui.workers import BackgroundTask
 log = logging.getLogger(__name__)
 
 THUMBNAIL_SIZE = 256
-MESH_FILTER = "Binary STL (*.stl);;PLY (*.ply);;Wavefront OBJ (*.obj)"
-WRITE_WAIT_MS = 120_000  # closing waits for a DICOM SEG being written
+WRITE_WAIT_MS = 120_000  # closing waits for a file being written (a DICOM SEG reads every CT header again)
 
 
 class ExportDialog(QDialog):
@@ -39,24 +40,26 @@ class ExportDialog(QDialog):
     mesh_ready = Signal(object)  # MandibleMesh
     build_failed = Signal(str)
     saved = Signal(str)  # the path written
+    save_failed = Signal(str)
 
     def __init__(self, volume: Volume, labels: np.ndarray, parent=None, output_dir: Path | None = None,
-                 algorithm: str = "MANUAL", case_name: str | None = None) -> None:
-        """output_dir: where the save dialogs start; case_name: what the files are named after (else
-        mandible.stl, mandible_labels.nii.gz, mandible_seg.dcm)."""
+                 algorithm: str = "MANUAL", case_name: str | None = None, folder: CaseFolder | None = None) -> None:
+        """output_dir: where the save dialogs start (the case's export folder, `folder`, when given); case_name:
+        what the files are named after (else mandible.stl, mandible_labels.nii.gz, mandible_seg.dcm)."""
         super().__init__(parent)
         self.setWindowTitle("Export 3-D")
         self.volume, self.labels, self.algorithm = volume, labels, algorithm
-        self.output_dir = Path(output_dir) if output_dir else Path.home()
-        self.names = file_names(case_name)
+        self.folder = folder
+        self.output_dir = folder.path if folder is not None else Path(output_dir) if output_dir else Path.home()
+        self.case_name = case_name
         self.result: MandibleMesh | None = None
         self._built: tuple[MandibleMesh, np.ndarray] | None = None
         self._task: BackgroundTask | None = None
         self._write_task: BackgroundTask | None = None
+        self._problem = self._input_problem()
         self._build_ui()
-        problem = self._input_problem()
-        if problem:
-            self._show_problem(problem)
+        if self._problem:
+            self._show_problem(self._problem)
             self.rebuild_button.setEnabled(False)
         else:
             self._show_gaps()
@@ -66,7 +69,9 @@ class ExportDialog(QDialog):
     def _build_ui(self) -> None:
         self.smooth_spin = QSpinBox(minimum=0, maximum=200, value=MeshOptions.smooth_iterations)
         self.faces_spin = QSpinBox(minimum=0, maximum=2_000_000, singleStep=1000, value=0, specialValueText="all")
-        self.largest_check = QCheckBox("Keep only the largest part")
+        self.largest_check = QCheckBox("Keep only the large parts")
+        self.largest_check.setToolTip("Leave out every part smaller than a quarter of the largest (specks, stray "
+                                      "blobs); the two rami of a scan that starts above the chin both stay")
         self.rebuild_button = QPushButton("Rebuild")
         self.rebuild_button.clicked.connect(self.rebuild)
         options = QFormLayout()
@@ -85,19 +90,15 @@ class ExportDialog(QDialog):
         self.thumbnail.setFixedSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
         self.status = QLabel("", wordWrap=True)
 
-        self.save_mesh_button = QPushButton("Save mesh (STL/PLY/OBJ)…")
-        self.save_nifti_button = QPushButton("Save NIfTI…")
-        self.save_seg_button = QPushButton("Save DICOM SEG…")
-        close_button = QPushButton("Close")
-        self.save_mesh_button.clicked.connect(self.save_mesh)
-        self.save_nifti_button.clicked.connect(self.save_nifti)
-        self.save_seg_button.clicked.connect(self.save_dicom_seg)
-        close_button.clicked.connect(self.reject)
-        for button in (self.save_mesh_button, self.save_nifti_button, self.save_seg_button):
-            button.setEnabled(False)
+        self.exporters = {exporter.key: exporter for exporter in file_exporters()}
+        self.buttons = {key: QPushButton(exporter.button, enabled=False) for key, exporter in self.exporters.items()}
         buttons = QHBoxLayout()
-        for button in (self.save_mesh_button, self.save_nifti_button, self.save_seg_button, close_button):
+        for key, button in self.buttons.items():
+            button.clicked.connect(lambda _checked=False, key=key: self.save(key))
             buttons.addWidget(button)
+        close_button = QPushButton("Close")
+        close_button.clicked.connect(self.reject)
+        buttons.addWidget(close_button)
 
         top = QHBoxLayout()
         left = QVBoxLayout()
@@ -128,7 +129,8 @@ class ExportDialog(QDialog):
             return result, render_thumbnail(result.mesh, THUMBNAIL_SIZE)
 
         self.rebuild_button.setEnabled(False)
-        self.save_mesh_button.setEnabled(False)
+        self.result = None  # the mesh of other options is not saved any more
+        self._enable_saving()
         self.status.setText("Building the mesh…")
         self._task = BackgroundTask(job, "mesh export", parent=self)
         self._task.progress.connect(lambda step, total, message: self.status.setText(f"Building the mesh: {message}…"))
@@ -155,7 +157,7 @@ class ExportDialog(QDialog):
         self.thumbnail.setPixmap(QPixmap.fromImage(qimage.copy()))
         dropped = f"; {result.parts_dropped} small part(s) left out" if result.parts_dropped else ""
         self.status.setText(f"Mesh built in {result.build_seconds:.1f} s{dropped}.")
-        self.save_mesh_button.setEnabled(True)
+        self._enable_saving()
         self.mesh_ready.emit(result)
 
     def _on_failed(self, message: str) -> None:
@@ -163,55 +165,54 @@ class ExportDialog(QDialog):
         self.build_failed.emit(message)
 
     # -- saving ---------------------------------------------------------------------------------
-    def save_mesh(self) -> Path | None:
-        if self.result is None:
-            return None
-        path = self._ask_path("Save mandible mesh", self.names["mesh"], MESH_FILTER)
-        return self._save(path, lambda p: export_mesh(p, self.result.mesh))
-
-    def save_nifti(self) -> Path | None:
-        path = self._ask_path("Save label volume", self.names["nifti"], "NIfTI (*.nii.gz *.nii)")
-        return self._save(path, lambda p: export_label_nifti(p, self.labels, self.volume))
-
-    def save_dicom_seg(self) -> bool:
-        """Write the DICOM SEG in a worker (it reads every CT header again); `saved` follows. False if not started."""
-        from core.io.dicom_seg import export_dicom_seg
-
-        path = self._ask_path("Save DICOM SEG", self.names["dicom_seg"], "DICOM (*.dcm)")
-        if path is None or (self._write_task is not None and self._write_task.is_running):
+    def save(self, key: str) -> bool:
+        """Ask where, then write the format `key` in a worker; `saved` or `save_failed` follows. False when
+        nothing was started (no path chosen, a replace declined, a write already running)."""
+        exporter = self.exporters[key]
+        if self._write_task is not None and self._write_task.is_running:
             return False
-        labels, volume, algorithm = self.labels, self.volume, self.algorithm
+        path = self._ask_path(exporter)
+        if path is None:
+            return False
+        source = ExportSource(volume=self.volume, labels=self.labels, algorithm=self.algorithm,
+                              mesh=self.result.mesh if self.result is not None else None)
         self._write_task = task = BackgroundTask(
-            lambda progress, cancel: export_dicom_seg(path, labels, volume, algorithm), "DICOM SEG export", self)
-        self.save_seg_button.setEnabled(False)
+            lambda progress, cancel: exporter.write(path, source), f"{exporter.key} export", self)
         self.status.setText(f"Writing {path.name}…")
+        for outcome in (task.result, task.failed, task.cancelled):  # the next save may start right away
+            outcome.connect(lambda *_: self._enable_saving())
         task.result.connect(self._after_save)
         task.failed.connect(lambda message: self._save_failed(path, message))
-        task.finished.connect(lambda: self.save_seg_button.setEnabled(True))
+        self._enable_saving(writing=True)
         task.start()
         return True
 
-    def _ask_path(self, title: str, default_name: str, filters: str) -> Path | None:
-        name, _ = QFileDialog.getSaveFileName(self, title, str(self.output_dir / default_name), filters)
-        return Path(name) if name else None
-
-    def _save(self, path: Path | None, write) -> Path | None:
-        if path is None:
-            return None
+    def _ask_path(self, exporter: Exporter) -> Path | None:
+        """The save dialog, in the case's folder with the format's name after the case; a file that is there
+        already is replaced only when the user says so (once: the dialog itself does not ask)."""
+        created = not self.output_dir.exists()
+        if created:
+            self.output_dir.mkdir(parents=True, exist_ok=True)  # so that the dialog can start in it
         try:
-            written = write(path)
-        except Exception as exc:  # a writer's own error (trimesh, highdicom) must be a message, too
-            message = str(exc) if isinstance(exc, MandibleStudioError) else f"{path.name} could not be written: {exc}"
-            if not isinstance(exc, MandibleStudioError):
-                log.exception("export to %s failed", path)
-            self._save_failed(path, message)
+            name, _ = QFileDialog.getSaveFileName(self, exporter.button.rstrip("…"),
+                                                  str(self.output_dir / exporter.default_name(self.case_name)),
+                                                  exporter.file_filter, "",
+                                                  QFileDialog.Option.DontConfirmOverwrite)
+        finally:
+            if created and not any(self.output_dir.iterdir()):
+                self.output_dir.rmdir()  # nothing was saved in the folder made for it
+        if not name:
             return None
-        self._after_save(written)
-        return written
+        path = Path(name)
+        if path.exists() and not dialogs.ask_replace(self, f"{path.name} is already in {path.parent}. Replace it?"):
+            return None
+        return path
 
     def _after_save(self, written) -> None:
         """Say where the file went, in full, and offer to open its folder; the next save starts there."""
         written = Path(written)
+        if self.folder is not None and self.folder.owns(written):
+            self.folder.claim()
         self.output_dir = written.parent
         self.status.setText(f"Saved {written.name} in {written.parent}")
         self.saved_message = dialogs.show_saved(self, "Export 3-D", f"Saved {written.name}.", written)
@@ -220,12 +221,22 @@ class ExportDialog(QDialog):
     def _save_failed(self, path: Path, message: str) -> None:
         self._show_problem(message)
         QMessageBox.warning(self, "Export failed", message)
+        self.save_failed.emit(message)
+
+    def _enable_saving(self, writing: bool = False) -> None:
+        usable = self._problem is None and not writing
+        has_dicom = bool(self.volume.sop_uids and self.volume.series_uid)
+        for key, exporter in self.exporters.items():
+            self.buttons[key].setEnabled(usable and (self.result is not None or not exporter.needs_mesh)
+                                         and (has_dicom or not exporter.needs_dicom))
+            if exporter.needs_dicom and not has_dicom:
+                self.buttons[key].setToolTip("Needs a CT opened from a DICOM series")
 
     # -- messages -------------------------------------------------------------------------------
     def _input_problem(self) -> str | None:
         try:
             require_geometry(self.volume)
-            require_labels(self.labels, self.volume)
+            labelled_box(self.labels, self.volume)  # the shape and something to export, without a copy
         except MandibleStudioError as exc:
             return str(exc)
         return None
@@ -233,11 +244,7 @@ class ExportDialog(QDialog):
     def _show_gaps(self) -> None:
         gaps = find_gaps(np.asarray(self.labels))
         self.values["gaps"].setText(f"{len(gaps)} ({slice_ranges(gaps)})" if gaps else "none")
-        self.save_nifti_button.setEnabled(True)
-        has_dicom = bool(self.volume.sop_uids and self.volume.series_uid)
-        self.save_seg_button.setEnabled(has_dicom)
-        if not has_dicom:
-            self.save_seg_button.setToolTip("DICOM SEG needs a CT opened from a DICOM series")
+        self._enable_saving()
 
     def _show_problem(self, message: str) -> None:
         self.status.setText(f"<b>Cannot export:</b> {message}")
@@ -250,11 +257,3 @@ class ExportDialog(QDialog):
         if self._write_task is not None and self._write_task.is_running:
             self._write_task.wait(WRITE_WAIT_MS)  # a half-written file is never left: the write is atomic
         super().done(code)
-
-
-def file_names(case_name: str | None) -> dict[str, str]:
-    """The suggested file names: after the case (its source's name, never the patient's), else DEFAULT_NAMES."""
-    stem = re.sub(r"[^\w.-]+", "_", case_name or "").strip("._")
-    if not stem:
-        return dict(DEFAULT_NAMES)
-    return {"mesh": f"{stem}.stl", "nifti": f"{stem}_labels.nii.gz", "dicom_seg": f"{stem}_seg.dcm"}

@@ -174,7 +174,7 @@ class GreyValues(QObject):
         """The next left click on the slice reads the grey value of `key` ("air" or "soft")."""
         self._picking = key
         controller = self.window.controller
-        controller.view.set_tool(PickTool(self.window.session, self._picked))
+        controller.view.set_tool(PickTool(controller.editor, self._picked))
         self.dialog.say("Click " + ("air, outside the head or in the mouth" if key == "air"
                                     else "soft tissue, in a muscle or the tongue") + ", on the slice.")
 

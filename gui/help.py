@@ -9,7 +9,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QMainWindow, QMessageBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout)
 
-from gui.app import APP_NAME
+from core.app_paths import DISPLAY_NAME
 
 # Mouse gestures and held keys: the slice view handles them itself, so they are not actions.
 GESTURES = (
@@ -46,17 +46,21 @@ class ShortcutSheet(QDialog):
         for row, (what, keys) in enumerate(rows):
             self.table.setItem(row, 0, QTableWidgetItem(what))
             self.table.setItem(row, 1, QTableWidgetItem(keys))
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.resizeColumnToContents(1)
+        header = self.table.horizontalHeader()  # every action's name whole; the long keys (gestures) wrap
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Every shortcut of Mandible Studio. Menus and tooltips show them too."))
+        layout.addWidget(QLabel(f"Every shortcut of {DISPLAY_NAME}. Menus and tooltips show them too."))
         layout.addWidget(self.table)
         layout.addWidget(buttons)
         available = parent.screen().availableGeometry() if parent is not None else None
         height = min(720, int(available.height() * 0.85)) if available is not None else 720
-        self.resize(520, height)
+        width = min(760, int(available.width() * 0.9)) if available is not None else 760
+        self.resize(width, height)
+        self.table.resizeRowsToContents()
 
     def texts(self) -> list[tuple[str, str]]:
         return [(self.table.item(r, 0).text(), self.table.item(r, 1).text()) for r in range(self.table.rowCount())]
@@ -82,7 +86,7 @@ def about_text(version: str, model, data_folder) -> str:
             scores.append(f"{metrics['miou']:.3f} (mean IoU)")
         model_text = f"{model.label} ({model.origin})" + (f": {', '.join(scores)} on its check slices" if scores
                                                         else "; no scores recorded")
-    return (f"<b>{APP_NAME}</b> {version}<br><br>Segments the mandible in CT and lets you correct it.<br><br>"
+    return (f"<b>{DISPLAY_NAME}</b> {version}<br><br>Segments the mandible in CT and lets you correct it.<br><br>"
             f"<b>Active model:</b> {model_text}<br><b>Data folder:</b> {data_folder}")
 
 
@@ -102,4 +106,4 @@ class Help(QObject):
     def show_about(self) -> None:
         window = self._window
         model = window.ai.models.versions.active()
-        QMessageBox.about(window, f"About {APP_NAME}", about_text(app_version(), model, window.workspace.root))
+        QMessageBox.about(window, f"About {DISPLAY_NAME}", about_text(app_version(), model, window.workspace.root))

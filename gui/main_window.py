@@ -10,21 +10,22 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QUndoGroup
-from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider
+from PySide6.QtWidgets import QLabel, QMainWindow, QSlider
 
+from core.app_paths import DISPLAY_NAME
 from core.errors import MandibleStudioError
 from core.windowing import WINDOW_PRESETS
 from core.workspace import OpenCase, SaveError, Workspace
+from core.workspace.opening import SeriesChoice, open_case_at, read_label_volume
 from gui.actions import Actions
 from gui.ai.ai_controller import AiController
-from gui.case_loading import SeriesChoice, load_label_volume, open_workspace_case
 from gui.case_exports import CaseExports
 from gui.case_session import CaseSession
 from gui import dialogs
 from gui.close_guard import may_close
 from gui.grey_values import GreyValues
 from gui.help import Help
+from gui.history_view import CaseHistoryActions
 from gui.panels.case_list import CaseList
 from gui.panels.overlay_panel import OverlayPanel
 from gui.panels.slice_list import SliceList
@@ -32,10 +33,11 @@ from gui.panels.tool_panel import ToolPanel
 from gui.saved_notice import OpenFolderButton
 from gui.slice_controller import SliceController
 from gui.slice_view import SliceView
+from gui.tool_settings import ToolSettings
 from gui.views.wiring import CaseViews, add_view_actions, view_host
+from gui.window_jobs import WindowJobs
 from gui.window_layout import add_fixed_dock, central_area, fit_to_screen, scrolling_column, titled_split
-from gui.workers import BackgroundTask
-from gui.workspace_cases import ask_and_remove, case_rows
+from gui.workspace_cases import CaseListing, window_title
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +58,17 @@ class MainWindow(QMainWindow):
 
     def __init__(self, workspace: Workspace | str | Path, autosave_ms: int = AUTOSAVE_MS) -> None:
         super().__init__()
-        self.setWindowTitle("Mandible Studio")
+        self.setWindowTitle(DISPLAY_NAME)
         self.setAcceptDrops(True)
         self.workspace = workspace if isinstance(workspace, Workspace) else Workspace.create(workspace)
         self.session: CaseSession | None = None
-        self.task: BackgroundTask | None = None
-        self.undo_group = QUndoGroup(self)
+        self.jobs = WindowJobs(self)
+        self.tool_settings = ToolSettings(self)
         self._build_central()
         self.controller = SliceController(self.view, self.slice_list, self.slider, self.status_labels,
-                                          self.undo_group, self)
+                                          self.tool_settings, self)
         self.controller.measured.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.exports = CaseExports(self, self.workspace.root / SETTINGS_FILE)
         self.help = Help(self)
         self.actions = Actions(self, targets=(self, self.controller, self.exports, self.help))
@@ -74,14 +77,14 @@ class MainWindow(QMainWindow):
         self.toolbar = self.actions.build_toolbar()
         self._build_docks()
         self._build_status_bar()
-        self._bind_undo_actions()
+        self.history = CaseHistoryActions(self.actions, self)  # Undo, Redo, Edit ▸ History (gui/history_view.py)
         self.autosave_ms = autosave_ms
         self.autosave_timer = QTimer(self, singleShot=True, interval=autosave_ms)
         self.autosave_timer.timeout.connect(self._write_some_drafts)
         self.actions.toggle_overlay.setChecked(True)
         self.actions.tool_polygon.setChecked(True)
         self._set_case_actions_enabled(False)
-        self.refresh_cases()
+        self.cases.refresh()
         self.ai = AiController(self, self.workspace, self.actions, self.toolbar, self.tools_dock)
         self.case_closing.connect(lambda: self.ai.set_session(None))
         self.grey_values = GreyValues(self)  # View -> Grey Values…, the calibration in the status bar
@@ -98,20 +101,19 @@ class MainWindow(QMainWindow):
         self.slice_list = SliceList()
         self.case_list = CaseList()
         self.case_list.case_activated.connect(self.open_path)
-        self.case_list.remove_requested.connect(self.remove_case)
+        self.cases = CaseListing(self)  # refresh, rename, remove (gui/workspace_cases.py)
         self.case_list.show_folder_requested.connect(dialogs.open_folder)
         self.status_labels = {key: QLabel() for key in ("slice", "hu", "zoom", "window")}
 
     def _build_docks(self) -> None:
-        left = titled_split([("Cases", self.case_list), ("Slices", self.slice_list)], [180, 600])
-        add_fixed_dock(self, "Case", left, Qt.DockWidgetArea.LeftDockWidgetArea, 230)
+        left = titled_split([("Cases", self.case_list), ("Slices", self.slice_list.panel())], [180, 600])
+        width = max(230, self.slice_list.widest_row())  # every slice row whole
+        add_fixed_dock(self, "Case", left, Qt.DockWidgetArea.LeftDockWidgetArea, width)
         self.tool_panel = ToolPanel(self.actions)
         self.overlay_panel = OverlayPanel(self.actions, self.controller.style, WINDOW_PRESETS)
         right = scrolling_column(self.tool_panel, self.overlay_panel)
         self.tools_dock = add_fixed_dock(self, "Tools", right, Qt.DockWidgetArea.RightDockWidgetArea, 270)
-        self.tool_panel.brush_radius_changed.connect(self._on_radius_from_panel)
-        self.tool_panel.threshold_changed.connect(lambda hu: self._session_set("threshold_hu", hu))
-        self.tool_panel.min_island_changed.connect(lambda n: self._session_set("min_island", n))
+        self.tool_panel.bind(self.tool_settings)
         self.overlay_panel.style_changed.connect(self.controller.set_overlay_style)
         self.controller.style_changed.connect(self.overlay_panel.show_style)
         self.overlay_panel.preset_chosen.connect(self.controller.apply_preset)
@@ -120,8 +122,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.progress = QProgressBar(maximumWidth=220, textVisible=True)
-        self.progress.hide()
+        self.progress = self.jobs.progress
         bar.addPermanentWidget(self.progress)
         self.open_saved_folder = OpenFolderButton()
         bar.addPermanentWidget(self.open_saved_folder)
@@ -129,24 +130,11 @@ class MainWindow(QMainWindow):
             self.status_labels[key].setObjectName(f"status_{key}")
             bar.addPermanentWidget(self.status_labels[key])
 
-    def _bind_undo_actions(self) -> None:
-        self.undo_group.canUndoChanged.connect(self.actions.undo.setEnabled)
-        self.undo_group.canRedoChanged.connect(self.actions.redo.setEnabled)
-        self.actions.undo.setEnabled(False)
-        self.actions.redo.setEnabled(False)
-
     def _set_case_actions_enabled(self, enabled: bool) -> None:
         for key in ("save", "import_labels", "export_3d", "export_labelme", "fill_holes", "remove_islands",
-                    "copy_prev", "copy_next", "clear_slice", "mark_reviewed", "switch_layout"):
+                    "copy_prev", "copy_next", "clear_slice", "mark_reviewed", "mark_range_reviewed",
+                    "switch_layout"):
             self.actions[key].setEnabled(enabled)
-
-    def _session_set(self, name: str, value) -> None:
-        if self.session is not None:
-            setattr(self.session, name, value)
-
-    def _on_radius_from_panel(self, radius: int) -> None:
-        if self.session is not None:
-            self.session.set_brush_radius(radius)
 
     # --- opening ----------------------------------------------------------------------------------
     def open_folder_dialog(self) -> None:
@@ -159,10 +147,14 @@ class MainWindow(QMainWindow):
         if paths:
             self.open_path(paths[0])
 
+    @property
+    def task(self):
+        """The window's running (or last) job: opening, saving, importing, exporting (gui/window_jobs.py)."""
+        return self.jobs.task
+
     def open_path(self, path, series_uid: str | None = None) -> bool:
         """Open a CT in the background; False when another job is still running."""
-        if self.task is not None and self.task.is_running:
-            self.statusBar().showMessage("Still busy; wait for the current job to finish.", 4000)
+        if not self.jobs.free():
             return False
         if (waiting := self.ai.cases.blocks_opening(path)) is not None:
             dialogs.show_error(self, "Cannot open yet", waiting)
@@ -170,41 +162,12 @@ class MainWindow(QMainWindow):
         if not self.keep_draft():
             return False
         path = Path(path)
-        job = partial(open_workspace_case, self.workspace, path, series_uid)
-        self._start_task(job, f"Opening {path.name}", self._on_case_loaded, self._on_open_failed)
-        return True
+        job = partial(open_case_at, self.workspace, path, series_uid)
+        return self.jobs.run(job, f"Opening {path.name}", self._on_case_loaded, self._on_open_failed)
 
     def run_job(self, job, title: str, on_result, on_failed) -> bool:
         """Run a long job of another part (exports) with the window's progress bar; False while one runs."""
-        if self.task is not None and self.task.is_running:
-            self.statusBar().showMessage("Still busy; wait for the current job to finish.", 4000)
-            return False
-        self._start_task(job, title, on_result, on_failed)
-        return True
-
-    def _start_task(self, job, title: str, on_result, on_failed) -> None:
-        self.task = task = BackgroundTask(job, title, self)
-        task.finished.connect(lambda: self._forget_task(task))
-        self.task.progress.connect(self._on_progress)
-        for signal in (self.task.result, self.task.failed, self.task.cancelled):
-            signal.connect(self.progress.hide)  # before the handlers, which may show dialogs
-        self.task.result.connect(on_result)
-        self.task.failed.connect(on_failed)
-        self.progress.setRange(0, 0)
-        self.progress.setFormat(title)
-        self.progress.show()
-        self.statusBar().showMessage(title + "…")
-        self.task.start()
-
-    def _forget_task(self, task: BackgroundTask) -> None:
-        if self.task is task:
-            self.task = None
-        task.deleteLater()
-
-    def _on_progress(self, step: int, total: int, message: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(step)
-        self.statusBar().showMessage(message)
+        return self.jobs.run(job, title, on_result, on_failed)
 
     def _on_open_failed(self, message: str) -> None:
         self.statusBar().showMessage("Could not open the case.", 5000)
@@ -226,54 +189,29 @@ class MainWindow(QMainWindow):
             self.open_failed.emit("the open case's draft could not be written")
             return
         old = self.session
-        self.undo_group.setActiveStack(None)
         if self.case_views is not None:
             self.case_views.close()  # before the controller shows the new case: the old views follow it no more
         if old is not None:
             old.close()
             old.deleteLater()
-        session = CaseSession(case, self.undo_group, self)
-        session.set_brush_radius(self.tool_panel.radius.value())
-        session.threshold_enabled = self.actions.hu_threshold.isChecked()
-        session.threshold_hu = self.tool_panel.threshold.value()
-        session.min_island = self.tool_panel.min_island.value()
-        session.brush_radius_changed.connect(self.tool_panel.set_radius)
+        session = CaseSession(case, self)
         session.edited.connect(self._schedule_autosave)
+        session.status_changed.connect(self.cases.follow)  # the list's "N done" stays true
         self.session = session
         for panel in (self.tool_panel, self.overlay_panel):
             panel.set_units(case.volume.units)
         self.controller.set_session(session)
         self.case_views = CaseViews.replacing(self.case_views, session, self.controller, self.view_host, self)
         self.multi_slice.set_session(session)
+        self.history.set_session(session)
         self.ai.set_session(session)
         self._set_case_actions_enabled(True)
-        self.setWindowTitle(f"{case.record.display_name} — {case.volume.patient.summary()} — Mandible Studio")
+        self.setWindowTitle(window_title(session))
         self.statusBar().showMessage(f"Opened {case.record.display_name}", 5000)
-        self.refresh_cases()
+        self.cases.refresh()
         if case.warnings:
             dialogs.show_warnings(self, "Opened with warnings", case.warnings)
         self.case_opened.emit(case.store.case_id)
-
-    def refresh_cases(self) -> None:
-        current = self.session.case.record.source if self.session is not None else None
-        self.case_list.set_cases(case_rows(self.workspace), current)
-        menu = self.actions.recent_menu
-        if menu is not None:
-            menu.clear()
-            for record in self.workspace.recent_cases()[:10]:
-                if record.source:
-                    menu.addAction(record.display_name, partial(self.open_path, record.source))
-            menu.setEnabled(not menu.isEmpty())
-
-    def remove_case(self, case_id: str) -> bool:
-        """Take a case (not the open one) off the list, after asking; its files are kept (decision 171)."""
-        if self.session is not None and self.session.case.store.case_id == case_id:
-            return False
-        moved = ask_and_remove(self, self.workspace, case_id)
-        if moved is not None:
-            self.refresh_cases()
-            self.statusBar().showMessage(f"Removed from the list; the case's files are in {moved}", 8000)
-        return moved is not None
 
     # --- labels -----------------------------------------------------------------------------------
     def import_labels_dialog(self) -> None:
@@ -283,11 +221,10 @@ class MainWindow(QMainWindow):
             self.import_labels(paths[0])
 
     def import_labels(self, path) -> bool:
-        if self.session is None or (self.task is not None and self.task.is_running):
+        if self.session is None or self.jobs.busy:
             return False
-        job = partial(load_label_volume, Path(path), self.session.volume)
-        self._start_task(job, f"Importing {Path(path).name}", self._on_labels_loaded, self._on_import_failed)
-        return True
+        job = partial(read_label_volume, Path(path), self.session.volume)
+        return self.jobs.run(job, f"Importing {Path(path).name}", self._on_labels_loaded, self._on_import_failed)
 
     def _on_labels_loaded(self, labels) -> None:
         try:
@@ -311,20 +248,20 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         try:
-            self.session.case.write_drafts(max_seconds=DRAFT_BUDGET_S)
+            self.session.write_drafts(max_seconds=DRAFT_BUDGET_S)
         except SaveError as exc:
             self.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
             return
-        if self.session.case.pending_drafts:
+        if self.session.has_pending_drafts:
             self.autosave_timer.start(DRAFT_PAUSE_MS)
 
     def autosave_now(self) -> bool:
         """Write the drafts of every slice changed since the last one; False (and a message) on a disk error."""
         self.autosave_timer.stop()
-        if self.session is None or not self.session.case.pending_drafts:
+        if self.session is None or not self.session.has_pending_drafts:
             return True
         try:
-            written = self.session.case.write_drafts()
+            written = self.session.write_drafts()
         except SaveError as exc:
             self.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
             return False
@@ -353,38 +290,39 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         try:
-            self.session.case.flush()
+            self.session.flush()
         except SaveError as exc:
             log.warning("could not remember the last slice: %s", exc)
 
     def save_case(self) -> bool:
         """Ctrl+S: write Labelme JSON + PNG for every unsaved slice, in the background."""
-        if self.session is None or (self.task is not None and self.task.is_running):
+        if self.session is None or self.jobs.busy:
             return False
         self.autosave_now()
-        case = self.session.case
-        plan = case.prepare_save()
-        self._start_task(plan.run, "Saving", lambda result: self._on_saved(case, plan, result), self._on_save_failed)
-        return True
+        session = self.session
+        plan = session.prepare_save()
+        return self.jobs.run(plan.run, "Saving", lambda result: self._on_saved(session, plan, result),
+                             self._on_save_failed)
 
     def save_now(self) -> bool:
         """Save in the GUI thread (used when closing); True on success."""
         try:
-            self.session.case.save()
+            self.session.save()
         except MandibleStudioError as exc:
             self._on_save_failed(str(exc))
             return False
         self.controller.refresh_statuses()
         return True
 
-    def _on_saved(self, case: OpenCase, plan, result) -> None:
+    def _on_saved(self, session: CaseSession, plan, result) -> None:
         try:
-            case.finish_save(plan, result)
+            session.finish_save(plan, result)
         except SaveError as exc:
             self._on_save_failed(str(exc))
             return
-        self.statusBar().showMessage(f"Saved {len(result.saved)} slice(s) to {case.store.annotations_dir}", 15000)
-        self.open_saved_folder.offer(case.store.annotations_dir)
+        folder = session.store.annotations_dir
+        self.statusBar().showMessage(f"Saved {len(result.saved)} slice(s) to {folder}", 15000)
+        self.open_saved_folder.offer(folder)
         self.saved.emit(list(result.saved))
 
     def _on_save_failed(self, message: str) -> None:

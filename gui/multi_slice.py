@@ -1,28 +1,32 @@
 """Interpolate (N), propagate up and down (Shift+PgUp / Shift+PgDn, Esc stops) and the choice whether
 they may replace predicted slices: the GUI of core.workspace.multi_slice.
 
-Each run is ONE undo step over all the slices it wrote, pushed on the stack of the slice on screen when
-it ends, so Ctrl+Z right afterwards takes it all back, statuses included. Undo and redo leave a slice
-alone that was changed again since (its own stack holds that change), so they never overwrite later work.
+Each run is ONE entry of the case-wide history (core/workspace/history.py): interpolation through
+`CaseSession.interpolate` (one `apply_many`), propagation through a `CaseRun` that writes each proposed slice as
+it comes. Ctrl+Z on any slice takes the whole run back, statuses included; which slices a run may write is
+core's one rule (core/workspace/edit_rules.py).
 
 Propagation runs in a worker (gui/workers.py); each slice it proposes is shown at once in every view and
 the current slice follows it: that is the preview. Esc (or Stop) ends it; what was shown stays, and
-Ctrl+Z removes it in one step.
+Ctrl+Z removes it in one step. Its summary stays in the status bar until the next message, and says when it
+replaced predictions the model was sure about.
 """
 from __future__ import annotations
 
 import queue
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand
 
-from core.annotation.edits import MaskChange
-from core.annotation.slice_annotation import SliceAnnotation
-from core.workspace import multi_slice
+from core.annotation.slice_status import SliceStatus
+from core.workspace.case_run import CaseRun
+from core.workspace.edit_rules import Allow, EditKind
+from core.workspace.history import slice_range
 from gui.actions import ActionSpec, Actions
 from gui.case_session import CaseSession
 from gui.workers import BackgroundTask
+
+# A prediction at least this sure that propagation replaced is named in the summary (issue 18 F).
+SURE_PREDICTION = 0.9
 
 SPECS = (
     ActionSpec("interpolate", "I&nterpolate Between Edited Slices", ("N",), None, None,
@@ -40,41 +44,6 @@ SPECS = (
                "Let interpolation and propagation write over the model's predictions too "
                "(edited and reviewed slices are never written)", checkable=True),
 )
-Applied = list[tuple[int, SliceAnnotation, MaskChange]]
-
-
-def slice_range(indexes: list[int]) -> str:
-    """Slice numbers as users see them (from 1): '41-49' or '7'."""
-    low, high = min(indexes) + 1, max(indexes) + 1
-    return f"{low}" if low == high else f"{low}–{high}"
-
-
-class MultiSliceCommand(QUndoCommand):
-    """One undo step over changes of many slices, already applied when pushed."""
-
-    def __init__(self, applied: Applied, text: str) -> None:
-        super().__init__(text)
-        self.applied = applied
-        self._applied_now = True
-
-    def redo(self) -> None:
-        if self._applied_now:
-            self._applied_now = False
-            return
-        for _index, annotation, change in self.applied:
-            if _holds(annotation, change.old, change.old_source, change):
-                annotation.redo_change(change)
-
-    def undo(self) -> None:
-        for _index, annotation, change in reversed(self.applied):
-            if _holds(annotation, change.new, change.new_source, change):
-                annotation.undo_change(change)
-
-
-def _holds(annotation: SliceAnnotation, pixels: np.ndarray, source, change: MaskChange) -> bool:
-    """True when the slice is still as the change left it (or found it): nobody changed it since."""
-    return annotation.source is source and np.array_equal(annotation.mask[change.bbox], pixels)
-
 
 class MultiSlice(QObject):
     """The multi-slice actions of the window; `show_slice` moves the current slice (the SliceController's)."""
@@ -88,9 +57,9 @@ class MultiSlice(QObject):
         self.session: CaseSession | None = None
         self.task: BackgroundTask | None = None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._applied: Applied = []
+        self._run: CaseRun | None = None
         self._text = ""
-        self._stopped = False  # proposals still queued when the run was stopped are not shown
+        self._sure_replaced: list[int] = []  # predictions the model was sure about that the run replaced
         slots = {"interpolate": self.interpolate, "propagate_up": lambda: self.propagate(-1),
                  "propagate_down": lambda: self.propagate(+1), "stop_propagation": self.stop,
                  "replace_predicted": lambda on: None}
@@ -98,17 +67,17 @@ class MultiSlice(QObject):
         self.set_session(None)
 
     @property
-    def replace_predicted(self) -> bool:
-        return self.actions["replace_predicted"].isChecked()
+    def allow(self) -> Allow:
+        return Allow(predicted=self.actions["replace_predicted"].isChecked())
 
     @property
     def running(self) -> bool:
         return self.task is not None
 
     def set_session(self, session: CaseSession | None) -> None:
-        """Another case (or none): a running propagation is stopped and forgotten, nothing more is written."""
-        self.stop()
-        self.task, self._queue, self._applied = None, queue.SimpleQueue(), []
+        """Another case (or none): a running propagation stops; what it wrote stays as its one history entry."""
+        if self.task is not None:
+            self._end(self.task, "stopped: another case was opened")
         self.session = session
         self._enable()
 
@@ -118,14 +87,13 @@ class MultiSlice(QObject):
         session = self.session
         if session is None or self.running:
             return False
-        session.end_stroke()
-        applied = multi_slice.interpolate(session.case, session.current, self.replace_predicted)
-        if not applied:
+        written = session.interpolate(session.current, self.allow)
+        if not written:
             self.message.emit("Nothing to interpolate: edit or review the slices at both ends of a gap first "
                               "(slices where the model found the mandible are kept unless 'Replace Predicted "
                               "Slices' is on).")
             return False
-        self._push(applied, f"Interpolate slices {slice_range([i for i, _, _ in applied])}")
+        self.message.emit(f"Interpolated {slice_range(written)} (Ctrl+Z takes it back in one step)")
         return True
 
     # --- propagation ---------------------------------------------------------------------------------
@@ -139,10 +107,10 @@ class MultiSlice(QObject):
         if not session.annotation(start).mask.any():
             self.message.emit(f"Slice {start + 1} has no mask to propagate; draw or correct it first.")
             return False
-        case, replace, results = session.case, self.replace_predicted, self._queue
+        allow, results = self.allow, self._queue
 
         def job(progress, cancel):
-            found = multi_slice.propagation(case, start, step, replace, cancel=cancel)
+            found = session.propagation(start, step, allow, cancel)
             while True:
                 try:
                     proposed = next(found)
@@ -151,8 +119,9 @@ class MultiSlice(QObject):
                 results.put(proposed)
                 progress(abs(proposed.index - start), 0, "")
 
-        self._applied, self._stopped = [], False
         self._text = "Propagate " + ("up" if step < 0 else "down")
+        self._sure_replaced = []
+        self._run = session.begin_run(EditKind.PROPAGATION, self._text, allow, on_stop=lambda why: self.stop())
         self.task = task = BackgroundTask(job, "propagation", self)
         task.progress.connect(self._take_proposals)
         task.result.connect(lambda reason: self._end(task, f"stopped: {reason}"))
@@ -161,48 +130,51 @@ class MultiSlice(QObject):
         task.finished.connect(task.deleteLater)
         task.start()
         self._enable()
-        self.message.emit(f"{self._text.capitalize()} from slice {start + 1}… (Esc stops)")
+        self.message.emit(f"{self._text} from slice {start + 1}… (Esc stops)")
         return True
 
     def stop(self) -> None:
-        """Esc: end a running propagation; what it wrote stays (one undo step)."""
+        """Esc: end a running propagation; what it wrote stays (one history entry)."""
         if self.task is not None:
-            self._stopped = True
             self.task.cancel()
 
     def _take_proposals(self, *_progress) -> None:
-        session = self.session
-        while session is not None and self.task is not None and not self._stopped:
+        session, run = self.session, self._run
+        while session is not None and run is not None and run.is_open:
             try:
                 proposed = self._queue.get_nowait()
             except queue.Empty:
                 return
-            change = session.case.carry(proposed.index, proposed.mask)
-            if change is None and session.case.keeps(proposed.index):
+            index = proposed.index
+            sure = (session.status(index) is SliceStatus.PREDICTED and session.found_mandible(index)
+                    and (session.confidence(index) or 0.0) >= SURE_PREDICTION)
+            if not run.write(index, proposed.mask):
                 self.stop()  # a person took the slice meanwhile: go no further
                 return
-            if change is not None:
-                self._applied.append((proposed.index, session.case.annotation(proposed.index), change))
-            self.show_slice(proposed.index)
+            if sure:
+                self._sure_replaced.append(index)
+            self.show_slice(index)
 
     def _end(self, task: BackgroundTask, why: str) -> None:
         if task is not self.task:
-            return  # forgotten when the case changed
+            return  # already ended (the case changed)
         self._take_proposals()
-        self.task = None
-        self._queue = queue.SimpleQueue()
-        applied, self._applied = self._applied, []
-        if applied and self.session is not None:
-            self._push(applied, f"{self._text} to slices {slice_range([i for i, _, _ in applied])}")
-        done = f"{self._text.capitalize()}: {len(applied)} slice(s), {why}"
+        self.task, self._queue = None, queue.SimpleQueue()
+        run, self._run = self._run, None
+        if run is not None and run.stopped == "undone":
+            why = "stopped: you undid it"
+        entry = run.end() if run is not None else None
+        written = entry.indexes if entry is not None else []
+        task.cancel()
+        done = f"{self._text}: {len(written)} slice(s) ({slice_range(written)}), {why}"
+        if written and run.stopped is None:
+            done += "; Ctrl+Z takes it back in one step"
+        if self._sure_replaced:
+            done += (f". It replaced {len(self._sure_replaced)} prediction(s) the model was at least "
+                     f"{round(SURE_PREDICTION * 100)}% sure about ({slice_range(self._sure_replaced)}): check them")
         self._enable()
         self.message.emit(done)
         self.finished.emit(why)
-
-    def _push(self, applied: Applied, text: str) -> None:
-        session = self.session
-        session.undo.stack(session.current).push(MultiSliceCommand(applied, text))
-        self.message.emit(f"{text} (Ctrl+Z takes it back in one step)")
 
     def _enable(self) -> None:
         has_case = self.session is not None

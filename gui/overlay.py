@@ -1,7 +1,9 @@
 """Turn a slice's mask into an RGBA QImage: a filled colour with adjustable opacity plus an outline.
 
-Predicted pixels (still as the model left them) and human-edited pixels get different colours, so a
-technician sees at a glance what has been checked. Hiding and peeking are view state (OverlayStyle, a frozen
+Each pixel is drawn in the colour of where it came from (`pixel_origin`): blue where a person drew or changed
+it, orange where it is still as the model predicted it, purple on an interpolated or propagated slice (made by
+the program from a person's slices, not checked yet; decision 184). A technician sees at a glance what has been
+checked. Hiding and peeking are view state (OverlayStyle, a frozen
 value: whoever wants another style asks the SliceController for it). `overlay_patch` recomputes only the
 box a change touched, plus the one-pixel ring whose outline it may have changed.
 """
@@ -12,9 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtGui import QImage
 
-# RGB colours; chosen to read well on a grey CT and to differ for colour-blind users (blue/orange).
+# RGB colours; chosen to read well on a grey CT and to differ for colour-blind users (blue/orange, and purple
+# lighter than blue and darker than orange).
 EDITED_RGB = (0, 200, 255)
 PREDICTED_RGB = (255, 170, 0)
+CARRIED_RGB = (200, 130, 255)
+# Where a pixel came from (`pixel_origin`); a bool array works too (True: the model's).
+FROM_PERSON, FROM_MODEL, CARRIED = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,14 @@ class OverlayStyle:
     visible: bool = True
     edited_rgb: tuple[int, int, int] = EDITED_RGB
     predicted_rgb: tuple[int, int, int] = PREDICTED_RGB
+    carried_rgb: tuple[int, int, int] = CARRIED_RGB
+
+
+def pixel_origin(annotation) -> np.ndarray:
+    """uint8 [row, col] of a SliceAnnotation: FROM_PERSON where edited, else CARRIED on an interpolated or
+    propagated slice, FROM_MODEL otherwise."""
+    untouched = CARRIED if annotation.source.is_carried else FROM_MODEL
+    return np.where(annotation.edited, FROM_PERSON, untouched).astype(np.uint8)
 
 
 def mask_outline(mask: np.ndarray) -> np.ndarray:
@@ -34,8 +48,8 @@ def mask_outline(mask: np.ndarray) -> np.ndarray:
     return inside & ~interior
 
 
-def overlay_rgba(mask: np.ndarray, predicted: np.ndarray | None, style: OverlayStyle) -> np.ndarray:
-    """RGBA uint8 [rows, cols, 4]. ``predicted`` marks pixels that still hold the model's prediction."""
+def overlay_rgba(mask: np.ndarray, origin: np.ndarray | None, style: OverlayStyle) -> np.ndarray:
+    """RGBA uint8 [rows, cols, 4]. ``origin`` says where each pixel came from (`pixel_origin`; None: a person)."""
     rows, cols = mask.shape
     rgba = np.zeros((rows, cols, 4), np.uint8)
     inside = mask.astype(bool)
@@ -43,23 +57,24 @@ def overlay_rgba(mask: np.ndarray, predicted: np.ndarray | None, style: OverlayS
         return rgba
     fill_alpha = int(round(np.clip(style.opacity, 0.0, 1.0) * 255))
     rgba[inside] = (*style.edited_rgb, fill_alpha)
-    if predicted is not None:
-        from_model = inside & predicted.astype(bool)
-        rgba[from_model] = (*style.predicted_rgb, fill_alpha)
+    if origin is not None:
+        origin = np.asarray(origin, np.uint8)
+        rgba[inside & (origin == FROM_MODEL)] = (*style.predicted_rgb, fill_alpha)
+        rgba[inside & (origin == CARRIED)] = (*style.carried_rgb, fill_alpha)
     if style.outline:
         edge = mask_outline(inside)
         rgba[edge, 3] = 255
     return rgba
 
 
-def overlay_patch(mask: np.ndarray, predicted: np.ndarray | None, style: OverlayStyle,
+def overlay_patch(mask: np.ndarray, origin: np.ndarray | None, style: OverlayStyle,
                   region: tuple[slice, slice]) -> tuple[tuple[slice, slice], np.ndarray]:
     """(box, RGBA) to repaint after a change of `region`: the region grown by the one pixel whose outline
     may have changed, computed from a window one pixel larger still so its own outline is right."""
     rows, cols = mask.shape
     box = _grown(region, 1, rows, cols)
     window = _grown(box, 1, rows, cols)
-    rgba = overlay_rgba(mask[window], None if predicted is None else predicted[window], style)
+    rgba = overlay_rgba(mask[window], None if origin is None else origin[window], style)
     inner = (slice(box[0].start - window[0].start, box[0].stop - window[0].start),
              slice(box[1].start - window[1].start, box[1].stop - window[1].start))
     return box, rgba[inner]

@@ -8,14 +8,16 @@ import dataclasses
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QUndoGroup
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QAbstractSpinBox, QSlider
 
 from core.windowing import WINDOW_PRESETS, Window, display_window_for, hu_to_display
 from gui.case_session import CaseSession
-from gui.overlay import OverlayStyle, gray_to_qimage, overlay_patch, overlay_rgba
+from gui.overlay import OverlayStyle, gray_to_qimage, overlay_patch, overlay_rgba, pixel_origin
+from gui.mark_reviewed import ask_range
 from gui.panels.slice_list import SliceList, SliceRow
+from gui.slice_editor import SliceEditor
 from gui.slice_view import SliceView, dragged_window
+from gui.tool_settings import ToolSettings
 from gui.tools.brush import BrushTool, EraserTool
 from gui.tools.polygon import PolygonTool
 from gui.tools.ruler import RulerTool
@@ -29,7 +31,7 @@ ZOOM_STEP = 1.25
 def anatomy_slice(session: CaseSession) -> int:
     """Where a case shown for the first time opens: the middle of the slices known to hold mandible (labelled
     or predicted), else the middle slice."""
-    known = [i for i in range(session.num_slices) if session.case.found_mandible(i)]
+    known = [i for i in range(session.num_slices) if session.found_mandible(i)]
     return known[len(known) // 2] if known else session.num_slices // 2
 
 
@@ -38,14 +40,16 @@ class SliceController(QObject):
     style_changed = Signal(object)  # OverlayStyle
     slice_shown = Signal(int)
     measured = Signal(str)  # what the ruler read, or why it cannot measure
+    message = Signal(str)  # what an action did or why it did nothing, for the status bar
 
     def __init__(self, view: SliceView, slice_list: SliceList, slider: QSlider, labels: dict[str, QLabel],
-                 undo_group: QUndoGroup, parent: QObject | None = None) -> None:
+                 settings: ToolSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.view, self.slice_list, self.slider, self.labels = view, slice_list, slider, labels
-        self.undo_group = undo_group
+        self.settings = settings
         self.style = OverlayStyle()
         self.session: CaseSession | None = None
+        self.editor: SliceEditor | None = None
         self.window = WINDOW_PRESETS["bone"]
         self.preset = "bone"
         self.tools: dict[str, object] = {}
@@ -67,17 +71,22 @@ class SliceController(QObject):
     def set_session(self, session: CaseSession | None) -> None:
         self.view.set_tool(None)
         self.session = session
+        self.editor = None
         if session is None:
             return
         session.mask_changed.connect(self._on_mask_changed)
         session.status_changed.connect(self._on_status_changed)
-        self.tools = {"polygon": PolygonTool(session), "edit": VertexEditTool(session),
-                      "brush": BrushTool(session), "eraser": EraserTool(session),
-                      "ruler": RulerTool(session, self.measured.emit), "fill": SeededFillTool(session)}
+        self.editor = editor = SliceEditor(session, self.settings, session)
+        editor.message.connect(self.message)
+        self.tools = {"polygon": PolygonTool(editor), "edit": VertexEditTool(editor),
+                      "brush": BrushTool(editor), "eraser": EraserTool(editor),
+                      "ruler": RulerTool(editor, self.measured.emit), "fill": SeededFillTool(editor)}
         volume = session.volume
         self.view.mm_per_pixel = float(volume.spacing[2]) if volume.spacing_known else None
-        saved = session.case.window
-        if saved is None:  # never shown before: start where there is anatomy, not on the black first slice
+        saved = session.window
+        if session.opened_at is not None:  # the user opened one file of the series: its slice
+            session.set_current(session.opened_at)
+        elif saved is None:  # never shown before: start where there is anatomy, not on the black first slice
             session.set_current(anatomy_slice(session))
         if saved is not None:
             self.set_window(saved, preset="")
@@ -123,7 +132,7 @@ class SliceController(QObject):
             rows, cols = session.volume.shape[1:]
             rgba = np.zeros((rows, cols, 4), np.uint8)
         else:
-            rgba = overlay_rgba(annotation.mask, ~annotation.edited, self.style)
+            rgba = overlay_rgba(annotation.mask, pixel_origin(annotation), self.style)
         self.view.set_overlay(rgba)
         self.view.set_overlay_visible(self.style.visible and not self._peeking)
 
@@ -139,17 +148,19 @@ class SliceController(QObject):
     def _repaint_overlay(self, region) -> None:
         """Only the changed box (and the outline ring around it) is recomputed and repainted."""
         if region[0].stop <= region[0].start or region[1].stop <= region[1].start:
-            return  # only the annotation's source changed: no pixel looks different
+            self.render_overlay()  # only the annotation's source changed: the colour of every pixel may have
+            return
         annotation = self.session.annotations[self.current]
-        box, rgba = overlay_patch(annotation.mask, ~annotation.edited, self.style, region)
+        box, rgba = overlay_patch(annotation.mask, pixel_origin(annotation), self.style, region)
         self.view.patch_overlay(box, rgba)
 
     def _on_status_changed(self, index: int) -> None:
         self.slice_list.set_row(index, self._row(index))
 
     def _row(self, index: int) -> SliceRow:
-        case = self.session.case
-        return SliceRow(case.status(index), case.is_unsaved(index), case.confidence(index), case.found_mandible(index))
+        session = self.session
+        return SliceRow(session.status(index), session.is_unsaved(index), session.confidence(index),
+                        session.found_mandible(index))
 
     def refresh_statuses(self) -> None:
         if self.session is not None:
@@ -163,7 +174,7 @@ class SliceController(QObject):
             preset = next((key for key, value in WINDOW_PRESETS.items() if value == window), "")
         self.window, self.preset = window, preset
         if self.session is not None:
-            self.session.case.window = window
+            self.session.window = window
             self.view.set_image(gray_to_qimage(hu_to_display(self.session.volume.hu[self.current], window)))
         self.labels["window"].setText(f"W {window.width:.0f} / L {window.center:.0f}")
         self.window_changed.emit(window.center, window.width, preset)
@@ -206,11 +217,18 @@ class SliceController(QObject):
         self.show_slice(self.current + 1)
 
     def next_uncertain_slice(self) -> None:
-        """U: the predicted slice the model was least sure about (then the next least sure, and so on)."""
-        if self.session is not None:
-            target = self.session.case.least_certain_after(self.current)
-            if target is not None:
-                self.show_slice(target)
+        """U: the predicted slices from the one the model was least sure about up, across the whole case, each
+        once per pass."""
+        if self.session is None:
+            return
+        target, new_pass = self.session.next_to_review()
+        if target is None:
+            self.message.emit("No predicted slice is left to check: every prediction was edited or reviewed.")
+            return
+        self.show_slice(target)
+        sure = self.session.confidence(target)
+        again = "Every predicted slice was shown; starting again from the least sure. " if new_pass else ""
+        self.message.emit(f"{again}Slice {target + 1}: the model was {round(sure * 100)}% sure")
 
     def first_slice(self) -> None:
         self.show_slice(0)
@@ -278,44 +296,60 @@ class SliceController(QObject):
         self.use_tool("fill")
 
     def brush_smaller(self) -> None:
-        if self.session is not None:
-            self.session.set_brush_radius(self.session.brush_radius - 1)
+        self.settings.set_brush_radius(self.settings.brush_radius - 1)
 
     def brush_larger(self) -> None:
-        if self.session is not None:
-            self.session.set_brush_radius(self.session.brush_radius + 1)
+        self.settings.set_brush_radius(self.settings.brush_radius + 1)
 
     def set_threshold_enabled(self, enabled: bool) -> None:
-        if self.session is not None:
-            self.session.threshold_enabled = bool(enabled)
+        self.settings.threshold_enabled = bool(enabled)
 
-    # --- edits on the current slice (actions) ------------------------------------------------------
+    # --- edits (actions) -----------------------------------------------------------------------------
     def undo(self) -> None:
-        self.undo_group.undo()
+        """Ctrl+Z: the latest entry of the case, whole, whatever slice is on screen."""
+        if self.session is not None:
+            entry = self.session.undo()
+            if entry is not None:
+                self.message.emit(f"Undone: {entry.label()}")
 
     def redo(self) -> None:
-        self.undo_group.redo()
+        if self.session is not None:
+            entry = self.session.redo()
+            if entry is not None:
+                self.message.emit(f"Redone: {entry.label()}")
 
     def fill_holes(self) -> None:
-        if self.session is not None:
-            self.session.fill_holes()
+        if self.editor is not None:
+            self.editor.fill_holes()
 
     def remove_islands(self) -> None:
-        if self.session is not None:
-            self.session.remove_islands()
+        if self.editor is not None:
+            self.editor.remove_islands()
 
     def copy_from_previous(self) -> None:
-        if self.session is not None:
-            self.session.copy_from(-1)
+        if self.editor is not None:
+            self.editor.copy_from(-1)
 
     def copy_from_next(self) -> None:
-        if self.session is not None:
-            self.session.copy_from(+1)
+        if self.editor is not None:
+            self.editor.copy_from(+1)
 
     def clear_slice(self) -> None:
-        if self.session is not None:
-            self.session.clear()
+        if self.editor is not None:
+            self.editor.clear()
 
     def mark_reviewed(self) -> None:
         if self.session is not None:
             self.session.toggle_reviewed()
+
+    def mark_range_reviewed(self) -> None:
+        """Shift+R: mark slices N-M reviewed, one step (the range starts as the list's selection or this slice)."""
+        session = self.session
+        if session is None:
+            return
+        chosen = [self.slice_list.row(item) for item in self.slice_list.selectedItems()] or [session.current]
+        indexes = ask_range(self.view.window(), session.num_slices, min(chosen), max(chosen))
+        if indexes:
+            changed = session.mark_reviewed(indexes)
+            self.message.emit(f"Marked {len(changed)} slice(s) reviewed, slices {indexes[0] + 1}–{indexes[-1] + 1}"
+                              " (Ctrl+Z takes it back)")

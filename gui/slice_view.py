@@ -93,6 +93,7 @@ class SliceView(QGraphicsView):
         self.scene().addItem(self.overlay_item)
         self.tool = None
         self.mm_per_pixel: float | None = None  # the CT's column spacing; None when unknown (no scale bar)
+        self.caption: tuple[str | None, tuple[str, str, str, str] | None] | None = None  # title, edge letters
         self._image_size: tuple[int, int] | None = None
         self._fit_mode = True
         self._space_held = False
@@ -168,8 +169,15 @@ class SliceView(QGraphicsView):
             return None
         return scale_bar(self.mm_per_pixel / max(self.zoom(), 1e-9))
 
+    def set_caption(self, title: str | None, edges: tuple[str, str, str, str] | None = None) -> None:
+        """A title at the top left and the patient directions at the top, bottom, left and right (None: none)."""
+        self.caption = (title, edges) if title or edges else None
+        self.viewport().update()
+
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt)
-        """The scale bar, bottom left, in screen pixels whatever the zoom."""
+        """The caption and the scale bar (bottom left), in screen pixels whatever the zoom."""
+        if self.caption is not None:
+            self._draw_caption(painter, *self.caption)
         bar = self.current_scale_bar()
         if bar is None:
             return
@@ -184,6 +192,23 @@ class SliceView(QGraphicsView):
         for x in (16, 16 + length):
             painter.drawLine(QPointF(x, bottom - 5), QPointF(x, bottom))
         painter.drawText(QPointF(16, bottom - 8), f"{mm} mm")
+        painter.restore()
+
+    def _draw_caption(self, painter: QPainter, title: str | None, edges) -> None:
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(QColor(235, 235, 235))
+        width, height = self.viewport().width(), self.viewport().height()
+        metrics = painter.fontMetrics()
+        if title:
+            painter.drawText(QPointF(8, 6 + metrics.ascent()), title)
+        if edges:
+            top, bottom, left, right = edges
+            painter.drawText(QPointF((width - metrics.horizontalAdvance(top)) / 2, 6 + metrics.ascent()), top)
+            painter.drawText(QPointF((width - metrics.horizontalAdvance(bottom)) / 2, height - 6), bottom)
+            painter.drawText(QPointF(6, (height + metrics.ascent()) / 2), left)
+            painter.drawText(QPointF(width - 6 - metrics.horizontalAdvance(right), (height + metrics.ascent()) / 2),
+                             right)
         painter.restore()
 
     # --- tool plumbing ---------------------------------------------------------------------------

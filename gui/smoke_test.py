@@ -44,7 +44,7 @@ def _smoke(tmp: Path) -> dict:
     session = window.session
     index, reference = _labelled_slice(session.volume)
     prediction = _predict_with_starter(window, index, reference)
-    return {"case": session.case.record.display_name, "slices": session.num_slices, "slice": index,
+    return {"case": session.name, "slices": session.num_slices, "slice": index,
             **prediction, **_export_one_slice(session, index, tmp / "labelme")}
 
 

@@ -75,3 +75,19 @@ def fit_to_screen(window: QWidget) -> QRect:
     window.setGeometry(geometry)
     return geometry
 
+
+def fit_dialog(dialog: QWidget, wanted: QSize) -> QRect:
+    """Size a dialog to what its content wants but never beyond its screen's free area less the window frame (its
+    content scrolls then); a dialog on screen is moved inside that area. Returns the geometry it was given."""
+    available = dialog.screen().availableGeometry()
+    side, top = FRAME_ALLOWANCE.width() // 2, FRAME_ALLOWANCE.height() - FRAME_ALLOWANCE.width() // 2
+    inner = available.adjusted(side, top, -side, -side)  # where the dialog's own area may lie: the frame fits around
+    size = wanted.expandedTo(dialog.minimumSizeHint()).boundedTo(inner.size())
+    if not dialog.isVisible():
+        dialog.resize(size)
+        return QRect(dialog.geometry().topLeft(), size)
+    geometry = QRect(dialog.geometry().topLeft(), size)
+    geometry.moveLeft(max(inner.left(), min(geometry.left(), inner.right() + 1 - size.width())))
+    geometry.moveTop(max(inner.top(), min(geometry.top(), inner.bottom() + 1 - size.height())))
+    dialog.setGeometry(geometry)
+    return geometry

@@ -1,7 +1,11 @@
-"""Run core's long jobs off the GUI thread and turn them into Qt signals.
+"""The one runner of core's long jobs off the GUI thread: their items, progress and outcome as Qt signals.
 
-A job is a plain callable ``job(progress, cancel) -> result`` where ``progress(step, total, message)``
-is core's progress callback and ``cancel`` a ``threading.Event`` that core checks at each step.
+A job is a callable ``job(progress, cancel)`` where ``progress(step, total, message)`` is core's progress
+callback and ``cancel`` a ``threading.Event`` that core checks at each step. It returns its result, or a
+generator (a core generator such as ``Segmenter.predict`` or ``retrain``): then, as superqt's
+``GeneratorWorker`` does, the worker runs it with ``gen.send``, emits each item as ``yielded(item)``, checks
+the cancel at every yield (and closes the generator when it is set), and the generator's return value is the
+``result``. Items reach the GUI thread queued, in order, before the outcome.
 
 The worker lives in its own QThread (``worker.moveToThread(thread)``, ``thread.started -> worker.run``,
 ``finished -> thread.quit``). Exceptions never escape: a MandibleStudioError becomes ``failed(message)``,
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import inspect
 import logging
 import os
 import sys
@@ -40,9 +45,10 @@ GC_INTERVAL_MS = 500
 
 
 class Worker(QObject):
-    """Runs one job in a QThread; emits progress, result, failed, cancelled and finished (always last)."""
+    """Runs one job in a QThread; emits progress, yielded, result, failed, cancelled and finished (always last)."""
 
     progress = Signal(int, int, str)
+    yielded = Signal(object)
     result = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
@@ -63,6 +69,8 @@ class Worker(QObject):
     def run(self) -> None:
         try:
             value = self._job(self._emit_progress, self.cancel_event)
+            if inspect.isgenerator(value):
+                value = self._drive(value)
         except Cancelled:
             self.cancelled.emit()
         except MandibleStudioError as exc:
@@ -80,6 +88,23 @@ class Worker(QObject):
         finally:
             self.finished.emit()
 
+    def _drive(self, generator) -> Any:
+        """superqt's GeneratorWorker loop: every item is emitted, the cancel is checked at every yield (the
+        generator is then closed, so its clean-up runs here), and the return value is the result."""
+        try:
+            while True:
+                if self.cancel_event.is_set():
+                    raise Cancelled(f"{self.name} was cancelled")
+                try:
+                    item = generator.send(None)
+                except StopIteration as finished:
+                    return finished.value
+                if self.cancel_event.is_set():  # an item made after the cancel reaches no one
+                    raise Cancelled(f"{self.name} was cancelled")
+                self.yielded.emit(item)
+        finally:
+            generator.close()
+
     def _emit_progress(self, step: int, total: int, message: str = "") -> None:
         self.progress.emit(int(step), int(total), str(message))
 
@@ -93,6 +118,7 @@ class BackgroundTask(QObject):
     """
 
     progress = Signal(int, int, str)
+    yielded = Signal(object)  # each item of a generator job, in order
     result = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
@@ -106,6 +132,7 @@ class BackgroundTask(QObject):
         self._thread.setObjectName(f"worker:{name}")
         self._worker.moveToThread(self._thread)
         self._worker.progress.connect(self.progress)
+        self._worker.yielded.connect(self.yielded)
         # The outcome first marks the task as done, so a handler may start the next task right away.
         self._worker.result.connect(self._on_result)
         self._worker.failed.connect(self._on_failed)

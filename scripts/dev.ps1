@@ -1,6 +1,7 @@
 # Windows equivalent of scripts/dev.sh:
 #   powershell -ExecutionPolicy Bypass -File scripts\dev.ps1 app [ARGS]
 #   powershell -ExecutionPolicy Bypass -File scripts\dev.ps1 test [ARGS]
+#   powershell -ExecutionPolicy Bypass -File scripts\dev.ps1 test --fast   (without the tests marked "process")
 # Creates or reuses .venv, installs what is missing (only when pyproject.toml changed), then runs.
 param([string]$Command = "app", [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest)
 $ErrorActionPreference = "Stop"
@@ -15,6 +16,10 @@ if (-not (Test-Path $stamp) -or (Get-Content $stamp) -ne $want) {
 }
 switch ($Command) {
     "app"  { & $py main.py @Rest; exit $LASTEXITCODE }
-    "test" { & $py -m pytest @Rest; exit $LASTEXITCODE }
-    default { Write-Error "usage: scripts\dev.ps1 app|test [ARGS]"; exit 2 }
+    "test" {
+        $pytestArgs = @($Rest | Where-Object { $_ -ne "--fast" })
+        if ($Rest -contains "--fast") { $pytestArgs = @("-m", "not process") + $pytestArgs }
+        & $py -m pytest @pytestArgs; exit $LASTEXITCODE
+    }
+    default { Write-Error "usage: scripts\dev.ps1 app [ARGS] | test [--fast] [ARGS]"; exit 2 }
 }

@@ -5,7 +5,7 @@
 #   scripts/stress-test.sh [--runs N] [--busy K] [-- ARGS FOR PYTEST]
 #     --runs N   how many runs in a row (default 5)
 #     --busy K   how many busy loops beside it (default 1)
-#     ARGS       passed to pytest, e.g. -- -q tests/gui/test_persistence.py
+#     ARGS       passed to pytest, e.g. -- -q tests/gui/e2e/test_saving_and_reopening.py
 #   PYTEST=...   the test command (default: scripts/dev.sh test, the README's command), e.g.
 #                PYTEST="/path/to/venv/bin/python -m pytest" where dev.sh must not create or install a venv
 #

@@ -22,7 +22,11 @@ from core.volume import Volume
 log = logging.getLogger(__name__)
 
 # Slice statuses a user may choose to export.
-EXPORTABLE_STATUSES = (SliceStatus.PREDICTED, SliceStatus.EDITED, SliceStatus.REVIEWED, SliceStatus.INTERPOLATED)
+EXPORTABLE_STATUSES = (SliceStatus.PREDICTED, SliceStatus.EDITED, SliceStatus.REVIEWED, SliceStatus.INTERPOLATED,
+                       SliceStatus.PROPAGATED)
+# What both doors (the app's exports and `main.py export`) export unless told otherwise: every slice with a
+# mask, whoever made it, as the user sees the mandible on screen.
+DEFAULT_EXPORT_STATUSES = EXPORTABLE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -52,13 +56,24 @@ def require_geometry(volume: Volume) -> None:
 def require_labels(labels: np.ndarray, volume: Volume) -> np.ndarray:
     """The label volume as uint8 0/1; raise ExportError if it is empty or the wrong shape."""
     labels = np.asarray(labels)
-    if labels.shape != volume.shape:
+    labelled_box(labels, volume)  # the shape and something to export, without a copy
+    if labels.dtype == np.uint8 and labels.max() <= 1:
+        return labels  # already 0/1: no second label volume
+    return (labels > 0).astype(np.uint8)
+
+
+def labelled_box(labels: np.ndarray, volume: Volume | None = None) -> tuple[slice, slice, slice]:
+    """The bounding box of the non-zero voxels of `labels` [slice, row, col], found without a copy of the volume;
+    ExportError when they are none or (given `volume`) the shape is not the CT's."""
+    labels = np.asarray(labels)
+    if volume is not None and labels.shape != volume.shape:
         raise ExportError(f"the labels have shape {labels.shape} but the CT '{volume.name}' has {volume.shape}; "
                           "choose labels made for this CT")
-    if not labels.any():
-        raise ExportError(f"the mandible mask of '{volume.name}' is empty; annotate or predict some slices "
-                          "before exporting")
-    return (labels > 0).astype(np.uint8)
+    extent = [np.flatnonzero(labels.any(axis=axes)) for axes in ((1, 2), (0, 2), (0, 1))]
+    if extent[0].size == 0:
+        name = f" of '{volume.name}'" if volume is not None else ""
+        raise ExportError(f"the mandible mask{name} is empty; annotate or predict some slices before exporting")
+    return tuple(slice(int(e[0]), int(e[-1]) + 1) for e in extent)  # type: ignore[return-value]
 
 
 def assemble_label_volume(volume: Volume, masks: Mapping[int, np.ndarray],

@@ -6,6 +6,7 @@ regions 4-connected and not reaching the image border.
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from scipy import ndimage
 
@@ -50,8 +51,20 @@ def segment_footprint(x0: float, y0: float, x1: float, y1: float, radius: float,
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
-    """The mask with every enclosed background region filled (uint8 0/1)."""
-    return ndimage.binary_fill_holes(mask.astype(bool)).astype(np.uint8)
+    """The mask with every enclosed background region filled (uint8 0/1); background is 4-connected.
+
+    Filled within the mask's bounding box: all background outside it reaches the border, so the result is the
+    same as on the whole slice, in a fraction of the time on a large slice with a small mandible. A flood fill
+    from the padded box's corner marks the outside; what it does not reach is a hole (scipy's
+    binary_fill_holes gives the same, several times slower)."""
+    filled = (np.asarray(mask) > 0).astype(np.uint8)
+    rows, cols = np.flatnonzero(filled.any(axis=1)), np.flatnonzero(filled.any(axis=0))
+    if rows.size:
+        box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+        padded = np.pad(filled[box], 1)
+        cv2.floodFill(padded, None, (0, 0), 2, flags=4)  # the outside becomes 2; holes stay 0
+        filled[box] = padded[1:-1, 1:-1] != 2
+    return filled
 
 
 def remove_small_islands(mask: np.ndarray, min_pixels: int) -> np.ndarray:

@@ -1,9 +1,9 @@
 """The editable mandible annotation of one CT slice: a mask that is the one truth, polygons derived from it.
 
 Every editing operation changes the mask, returns the MaskChange it applied (None when nothing
-changed) and notifies listeners with the changed region. The GUI wraps each returned change in a
-QUndoCommand whose undo()/redo() call `undo_change` / `redo_change`; changes must be undone in
-the reverse order they were made (a stack), as QUndoStack does.
+changed) and notifies listeners with the changed region. The open case's history
+(core/workspace/history.py) keeps each returned change in an entry whose undo/redo call `undo_change` /
+`redo_change`; changes are undone in the reverse order they were made.
 
 Polygons are derived lazily from the mask (core.annotation.polygons.mask_to_polygons) and cached
 until the next change. A vertex edit rasterizes the polygon set before and after the edit and
@@ -27,7 +27,8 @@ from core.annotation.polygons import Polygon, mask_to_polygons, polygons_to_mask
 from core.annotation.slice_status import SliceStatus
 
 # What an annotation itself can say about its pixels; REVIEWED is a person's verdict on top of it.
-SOURCES = (SliceStatus.EMPTY, SliceStatus.PREDICTED, SliceStatus.EDITED, SliceStatus.INTERPOLATED)
+SOURCES = (SliceStatus.EMPTY, SliceStatus.PREDICTED, SliceStatus.EDITED, SliceStatus.INTERPOLATED,
+           SliceStatus.PROPAGATED)
 
 Listener = Callable[[Region], None]
 
@@ -80,8 +81,11 @@ class SliceAnnotation:
         return self._polygons
 
     def copy(self) -> "SliceAnnotation":
-        """An independent snapshot (no listeners), e.g. to save from a worker thread."""
-        return SliceAnnotation(self.shape[0], self.shape[1], self.mask, self.edited, self.source)
+        """An independent snapshot (no listeners), e.g. to save from a worker thread. An empty mask or edited
+        flags are not copied but made anew (zeros the system maps only when written): saving a whole predicted
+        CBCT copies its mandible, not 600 slices of nothing."""
+        return SliceAnnotation(self.shape[0], self.shape[1], self.mask if self.mask.any() else None,
+                               self.edited if self.edited.any() else None, self.source)
 
     def add_listener(self, listener: Listener) -> None:
         """Call `listener(region)` after every change of the mask, including undo, redo and brush dabs."""
@@ -135,6 +139,31 @@ class SliceAnnotation:
             stroke.add_point(cx, cy)
         return stroke.change
 
+    def paint(self, region: Region, footprint: np.ndarray, value: int) -> bool:
+        """One dab of the open stroke: set the `footprint` pixels of `region` to `value` (1 paint, 0 erase), flag
+        the ones that changed human-edited; False when none changed. Only the open BrushStroke calls this."""
+        if self._stroke is None:
+            raise RuntimeError("paint only within a stroke (begin_stroke)")
+        target = self.mask[region]
+        flips = footprint & (target != value)
+        if not flips.any():
+            return False
+        target[flips] = value
+        self.edited[region] |= flips
+        self.source = SliceStatus.EDITED
+        self._changed(region)
+        return True
+
+    def close_stroke(self, stroke: "BrushStroke") -> MaskChange | None:
+        """End the open stroke: the whole drag as one change (None when it painted nothing)."""
+        if stroke is not self._stroke:
+            raise RuntimeError("this stroke is not the annotation's open stroke")
+        self._stroke = None
+        if stroke.touched is None:
+            return None
+        return make_change(stroke.before_mask, self.mask, stroke.before_edited, self.edited, stroke.before_source,
+                           self.source, within=stroke.touched)
+
     # -- whole-mask operations ---------------------------------------------------------------
     def clear(self) -> MaskChange | None:
         """Erase the whole slice."""
@@ -158,10 +187,18 @@ class SliceAnnotation:
         new_edited = np.zeros(self.shape, bool)
         return self._commit(new_mask, new_edited, SliceStatus.PREDICTED)
 
-    def set_interpolated(self, mask: np.ndarray) -> MaskChange | None:
-        """A mask carried from other slices (interpolation, propagation): nothing is human-edited, source
-        INTERPOLATED, so it is not training data until a person edits or reviews it."""
-        return self._commit(_as_mask(mask, self.shape), np.zeros(self.shape, bool), SliceStatus.INTERPOLATED)
+    def set_carried(self, mask: np.ndarray, source: SliceStatus) -> MaskChange | None:
+        """A mask carried from other slices (INTERPOLATED or PROPAGATED `source`): nothing is human-edited, so it
+        is not training data until a person edits or reviews it."""
+        if not source.is_carried:
+            raise ValueError(f"a carried mask is interpolated or propagated, not {source.value}")
+        return self._commit(_as_mask(mask, self.shape), np.zeros(self.shape, bool), source)
+
+    def set_labels(self, mask: np.ndarray) -> MaskChange | None:
+        """Human labels from a file (a NIfTI label map, Labelme JSON) replace the slice: every labelled pixel is
+        human-edited, the source EDITED."""
+        mask = _as_mask(mask, self.shape)
+        return self._commit(mask, mask.astype(bool), SliceStatus.EDITED)
 
     # -- polygon operations ------------------------------------------------------------------
     def add_polygon(self, points: np.ndarray | Sequence[Sequence[float]]) -> MaskChange | None:
@@ -266,8 +303,8 @@ class SliceAnnotation:
 class BrushStroke:
     """A brush or eraser drag in progress: each point paints a capsule from the previous point.
 
-    Painting happens live (listeners see every dab); `finish()` turns the whole drag into one
-    MaskChange, so the stroke is one undo step.
+    Painting happens live (listeners see every dab, through `SliceAnnotation.paint`); `finish()` turns the whole
+    drag into one MaskChange (`SliceAnnotation.close_stroke`), so the stroke is one undo step.
     """
 
     def __init__(self, annotation: SliceAnnotation, radius: float, value: int,
@@ -281,11 +318,11 @@ class BrushStroke:
         self._annotation = annotation
         self.radius, self.value = float(radius), int(value)
         self._allowed = (np.asarray(hu) >= hu_min) if (value == 1 and hu is not None) else None
-        self._before_mask = annotation.mask.copy()
-        self._before_edited = annotation.edited.copy()
-        self._before_source = annotation.source
+        self.before_mask = annotation.mask.copy()
+        self.before_edited = annotation.edited.copy()
+        self.before_source = annotation.source
         self._last: tuple[float, float] | None = None
-        self._touched: Region | None = None
+        self.touched: Region | None = None  # the box every dab so far lies in
         self.change: MaskChange | None = None
         self.finished = False
 
@@ -301,28 +338,16 @@ class BrushStroke:
         region, footprint = found
         if self._allowed is not None:
             footprint = footprint & self._allowed[region]
-        ann = self._annotation
-        target = ann.mask[region]
-        flips = footprint & (target != self.value)
-        if not flips.any():
+        if not self._annotation.paint(region, footprint, self.value):
             return None
-        target[flips] = self.value
-        ann.edited[region] |= flips
-        ann.source = SliceStatus.EDITED
-        self._touched = union_region(self._touched, region)
-        ann._changed(region)
+        self.touched = union_region(self.touched, region)
         return region
 
     def finish(self) -> MaskChange | None:
         """End the drag; the annotation keeps the paint and `change` holds it as one undo step."""
-        if self.finished:
-            return self.change
-        ann = self._annotation
-        self.finished = True
-        ann._stroke = None
-        if self._touched is not None:
-            self.change = make_change(self._before_mask, ann.mask, self._before_edited, ann.edited,
-                                      self._before_source, ann.source, within=self._touched)
+        if not self.finished:
+            self.finished = True
+            self.change = self._annotation.close_stroke(self)
         return self.change
 
 

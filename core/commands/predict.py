@@ -4,6 +4,7 @@ One CT: DIR/<NNNN>.png + DIR/<NNNN>.json (Labelme; no shapes where no mandible w
 slice, and DIR/mandible_mask.nii.gz with the whole mask on the CT's grid.
 Several CTs (or --cases FOLDER, --list FILE): the same in DIR/<case name>/ for each, with one model load,
 a progress bar, a summary table, cases already done skipped (core/commands/predict_batch.py).
+Under torchrun each process segments its share of the list (every world-th case), its own summary at the end.
 """
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from core.io.loader import load_volume
 from core.io.nifti import save_nifti_labels
 from core.io.slice_export import export_volume
 from core.model.model_file import starter_model
+from core.model.openvino_network import ENGINES
 from core.model.runtime import COMPILE_MODES, PRECISIONS
+from core.ranks import process_device, ranks_from_environment, shard
 from core.volume import Volume
 from core.windowing import WINDOW_PRESETS, Window
 
@@ -50,6 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compile", choices=COMPILE_MODES, default="off",
                         help="run the network through torch.compile (CUDA; reduce-overhead replays CUDA graphs); "
                         "falls back to eager with the reason logged")
+    parser.add_argument("--engine", choices=ENGINES, default="auto",
+                        help="auto: OpenVINO on a CPU without native bf16 when it is installed, else torch")
     parser.add_argument("--no-postprocess", action="store_true", help="keep small islands and holes")
     parser.add_argument("--no-refine", action="store_true",
                         help="threshold the network's probability instead of refining it at the CT's resolution")
@@ -86,8 +91,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--series-uid chooses the series of one CT; give each CT its own folder instead")
     # The list of cases is checked before the model loads: a wrong --list or --cases is said at once.
     cases = batch_cases(batch_inputs(args.input, args.cases, args.list_file)) if several else []
-    segmenter = Segmenter.from_file(args.model or starter_model(), args.device, args.precision, args.batch,
-                                   compile=args.compile)
+    ranks = ranks_from_environment()
+    if ranks.distributed:  # under torchrun: this process's share of the whole list (docs/decisions/242)
+        if not several and not ranks.is_main:
+            return 0  # one CT is the first process's
+        cases = shard(cases, ranks)
+    segmenter = Segmenter.from_file(args.model or starter_model(), process_device(ranks, args.device),
+                                   args.precision, args.batch, compile=args.compile, engine=args.engine)
     policy = PredictionPolicy(refine=not args.no_refine, clean=not args.no_postprocess)
     window = WINDOW_PRESETS[args.window]
     if several:

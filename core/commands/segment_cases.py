@@ -1,8 +1,9 @@
 """Segment workspace cases that are not open in the app (its "Segment Cases…"), one case at a time.
 
 Each case's CT is loaded from where it was opened, segmented with the one prediction path, and every
-prediction goes through the case's own door, `OpenCase.apply_prediction`, which keeps what a person
-edited or reviewed unless `overwrite` (the rule is OpenCase.keeps). The predictions end as drafts of the
+prediction goes through the case's own door, one `CaseRun` of kind PREDICTION, which writes only what the one
+edit rule allows (core/workspace/edit_rules.py): a person's edited, reviewed, interpolated or propagated slices are
+kept unless `overwrite`. The predictions end as drafts of the
 case, unsaved, as Segment Whole Case leaves them (decision 141): the next time the case opens they are
 there, marked predicted, to check and save.
 """
@@ -17,6 +18,7 @@ from core.inference.segmenter import Progress, Segmenter
 from core.io.grey_values import AUTO
 from core.io.loader import load_volume
 from core.workspace import OpenCase, Workspace
+from core.workspace.edit_rules import Allow, EditKind
 
 
 class CaseBusy(InputError):
@@ -40,12 +42,14 @@ def segment_stored_case(workspace: Workspace, case_id: str, segmenter: Segmenter
     volume = load_volume(record.source_path, series_uid=record.series_uid, cancel=cancel,
                          calibration=record.calibration or AUTO)  # the grey values the case was seen in
     case = OpenCase(volume, store)
-    # Nobody else edits this OpenCase: every slice not kept now takes its prediction.
-    todo = [index for index in range(volume.num_slices) if not case.keeps(index, overwrite)]
+    # Nobody else edits this OpenCase: every slice the rule lets a prediction write now takes its prediction.
+    allow = Allow(carried=overwrite, human=overwrite)
+    todo = case.targets(EditKind.PREDICTION, allow=allow)
+    run = case.begin_run(EditKind.PREDICTION, "Segment case", allow)
     done: list[int] = []
     try:
         for prediction in segmenter.predict(volume, todo, policy, cancel):
-            case.apply_prediction(prediction.index, prediction.mask, prediction.confidence, overwrite)
+            run.write(prediction.index, prediction.mask, prediction.confidence)
             if not prediction.revised:
                 done.append(prediction.index)
                 if progress is not None:

@@ -1,6 +1,8 @@
 """`python main.py train --data DIR... --out MODEL`: train the residual-CBAM U-Net (two-stage schedule).
 
 Resumes automatically from MODEL.checkpoint when a run with the same settings was interrupted.
+Under torchrun (several GPUs or machines) every process trains on its share of each epoch with
+DistributedDataParallel, and the first process writes the checkpoints and the model.
 """
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ from core.errors import InputError
 from core.io.files import prepare_output_file
 from core.model.config import ENCODERS
 from core.model.runtime import PRECISIONS
+from core.ranks import process_device, ranks_from_environment
 from core.training.config import TrainingConfig
+from core.training.distributed import process_group
 from core.training.schedule import LR_SHAPES
 from core.training.slices import SliceSampling
+from core.training.events import StepDone, TrainingDone
 from core.training.trainer import run_training
 
 log = logging.getLogger(__name__)
@@ -28,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--epochs", type=int, default=default("epochs"), help="total epochs (default %(default)s)")
     add("--freeze-epochs", type=int, default=default("freeze_epochs"),
         help="epochs with the encoder frozen (default %(default)s)")
-    add("--batch", type=int, default=default("batch_size"), help="batch size (default %(default)s)")
+    add("--batch", type=int, default=default("batch_size"),
+        help="batch size of each process (default %(default)s; under torchrun each process takes its own batch)")
     add("--size", type=int, default=default("input_size"),
         help="network input size in pixels, a multiple of 32 (default %(default)s)")
     add("--mm-per-pixel", type=float, help="resampling resolution (default: 512 mm / size)")
@@ -85,13 +91,21 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    """One process, or one of several that torchrun started (docs/decisions/242): then the first one speaks and
+    writes the files, and each trains on its share of every epoch."""
     config = config_from_args(args)
-    prepare_output_file(args.out, "--out")  # before hours of training
+    ranks = ranks_from_environment()
+    if ranks.is_main:
+        prepare_output_file(args.out, "--out")  # before hours of training
+    else:
+        logging.getLogger().setLevel(logging.WARNING)  # one voice: the first process's
+    config.device = process_device(ranks, config.device)
     last_epoch = None
-    for event in run_training(config):
-        if event.event == "step" and event.step == 1 and event.epoch != last_epoch:
-            last_epoch = event.epoch
-            log.info(event.message)
-        elif event.event == "done":
-            print(event.message)
+    with process_group(ranks, config.device):
+        for event in run_training(config, ranks=ranks):
+            if isinstance(event, StepDone) and event.step == 1 and event.epoch != last_epoch:
+                last_epoch = event.epoch
+                log.info(event.message)
+            elif isinstance(event, TrainingDone) and ranks.is_main:
+                print(event.message)
     return 0

@@ -21,7 +21,8 @@ the bone that Otsu's method finds in the network's band when 300 HU is not betwe
 calibration can be darker, cupping darkens its middle). `RefineSettings(bone_hu=...)` fixes it instead.
 
 Pass the whole volume: step 2 follows bone from slice to slice, so a batch is refined on its own
-and cannot reach beyond itself. Image stacks (no HU), unknown spacing and CTs whose pixels are not
+and cannot reach beyond itself. Memory follows the box refinement can reach, not the volume: slices are
+read, labelled and refined one at a time, and `refine_region` returns only the box's mask (issue 22). Image stacks (no HU), unknown spacing and CTs whose pixels are not
 at least twice finer than the network's (`network_mm`; OpenKBP is at 4 mm) are thresholded at
 0.5, as without refinement: there the network already saw every pixel.
 """
@@ -54,47 +55,96 @@ class RefineSettings:
     trust_mm: float = 2.0             # the network's mask deeper inside than this is kept (half its pixel)
 
 
-def refine_masks(hu: np.ndarray, probability: np.ndarray, spacing: tuple[float, float, float] | None,
+Box = tuple[slice, slice, slice]
+
+
+def refinable(units: str, spacing, network_mm: float) -> bool:
+    """True when refinement redraws the mask: HU, a known spacing, pixels at least twice finer than the network's."""
+    return units == "HU" and spacing is not None and min(spacing) > 0 and max(spacing[1:]) <= network_mm / 2
+
+
+def refine_masks(hu: np.ndarray, probability, spacing: tuple[float, float, float] | None,
                  units: str = "HU", network_mm: float = 4.0, settings: RefineSettings | None = None) -> np.ndarray:
     """uint8 masks [n, rows, cols] from CT values and the network's probability on the same grid.
 
-    `spacing` is (slice, row, col) in mm; `network_mm` the model's millimetres per pixel.
+    `spacing` is (slice, row, col) in mm; `network_mm` the model's millimetres per pixel. `probability` is an
+    array, or anything with `.shape` whose `[k]` gives slice k (core.inference.slice_crops.SliceCrops).
     """
-    settings = settings or RefineSettings()
-    hu, probability = np.asarray(hu), np.asarray(probability)
-    if hu.shape != probability.shape or hu.ndim != 3:
-        raise ValueError(f"refine_masks needs hu and probability of one shape [n, rows, cols]; "
-                         f"got {hu.shape} and {probability.shape}")
-    if units != "HU" or spacing is None or min(spacing) <= 0 or max(spacing[1:]) > network_mm / 2:
-        return (probability > settings.core_probability).astype(np.uint8)
-    out = np.zeros(hu.shape, dtype=np.uint8)
-    box = _box(probability > settings.band_probability, spacing, settings)
-    if box is not None:
-        if settings.bone_hu is None:
-            settings = replace(settings, bone_hu=band_bone_level(hu[box], probability[box], settings))
-        out[box] = _refine_box(hu[box], probability[box], spacing, settings)
+    out = np.zeros(np.shape(hu), dtype=np.uint8)
+    region = refine_region(hu, probability, spacing, units, network_mm, settings)
+    if region is not None:
+        out[region[0]] = region[1]
     return out
 
 
-def band_bone_level(hu: np.ndarray, probability: np.ndarray, settings: RefineSettings) -> float:
-    """The bone level (HU) of the CT inside the network's band (core.calibration.bone_level)."""
-    return bone_level(hu[probability > settings.band_probability], default=BONE_HU)
+def refine_region(hu: np.ndarray, probability, spacing: tuple[float, float, float] | None, units: str = "HU",
+                  network_mm: float = 4.0, settings: RefineSettings | None = None) -> tuple[Box, np.ndarray] | None:
+    """What `refine_masks` gives, only where it can be non-zero: (box, uint8 mask of the box), None when empty.
 
-
-def _box(allowed: np.ndarray, spacing, settings: RefineSettings) -> tuple[slice, slice, slice] | None:
-    """The slices, rows and columns refinement can touch: where the network allows mandible, plus reach."""
-    where = np.flatnonzero(allowed.any(axis=(1, 2)))
-    if where.size == 0:
+    Memory follows the box, not the volume: each slice is read, labelled and refined on its own (the
+    slice-to-slice step needs only the neighbour's mask), so nothing of the volume's size is allocated."""
+    settings = settings or RefineSettings()
+    if np.shape(hu) != tuple(probability.shape) or len(np.shape(hu)) != 3:
+        raise ValueError(f"refine_masks needs hu and probability of one shape [n, rows, cols]; "
+                         f"got {np.shape(hu)} and {tuple(probability.shape)}")
+    if not refinable(units, spacing, network_mm):
+        box = _box(probability, settings.core_probability, None, settings)
+        if box is None:
+            return None
+        return box[0], np.stack([probability[k][box[0][1:]] > settings.core_probability
+                                 for k in range(box[0][0].start, box[0][0].stop)]).view(np.uint8)
+    found = _box(probability, settings.band_probability, spacing, settings)
+    if found is None:
         return None
-    rows = np.flatnonzero(allowed.any(axis=(0, 2)))
-    cols = np.flatnonzero(allowed.any(axis=(0, 1)))
-    along = int(np.ceil(settings.max_reach_mm / spacing[0]))
-    across_mm = settings.band_mm + settings.reach_slope * settings.max_reach_mm
-    margin_r, margin_c = int(np.ceil(across_mm / spacing[1])), int(np.ceil(across_mm / spacing[2]))
-    n, height, width = allowed.shape
-    return (slice(max(0, where[0] - along), min(n, where[-1] + along + 1)),
-            slice(max(0, rows[0] - margin_r), min(height, rows[-1] + margin_r + 1)),
-            slice(max(0, cols[0] - margin_c), min(width, cols[-1] + margin_c + 1)))
+    box, seeded = found
+    if settings.bone_hu is None:
+        settings = replace(settings, bone_hu=_box_bone_level(hu, probability, box, settings))
+    return box, _refine_box(hu, probability, box, seeded, spacing, settings).view(np.uint8)
+
+
+def band_bone_level(hu: np.ndarray, probability: np.ndarray, settings: RefineSettings | None = None) -> float:
+    """The bone level (HU) of the CT inside the network's band (core.calibration.bone_level): arrays of one shape,
+    a slice (mask_confidence's level) or a run."""
+    settings = settings or RefineSettings()
+    return bone_level(np.asarray(hu)[np.asarray(probability) > settings.band_probability], default=BONE_HU)
+
+
+def _box_bone_level(hu, probability, box: Box, settings: RefineSettings) -> float:
+    """`band_bone_level` over the box, read a slice at a time (only the band's values are gathered)."""
+    band = [np.asarray(hu[k][box[1:]])[np.asarray(probability[k][box[1:]]) > settings.band_probability]
+            for k in range(box[0].start, box[0].stop)]
+    return bone_level(np.concatenate(band), default=BONE_HU)
+
+
+def _box(probability, threshold: float, spacing, settings: RefineSettings) -> tuple[Box, np.ndarray] | None:
+    """The slices, rows and columns refinement can touch: where the probability exceeds `threshold`, plus the
+    reach of the slice-to-slice step when `spacing` is given; and the slices where the network found mandible
+    (above core_probability), counted from the box's first slice."""
+    n, height, width = probability.shape
+    found, seeded, low, high = [], [], [height, width], [-1, -1]
+    for k in range(n):
+        plane = probability[k]
+        allowed = plane > threshold
+        rows = np.flatnonzero(allowed.any(axis=1))
+        if rows.size == 0:
+            continue
+        cols = np.flatnonzero(allowed.any(axis=0))
+        found.append(k)
+        low = [min(low[0], rows[0]), min(low[1], cols[0])]
+        high = [max(high[0], rows[-1]), max(high[1], cols[-1])]
+        if (plane[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] > settings.core_probability).any():
+            seeded.append(k)
+    if not found:
+        return None
+    along = margin_r = margin_c = 0
+    if spacing is not None:
+        along = int(np.ceil(settings.max_reach_mm / spacing[0]))
+        across_mm = settings.band_mm + settings.reach_slope * settings.max_reach_mm
+        margin_r, margin_c = int(np.ceil(across_mm / spacing[1])), int(np.ceil(across_mm / spacing[2]))
+    box = (slice(max(0, found[0] - along), min(n, found[-1] + along + 1)),
+           slice(max(0, low[0] - margin_r), min(height, high[0] + margin_r + 1)),
+           slice(max(0, low[1] - margin_c), min(width, high[1] + margin_c + 1)))
+    return box, np.asarray(seeded, dtype=np.int64) - box[0].start
 
 
 def _disk(radius_mm: float, spacing_rc) -> np.ndarray:
@@ -104,25 +154,21 @@ def _disk(radius_mm: float, spacing_rc) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rx + 1, 2 * ry + 1))
 
 
-def _morph(stack: np.ndarray, operation: int, kernel: np.ndarray) -> np.ndarray:
-    """Each slice of a boolean stack through one cv2 morphology operation (empty slices stay empty)."""
-    out = np.zeros(stack.shape, dtype=bool)
-    for k in np.flatnonzero(stack.any(axis=(1, 2))):
-        out[k] = cv2.morphologyEx(stack[k].astype(np.uint8), operation, kernel).astype(bool)
-    return out
+def _morph(plane: np.ndarray, operation: int, kernel: np.ndarray) -> np.ndarray:
+    """A boolean slice through one cv2 morphology operation (an empty slice stays empty)."""
+    if not plane.any():
+        return np.zeros(plane.shape, dtype=bool)
+    return cv2.morphologyEx(plane.astype(np.uint8), operation, kernel).astype(bool)
 
 
-def _label_in_plane(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """8-connected pieces of each slice of a boolean stack, numbered 1.. across the stack, and the
-    size of each (sizes[0] is unused)."""
-    labels = np.zeros(stack.shape, dtype=np.int32)
-    sizes = [np.zeros(1, dtype=np.int64)]
-    for k in np.flatnonzero(stack.any(axis=(1, 2))):
-        found, plane, stats, _ = cv2.connectedComponentsWithStats(stack[k].astype(np.uint8), connectivity=8,
-                                                                  ltype=cv2.CV_32S)
-        np.add(plane, sum(map(len, sizes)) - 1, out=labels[k], where=plane > 0)
-        sizes.append(stats[1:, cv2.CC_STAT_AREA].astype(np.int64))
-    return labels, np.concatenate(sizes)
+def _label(plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """8-connected pieces of a boolean slice, numbered 1.., and the size of each (sizes[0] is unused)."""
+    if not plane.any():
+        return np.zeros(plane.shape, dtype=np.int32), np.zeros(1, dtype=np.int64)
+    _, pieces, stats, _ = cv2.connectedComponentsWithStats(plane.astype(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    sizes = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+    sizes[0] = 0
+    return pieces, sizes
 
 
 def fill_holes_in_plane(mask: np.ndarray) -> np.ndarray:
@@ -140,24 +186,65 @@ def fill_holes_in_plane(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _refine_box(hu: np.ndarray, probability: np.ndarray, spacing, settings: RefineSettings) -> np.ndarray:
-    bone = hu >= settings.bone_hu
-    core = probability > settings.core_probability
-    pieces, sizes = _label_in_plane(bone)
-    mask = _edge(bone, pieces, len(sizes) - 1, core, probability, spacing, settings)
-    return _follow(mask, pieces, sizes, core, _seen(probability, core, spacing, settings), spacing,
-                   settings).astype(np.uint8)
+class _Slices:
+    """The box's slices as refinement reads them, one at a time: CT values, probability, bone and its pieces."""
+
+    def __init__(self, hu, probability, box: Box, spacing, settings: RefineSettings) -> None:
+        self.hu, self.probability, self.box, self.settings = hu, probability, box, settings
+        self.first, self.spacing = box[0].start, spacing
+        self.band_disk = _disk(settings.band_mm, spacing[1:])
+
+    def probability_at(self, k: int) -> np.ndarray:
+        return np.asarray(self.probability[self.first + k][self.box[1:]], dtype=np.float32)
+
+    def bone_at(self, k: int) -> np.ndarray:
+        return np.asarray(self.hu[self.first + k][self.box[1:]]) >= self.settings.bone_hu
+
+    def seen_at(self, core: np.ndarray, probability: np.ndarray) -> np.ndarray | None:
+        """Where the slice-to-slice step may add bone in a slice where the network found the jaw: only near
+        what the network allows (it saw the rest and left it out); None where the network did not find it."""
+        if core.sum() * self.spacing[1] * self.spacing[2] < self.settings.seen_mm2:
+            return None
+        return _morph(probability > self.settings.follow_probability, cv2.MORPH_DILATE, self.band_disk)
+
+
+def _refine_box(hu, probability, box: Box, seeded: np.ndarray, spacing, settings: RefineSettings) -> np.ndarray:
+    """The refined mask of the box (bool): step 1 on each slice and the upward sweep of step 2 in one pass from
+    the last slice to the first, then the downward sweep of step 2."""
+    slices = _Slices(hu, probability, box, spacing, settings)
+    count = box[0].stop - box[0].start
+    mask = np.zeros((count, box[1].stop - box[1].start, box[2].stop - box[2].start), dtype=bool)
+    near_seed = np.zeros(count, dtype=bool)
+    if seeded.size:
+        index = np.arange(count)
+        near_seed = np.min(np.abs(index[:, None] - seeded[None, :]), axis=1) * spacing[0] <= settings.max_reach_mm
+    step = _Follow(spacing, settings)
+    for k in range(count - 1, -1, -1):
+        probability_k = slices.probability_at(k)
+        bone = slices.bone_at(k)
+        pieces, sizes = _label(bone)
+        core = probability_k > settings.core_probability
+        mask[k] = _edge(bone, pieces, sizes.size - 1, core, probability_k, spacing, settings)
+        if k < count - 1 and near_seed[k]:
+            step.extend(mask[k], mask[k + 1], pieces, sizes, slices.seen_at(core, probability_k))
+    for k in range(1, count):
+        if near_seed[k] and mask[k - 1].any():
+            probability_k = slices.probability_at(k)
+            pieces, sizes = _label(slices.bone_at(k))
+            step.extend(mask[k], mask[k - 1], pieces, sizes,
+                        slices.seen_at(probability_k > settings.core_probability, probability_k))
+    return mask
 
 
 def _edge(bone, pieces, count, core, probability, spacing, settings: RefineSettings) -> np.ndarray:
-    """Step 1: the bone pieces touching the network's core, clipped to its band, gaps closed, holes
+    """Step 1 on one slice: the bone pieces touching the network's core, clipped to its band, gaps closed, holes
     filled; plus the core's interior, where its bone has a gap or is dark (a metal streak)."""
     touched = np.zeros(count + 1, dtype=bool)
     touched[pieces[core & bone]] = True
     touched[0] = False
     band = _morph(probability > settings.band_probability, cv2.MORPH_DILATE, _disk(settings.band_mm, spacing[1:]))
     mask = _morph(touched[pieces] & band, cv2.MORPH_CLOSE, _disk(settings.close_mm, spacing[1:])) & band
-    cores, core_sizes = _label_in_plane(core)
+    cores, core_sizes = _label(core)
     has_bone = np.zeros(len(core_sizes), dtype=bool)
     has_bone[cores[core & bone]] = True
     has_bone[0] = False
@@ -165,34 +252,24 @@ def _edge(bone, pieces, count, core, probability, spacing, settings: RefineSetti
     return fill_holes_in_plane(mask | (interior & has_bone[cores]))
 
 
-def _seen(probability, core, spacing, settings: RefineSettings) -> dict[int, np.ndarray]:
-    """Slices where the network found the jaw -> where step 2 may add bone in them: only near what
-    the network allows (it saw the rest and left it out). Elsewhere step 2 may add bone anywhere."""
-    seen = np.flatnonzero(core.sum(axis=(1, 2)) * spacing[1] * spacing[2] >= settings.seen_mm2)
-    near = _morph(probability[seen] > settings.follow_probability, cv2.MORPH_DILATE,
-                  _disk(settings.band_mm, spacing[1:]))
-    return dict(zip(seen.tolist(), near))
+class _Follow:
+    """Step 2 for one slice: it gains the bone that continues its neighbour's mask."""
 
+    def __init__(self, spacing, settings: RefineSettings) -> None:
+        self.settings = settings
+        self.touch = _disk(spacing[0] / 2, spacing[1:])
+        self.reach = _disk(settings.reach_slope * spacing[0], spacing[1:])
 
-def _follow(mask, pieces, sizes, core, seen, spacing, settings: RefineSettings) -> np.ndarray:
-    """Sweep up, then down: each slice gains the bone that continues its neighbour's mask."""
-    seeded = np.flatnonzero(core.any(axis=(1, 2)))
-    if seeded.size == 0:
-        return mask
-    touch = _disk(spacing[0] / 2, spacing[1:])
-    reach = _disk(settings.reach_slope * spacing[0], spacing[1:])
-    index = np.arange(len(mask))
-    near_seed = np.min(np.abs(index[:, None] - seeded[None, :]), axis=1) * spacing[0] <= settings.max_reach_mm
-    for step in (-1, 1):
-        for k in (range(len(mask) - 2, -1, -1) if step < 0 else range(1, len(mask))):
-            window = _window(mask[k - step], reach.shape) if near_seed[k] else None
-            if window is None:
-                continue
-            candidates = pieces[k][window]
-            if k in seen:
-                candidates = np.where(seen[k][window], candidates, 0)
-            mask[k][window] |= _continue(mask[k - step][window], candidates, sizes, touch, reach, settings)
-    return mask
+    def extend(self, plane: np.ndarray, neighbour: np.ndarray, pieces: np.ndarray, sizes: np.ndarray,
+               seen: np.ndarray | None) -> None:
+        """plane |= the bone of `pieces` that continues `neighbour` (only within `seen` when given)."""
+        window = _window(neighbour, self.reach.shape)
+        if window is None:
+            return
+        candidates = pieces[window]
+        if seen is not None:
+            candidates = np.where(seen[window], candidates, 0)
+        plane[window] |= _continue(neighbour[window], candidates, sizes, self.touch, self.reach, self.settings)
 
 
 def _window(plane: np.ndarray, kernel_shape) -> tuple[slice, slice] | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import DicomSeriesError, InputError
-from core.io.dicom_decode import decode_all, exact_rescale, rescale_into, series_thumbnail
+from core.io.dicom_decode import decode_all, series_thumbnail
 from core.io.dicom_geometry import order_slices
 from core.io.dicom_scan import (DicomScan, Progress, SeriesInfo, SliceHeader, looks_like_dicom, read_file_headers,
                                 scan_dicom_folder)
@@ -79,11 +79,29 @@ def _skip_warnings(scan: DicomScan) -> list[str]:
     return [f"{len(damaged)} file(s) skipped ({examples})"]
 
 
-def _hu_volume(order: list[SliceHeader], raw_by_header: dict[int, np.ndarray]) -> np.ndarray:
-    hu = np.empty((len(order), order[0].rows, order[0].cols), np.int16 if exact_rescale(order) else np.float32)
-    for index, header in enumerate(order):
-        hu = rescale_into(hu, index, raw_by_header[id(header)], header)
-    return hu
+def _in_order(volume: np.ndarray, decoded: list[int], order: list[int]) -> np.ndarray:
+    """The decoded rows of `volume` (file order) moved into `order` (indexes into the file order) in place, one
+    slice held aside at a time; returns the first len(order) rows."""
+    row_of = {index: row for row, index in enumerate(decoded)}
+    if len(decoded) != len(volume):  # failed files leave gaps: close them, keeping file order
+        for row, index in enumerate(decoded):
+            if row != index:
+                volume[row] = volume[index]
+    source = [row_of[index] for index in order]  # target row -> the row that holds its slice now
+    done = [False] * len(source)
+    for start in range(len(source)):
+        if done[start] or source[start] == start:
+            continue
+        held, target = volume[start].copy(), start
+        while True:  # follow the cycle: each row takes its slice, the last one takes the held slice
+            done[target] = True
+            following = source[target]
+            if following == start:
+                volume[target] = held
+                break
+            volume[target] = volume[following]
+            target = following
+    return volume[:len(order)]
 
 
 def load_series_from_scan(scan: DicomScan, series_uid: str | None = None, progress: Progress = None,
@@ -95,14 +113,15 @@ def load_series_from_scan(scan: DicomScan, series_uid: str | None = None, progre
     """
     headers = choose_series(scan, series_uid)
     _check_consistent(headers)
-    raws, warnings = decode_all(headers, progress, cancel)
-    if not raws:
+    stack, decoded, warnings = decode_all(headers, progress, cancel)
+    if not decoded:
         raise DicomSeriesError(f"None of the {len(headers)} files of the series could be decoded: {warnings[0]}")
-    placed = order_slices([headers[i] for i in sorted(raws)])
+    placed = order_slices([headers[i] for i in decoded])
     order = placed.headers
-    hu = _hu_volume(order, {id(headers[i]): raw for i, raw in raws.items()})
+    index_of = {id(header): i for i, header in enumerate(headers)}
+    hu = _in_order(stack, decoded, [index_of[id(header)] for header in order])
     hu, value_warnings = finite_values(hu, f"The series in {order[0].path.parent}")
-    hu, affine, ornt = canonicalize(hu, placed.affine)
+    hu, affine, ornt = canonicalize(hu, placed.affine, in_place=True)
     geometry_warnings = placed.warnings + value_warnings
     sop_uids = [h.sop_uid for h in order]
     if int(ornt[0][0]) != 0:
@@ -161,3 +180,15 @@ def load_dicom_file_series(path: str | Path, progress: Progress = None,
 def _log_warnings(path: str | Path, volume: Volume) -> None:
     for warning in volume.warnings:
         log.warning("%s: %s", path, warning)
+
+
+def slice_of_file(volume: Volume, path: str | Path) -> int | None:
+    """The slice of `volume` that the single-frame DICOM file `path` holds (by its SOP Instance UID); None when it is
+    not one of them, holds several frames, or the series was reformatted."""
+    headers = read_file_headers(Path(path))
+    if isinstance(headers, str) or len(headers) != 1 or not volume.sop_uids or not headers[0].sop_uid:
+        return None
+    try:
+        return volume.sop_uids.index(headers[0].sop_uid)
+    except ValueError:
+        return None

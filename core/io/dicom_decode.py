@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -183,28 +184,42 @@ def _decode_job(headers: list[SliceHeader], job: list[int], cancel: threading.Ev
                   f"and were left out ({problem})")
 
 
-def decode_all(headers: list[SliceHeader], progress: Progress, cancel: threading.Event | None):
-    """Decode every slice; returns ({index: raw}, warnings for failed files)."""
-    raws: dict[int, np.ndarray] = {}
+def decode_all(headers: list[SliceHeader], progress: Progress,
+               cancel: threading.Event | None) -> tuple[np.ndarray, list[int], list[str]]:
+    """Decode and rescale every slice into one volume, in the order of `headers`, as each is decoded: a slice's
+    stored values are dropped once rescaled, and only a few jobs are decoded ahead, so the series is never held
+    twice (issue 22).
+
+    Returns (volume [len(headers), rows, cols], int16 where the rescale is exact else float32; the indexes of the
+    slices decoded, in order; warnings for the files or frames that failed). Rows of failed slices are unset."""
+    out = np.empty((len(headers), headers[0].rows, headers[0].cols),
+                   np.int16 if exact_rescale(headers) else np.float32)
+    decoded: list[int] = []
     warnings: list[str] = []
     jobs = _jobs(headers)
     # Threads help reading uncompressed files; pydicom's decoders hold the GIL and get slower with them.
     native = all(h.transfer_syntax in NATIVE_SYNTAXES for h in headers)
-    with ThreadPoolExecutor(max_workers=_DECODE_THREADS if native else 1) as pool:
-        futures = [pool.submit(_decode_job, headers, job, cancel) for job in jobs]
+    workers = _DECODE_THREADS if native else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = deque(pool.submit(_decode_job, headers, job, cancel) for job in jobs[:2 * workers])
         done = 0
-        for future, job in zip(futures, jobs):
+        for number, job in enumerate(jobs):
             if cancel is not None and cancel.is_set():
-                for f in futures:
-                    f.cancel()
+                for future in pending:
+                    future.cancel()
                 raise Cancelled("Loading was cancelled.")
-            decoded, warning = future.result()
-            raws.update(decoded)
+            following = number + len(pending)
+            raws, warning = pending.popleft().result()
+            if following < len(jobs):
+                pending.append(pool.submit(_decode_job, headers, jobs[following], cancel))
+            for index in sorted(raws):
+                out = rescale_into(out, index, raws.pop(index), headers[index])  # its stored values go now
+                decoded.append(index)
             warnings += [warning] if warning else []
             if progress is not None and (done % 8 == 0 or len(job) > 1):
                 progress(done, len(headers), f"Decoding slice {done + 1}/{len(headers)}")
             done += len(job)
-    return raws, warnings
+    return out, sorted(decoded), warnings
 
 
 def series_thumbnail(headers: list[SliceHeader]) -> np.ndarray | None:

@@ -69,7 +69,7 @@ def prepare_output_folder(folder: Path, option: str) -> Path:
     A tiny probe file is written and removed, so a read-only disk, a path under a regular file,
     a name over 255 bytes or a full disk is reported now, not after a whole prediction.
     """
-    probe = folder / f"{TEMP_PREFIX}probe"
+    probe = folder / f"{TEMP_PREFIX}probe-{os.getpid()}"  # several processes may check one folder at once
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with open(probe, "wb") as fp:

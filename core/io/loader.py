@@ -64,23 +64,23 @@ def describe_input(path: str | os.PathLike) -> str:
 
 
 def load_volume(path: str | os.PathLike, series_uid: str | None = None, progress: Progress = None,
-                cancel: threading.Event | None = None, calibration=AUTO) -> Volume:
+                cancel: threading.Event | None = None, kind: str | None = None, calibration=AUTO) -> Volume:
     """Open `path` as a canonical Volume whatever its kind (a Labelme folder gives its slice images), its grey
     values calibrated to HU (core.io.grey_values: `calibration` AUTO estimates it from the scan, a
-    GreyCalibration applies a stored one, None keeps the values as stored).
+    GreyCalibration applies a stored one, None keeps the values as stored). `kind` is what describe_input said
+    of it, when the caller asked already (the input is then not scanned again).
 
     Every problem with the input is a MandibleStudioError (InputError and kin) that says what to do.
     """
     path = Path(path)
     try:
-        return calibrate_volume(_load(path, series_uid, progress, cancel), calibration)
+        return calibrate_volume(_load(path, kind or describe_input(path), series_uid, progress, cancel), calibration)
     except OSError as exc:
         raise InputError(f"cannot read {exc.filename or path}: {exc.strerror or exc}; check that it is there "
                          "and that you may read it.") from exc
 
 
-def _load(path: Path, series_uid: str | None, progress: Progress, cancel: threading.Event | None) -> Volume:
-    kind = describe_input(path)
+def _load(path: Path, kind: str, series_uid: str | None, progress: Progress, cancel: threading.Event | None) -> Volume:
     if kind == "dicom":
         if path.is_file() and series_uid is None:
             return load_dicom_file_series(path, progress=progress, cancel=cancel)

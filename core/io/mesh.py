@@ -1,7 +1,7 @@
 """Build the mandible's surface mesh from a label volume, in patient millimetres (DICOM LPS).
 
 marching cubes (scikit-image) on the padded mask -> vertices through the Volume's affine ->
-keep the largest part or all parts above a size -> Taubin smoothing -> quadric decimation
+keep the large parts or all parts above a size -> Taubin smoothing -> quadric decimation
 (trimesh + fast-simplification) -> watertight / manifold checks, volume (mL), area (cm2).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import trimesh
 from skimage.measure import marching_cubes
 
-from core.annotation.label_volume import require_geometry, require_labels
+from core.annotation.label_volume import labelled_box, require_geometry
 from core.errors import Cancelled, ExportError
 from core.volume import Volume
 
@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 STEPS = 5
+
+
+# "Keep only the large parts" keeps every part at least this share of the largest one (decision 186).
+LARGE_PART_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,8 @@ class MeshOptions:
     smooth_iterations: int = 10
     # None keeps every face; otherwise quadric decimation down to about this many faces.
     target_faces: int | None = None
-    # True: only the largest connected part; False: every part of at least min_part_ml.
+    # True: the largest connected part and every part at least LARGE_PART_SHARE of its volume (the two rami of a scan
+    # that starts above the chin are two parts of about one size); False: every part of at least min_part_ml.
     keep_largest: bool = False
     min_part_ml: float = 0.05
 
@@ -72,10 +77,11 @@ def build_mesh(labels: np.ndarray, volume: Volume, options: MeshOptions = MeshOp
     """The mandible surface of `labels` ([slice, row, col], nonzero = mandible) on `volume`'s geometry."""
     start = time.perf_counter()
     require_geometry(volume)
-    mask = require_labels(labels, volume).astype(bool)
+    box = labelled_box(labels, volume)
+    mask = np.asarray(labels[box]) > 0  # the mandible's box only: no copy of the whole label volume
     voxel_ml = float(mask.sum() * np.prod(volume.spacing)) / 1000.0
     _step(progress, cancel, 0, "marching cubes")
-    mesh, level = _surface(mask, volume)
+    mesh, level = _surface(mask, np.array([b.start for b in box]), volume)
     _step(progress, cancel, 1, "connected parts")
     mesh, kept, dropped = _select_parts(mesh, options)
     _step(progress, cancel, 2, "smoothing")
@@ -105,16 +111,15 @@ def _step(progress: Progress | None, cancel: threading.Event | None, step: int, 
         progress(step, STEPS, message)
 
 
-def _surface(mask: np.ndarray, volume: Volume) -> tuple[trimesh.Trimesh, float]:
-    """Marching cubes on the mask's bounding box padded by one voxel, so the surface closes.
+def _surface(mask: np.ndarray, corner: np.ndarray, volume: Volume) -> tuple[trimesh.Trimesh, float]:
+    """Marching cubes on the mask (the label volume's bounding box, whose first voxel is `corner`) padded by one
+    voxel, so the surface closes.
 
     On a binary mask the surface at level 0.5 cuts every voxel corner and encloses a few
     per cent less than the voxels; the level is lowered (by bisection) until the mesh
     encloses the voxel volume (decision 051).
     """
-    nonzero = np.argwhere(mask)
-    lo, hi = nonzero.min(axis=0), nonzero.max(axis=0) + 1
-    crop = np.pad(mask[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]].astype(np.float32), 1)
+    crop = np.pad(mask.astype(np.float32), 1)
     spacing = tuple(float(s) for s in volume.spacing)
     target = float(mask.sum() * np.prod(spacing))
     level, low, high = 0.5, 0.25, 0.5
@@ -129,7 +134,7 @@ def _surface(mask: np.ndarray, volume: Volume) -> tuple[trimesh.Trimesh, float]:
             high = level
         level = (low + high) / 2
         verts, faces = _marching_cubes(crop, level, spacing)
-    index = verts / np.asarray(spacing) + (lo - 1)
+    index = verts / np.asarray(spacing) + (corner - 1)
     return _to_patient(index, faces, volume), level
 
 
@@ -160,7 +165,7 @@ def _select_parts(mesh: trimesh.Trimesh, options: MeshOptions) -> tuple[trimesh.
         return mesh, 1, 0
     volumes = np.array([abs(p.volume) / 1000.0 for p in parts])
     if options.keep_largest:
-        keep = [int(np.argmax(volumes))]
+        keep = [i for i, v in enumerate(volumes) if v >= LARGE_PART_SHARE * volumes.max()]
     else:
         keep = [i for i, v in enumerate(volumes) if v >= options.min_part_ml] or [int(np.argmax(volumes))]
     kept = trimesh.util.concatenate([parts[i] for i in keep])

@@ -23,8 +23,6 @@ log = logging.getLogger(__name__)
 MESH_FORMATS = {".stl": "stl", ".ply": "ply", ".obj": "obj"}
 # 80 bytes; must not start with "solid" (readers would take the file for ASCII STL).
 STL_HEADER = b"Mandible Studio binary STL; millimetres; DICOM patient frame (LPS)".ljust(80, b" ")
-# Default file names never contain the patient's name or ID.
-DEFAULT_NAMES = {"mesh": "mandible.stl", "nifti": "mandible_labels.nii.gz", "dicom_seg": "mandible_seg.dcm"}
 
 
 def mesh_format(path: str | Path) -> str:

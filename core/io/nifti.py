@@ -39,16 +39,37 @@ LPS_FROM_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 _SWAP_SLICE_COL = np.array([[0, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1]], float)
 
 
-def canonicalize(array: np.ndarray, affine_lps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def canonicalize(array: np.ndarray, affine_lps: np.ndarray,
+                 in_place: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Permute and flip a 3-D array so that it is canonical; return (array, affine_lps, ornt).
 
-    `ornt[k] = (output axis, flip)` tells where input axis k went (nibabel's convention).
+    `ornt[k] = (output axis, flip)` tells where input axis k went (nibabel's convention). `in_place`: an array
+    the caller owns and drops is flipped in place when no axis moves (the usual axial scan), so that a large
+    volume is never held twice; a permutation (a sagittal or coronal acquisition) still makes one copy.
     """
     start = orientations.io_orientation(affine_lps)
     transform = orientations.ornt_transform(start, CANONICAL_ORNT_LPS)
-    moved = orientations.apply_orientation(array, transform)
     affine = affine_lps @ orientations.inv_ornt_aff(transform, array.shape)
+    if in_place and array.flags.writeable and list(transform[:, 0]) == [0, 1, 2]:
+        _flip_in_place(array, [axis for axis, (_, sign) in enumerate(transform) if sign < 0])
+        return array, affine, transform
+    moved = orientations.apply_orientation(array, transform)
     return np.ascontiguousarray(moved), affine, transform
+
+
+def _flip_in_place(array: np.ndarray, axes: list[int]) -> None:
+    """Reverse the given axes of a 3-D array without a second copy of it (one slice at a time)."""
+    if 0 in axes:
+        count = array.shape[0]
+        for index in range(count // 2):
+            other = count - 1 - index
+            held = array[index].copy()
+            array[index] = array[other]
+            array[other] = held
+    inner = tuple(slice(None, None, -1) if axis in axes else slice(None) for axis in (1, 2))
+    if 1 in axes or 2 in axes:
+        for plane in array:
+            plane[...] = plane[inner].copy()
 
 
 def volume_geometry(affine_lps: np.ndarray) -> dict:
@@ -147,7 +168,7 @@ def load_nifti_volume(path: str | Path) -> Volume:
     if data.dtype.kind == "f":
         data = data.astype(np.float32, copy=False)
     data, value_warnings = finite_values(data, str(path))
-    hu, affine, _ = canonicalize(data, affine)
+    hu, affine, _ = canonicalize(data, affine, in_place=True)
     name = path.name.removesuffix(".gz").removesuffix(".nii")
     return Volume(hu=hu, name=name.removesuffix("_0000"), source=path, warnings=warnings + value_warnings,
                   spacing_known=not warnings, **volume_geometry(affine))
@@ -176,8 +197,8 @@ def save_nifti_labels(path: str | Path, labels: np.ndarray, volume: Volume) -> N
     labels = np.asarray(labels)
     if labels.shape != volume.shape:
         raise InputError(f"Labels have shape {labels.shape} but the CT has {volume.shape}.")
-    image = nib.Nifti1Image(np.ascontiguousarray(labels.astype(np.uint8).transpose(2, 1, 0)),
-                            volume_affine_ras(volume))
+    # The transposed view is already in NIfTI's (Fortran) order: nibabel writes it without a copy.
+    image = nib.Nifti1Image(np.asarray(labels, np.uint8).transpose(2, 1, 0), volume_affine_ras(volume))
     image.set_qform(image.affine, code=1)
     image.set_sform(image.affine, code=1)
     with atomic_path(path) as tmp:

@@ -88,12 +88,15 @@ class CheckpointWriter:
     loop waits for) and starts the next; `wait` blocks until the last one is on disk and re-raises its error.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, enabled: bool = True):
         self.path = Path(path)
+        self.enabled = enabled  # only one of several training processes writes
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
     def write(self, checkpoint: Checkpoint) -> None:
+        if not self.enabled:
+            return
         self.wait()
         snapshot = Checkpoint(checkpoint.fingerprint, checkpoint.next_epoch, to_host(checkpoint.model),
                               to_host(checkpoint.optimizer), checkpoint.best_model,
@@ -121,5 +124,7 @@ class CheckpointWriter:
     def discard(self) -> None:
         """After the model file is written: wait, then remove the checkpoint and its sidecar."""
         self.wait()
+        if not self.enabled:
+            return
         self.path.unlink(missing_ok=True)
         self.path.with_suffix(".checkpoint.json").unlink(missing_ok=True)

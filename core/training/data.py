@@ -177,10 +177,15 @@ def held_out_count(cases: int, val_fraction: float) -> int:
     return 0 if cases < 2 or val_fraction == 0 else min(cases - 1, max(1, round(cases * val_fraction)))
 
 
+def held_out_positions(cases: int, val_fraction: float, seed: int = 0) -> list[int]:
+    """Which of `cases` (positions in their sorted order) split_cases holds out."""
+    order = np.random.default_rng(seed).permutation(cases)
+    return sorted(order[:held_out_count(cases, val_fraction)].tolist())
+
+
 def split_cases(refs: list[CaseRef], val_fraction: float, seed: int = 0) -> tuple[list[CaseRef], list[CaseRef]]:
     """Whole cases go to training or validation; at least one of each when there are two or more."""
     if not 0.0 <= val_fraction < 1.0:
         raise InputError(f"--val-fraction must be at least 0 and below 1, not {val_fraction}")
-    order = np.random.default_rng(seed).permutation(len(refs))
-    val = sorted(order[:held_out_count(len(refs), val_fraction)].tolist())
+    val = held_out_positions(len(refs), val_fraction, seed)
     return [r for i, r in enumerate(refs) if i not in val], [refs[i] for i in val]

@@ -18,12 +18,15 @@ from core.model.preprocess import windowed_channels
 from core.model.tta import mandible_probability
 from core.model.runtime import Runtime
 from core.model.unet import MandibleUNet
+from core.ranks import Ranks
 from core.training.augment import Augmentation
 from core.training.scanner_shift import ScannerShift
 from core.training.config import TrainingConfig
+from core.training.distributed import summed, training_forward
 from core.training.losses import SegmentationLoss
 from core.training.metrics import Confusion, SegmentationMetrics
 from core.training.schedule import FROZEN, TwoStageSchedule
+from core.training.speed import StepSpeed
 from core.training.slices import DeviceSlices, SliceSet, steps_per_epoch, training_batches
 
 log = logging.getLogger(__name__)
@@ -35,9 +38,12 @@ AUX_WEIGHTS = (0.5, 0.25, 0.125)
 
 
 class EpochRunner:
-    def __init__(self, network: MandibleUNet, runtime: Runtime, config: TrainingConfig, schedule: TwoStageSchedule):
+    def __init__(self, network: MandibleUNet, runtime: Runtime, config: TrainingConfig, schedule: TwoStageSchedule,
+                 speed: StepSpeed | None = None, ranks: Ranks = Ranks()):
+        self.speed = speed or StepSpeed.for_device(runtime.device)
+        self.ranks = ranks
         self.network = network.to(runtime.device)
-        if runtime.device.type == "cuda":
+        if self.speed.channels_last:
             self.network.to(memory_format=torch.channels_last)
         self.runtime = runtime
         self.config = config
@@ -49,6 +55,7 @@ class EpochRunner:
         self.scaler = torch.amp.GradScaler(runtime.device.type, enabled=runtime.amp_dtype == torch.float16)
         self.stage = ""
         self.optimizer: torch.optim.Optimizer | None = None
+        self.forward = network.forward_with_aux  # (logits, auxiliary logits); across processes in enter_stage
 
     def enter_stage(self, stage: str, optimizer_state: dict | None) -> None:
         """Freeze or unfreeze the encoder and make the stage's Adam (restoring its state on resume)."""
@@ -57,8 +64,9 @@ class EpochRunner:
         else:
             self.network.unfreeze_encoder()
         self.network.train()
+        self.forward = training_forward(self.network, self.ranks)
         trainable = [p for p in self.network.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.Adam(trainable, lr=self.schedule.lr(stage))
+        self.optimizer = self.speed.adam(trainable, self.schedule.lr(stage))
         if optimizer_state is not None:
             self.optimizer.load_state_dict(optimizer_state)
         self.stage = stage
@@ -69,11 +77,11 @@ class EpochRunner:
 
     def inputs(self, hu: torch.Tensor, windows: torch.Tensor | None) -> torch.Tensor:
         x = windowed_channels(hu, self.model_config, windows)
-        return x.contiguous(memory_format=torch.channels_last) if self.runtime.device.type == "cuda" else x
+        return x.contiguous(memory_format=torch.channels_last) if self.speed.channels_last else x
 
     def _loss(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         with self.runtime.autocast():
-            logits, aux = self.network.forward_with_aux(x)
+            logits, aux = self.forward(x)
         loss = self.loss_fn(logits, labels)
         if aux:
             weights = AUX_WEIGHTS[:len(aux)]
@@ -96,9 +104,9 @@ class EpochRunner:
         first step, every `report_every` steps and the last, else None. Checks `cancel` before every step."""
         slices = self.place(slices) if isinstance(slices, SliceSet) else slices
         self.network.train()
-        steps = steps_per_epoch(len(slices), self.config.batch_size)
+        steps = steps_per_epoch(len(slices), self.config.batch_size, self.ranks)
         batches = training_batches(slices, self.model_config, self.config.batch_size, self.config.seed, epoch,
-                                   self.augmentation, self.runtime.device)
+                                   self.augmentation, self.runtime.device, self.ranks)
         total, count = torch.zeros((), device=self.runtime.device), 0
         for step, (hu, labels, windows) in enumerate(batches, start=1):
             if cancel is not None and cancel.is_set():
@@ -111,7 +119,7 @@ class EpochRunner:
                 raise TrainingError(OUT_OF_MEMORY.format(batch=self.config.batch_size)) from exc
             count += 1
             if step == 1 or step % max(1, self.config.report_every) == 0 or step == steps:
-                loss = float(total) / count  # the one wait for the device
+                loss = self._mean_loss(total, count)  # the one wait for the device (and the other processes)
                 if not math.isfinite(loss):
                     raise TrainingError(f"the loss became {loss} in epoch {epoch + 1}; lower the learning rate (--lr)")
                 total, count = torch.zeros((), device=self.runtime.device), 0
@@ -119,17 +127,25 @@ class EpochRunner:
             else:
                 yield step, None
 
+    def _mean_loss(self, total: torch.Tensor, count: int) -> float:
+        if not self.ranks.distributed:
+            return float(total) / count
+        pair = summed(torch.stack([total.float(), torch.tensor(float(count), device=total.device)]), self.ranks)
+        return float(pair[0] / pair[1])
+
     @torch.inference_mode()
     def validate(self, slices: DeviceSlices) -> dict:
-        """Paper metrics on the validation slices (model canvas), pooled; Dice chooses the best epoch."""
+        """Paper metrics on the validation slices (model canvas), pooled; Dice chooses the best epoch. With several
+        processes each measures its share of the slices and the counts are summed over all."""
         slices = self.place(slices) if isinstance(slices, SliceSet) else slices
         self.network.eval()
         device = self.runtime.device
         counts = torch.zeros(len(slices.cases), 3, dtype=torch.int64, device=device)  # tp, fp, fn per case
         per_case = torch.zeros(len(slices.cases), dtype=torch.int64, device=device)
         batch = max(self.config.batch_size, 8)
-        for start in range(0, len(slices), batch):
-            rows = torch.arange(start, min(start + batch, len(slices)))
+        mine = torch.arange(self.ranks.rank, len(slices), self.ranks.world)
+        for start in range(0, len(mine), batch):
+            rows = mine[start:start + batch]
             hu, labels, case = slices.batch(rows, device)
             predicted = mandible_probability(self.network, self.inputs(hu, None), self.model_config,
                                              self.runtime) > 0.5
@@ -139,6 +155,7 @@ class EpochRunner:
             counts.index_add_(0, case, found)
             per_case.index_add_(0, case, torch.ones_like(case))
         self.network.train()
+        counts, per_case = summed(counts, self.ranks), summed(per_case, self.ranks)
         return _aggregate(counts.cpu(), per_case.cpu(), slices.cases, slices.hu.shape[-1] ** 2)
 
 

@@ -2,7 +2,8 @@
 
     plan = RetrainPlan({"epochs": 10, "init": "/path/active.msmodel"})    # only what differs from TrainingConfig
     for event in retrain(workspace_root, plan, compare_models, resume=False, cancel=cancel):
-        ...   # Gathering, DataReady, TrainingProgress, Comparing, then Finished(version)
+        ...   # Gathering, DataReady, the trainer's events, Comparing (core.training.events)
+    # the generator's return value is the new ModelVersion
 
 It gathers the slices (core.training.workspace_data), trains (core.training.trainer), measures the new model
 and the active one on the same held-out cases with `compare` (core.evaluation.compare_models, handed in: that
@@ -19,14 +20,15 @@ import shutil
 import threading
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Callable, Iterator, Union
+from typing import Callable, Generator, Iterator
 
 from core.errors import TrainingError
 from core.io.atomic import atomic_write_text
 from core.training.checkpoint import finished_epochs
 from core.training.config import TrainingConfig
 from core.training.slices import SliceSampling
-from core.training.trainer import TrainingProgress, run_training
+from core.training.events import Comparing, DataReady, Gathering, RetrainEvent
+from core.training.trainer import run_training
 from core.training.workspace_data import WorkspaceTrainingData, iter_gather_workspace_data, load_staged
 
 log = logging.getLogger(__name__)
@@ -37,39 +39,6 @@ MODEL_FILE = "model.msmodel"
 # Settings a plan may carry: TrainingConfig's fields except those the workspace decides, plus a cap on slices.
 _FIXED = ("data", "out", "sampling", "restart")
 MAX_SLICES = "max_slices_per_case"
-
-
-@dataclass(frozen=True)
-class Gathering:
-    """The workspace's slices are being read and staged."""
-
-    step: int
-    total: int
-    message: str
-
-
-@dataclass(frozen=True)
-class DataReady:
-    """What the run trains and checks on: {"cases", "slices", "train": {case: [slices]}, "validation": {...}}."""
-
-    summary: dict
-
-
-@dataclass(frozen=True)
-class Comparing:
-    """The new model and the active one are being measured on the held-out cases."""
-
-    message: str
-
-
-@dataclass(frozen=True)
-class Finished:
-    """The new model version (not activated)."""
-
-    version: object  # core.workspace.model_versions.ModelVersion
-
-
-RetrainEvent = Union[Gathering, DataReady, TrainingProgress, Comparing, Finished]
 
 
 @dataclass
@@ -121,7 +90,7 @@ def resume_epoch(models_dir: Path) -> int:
 
 
 def retrain(workspace_root: Path, plan: RetrainPlan, compare: Callable, resume: bool,
-            cancel: threading.Event | None = None) -> Iterator[RetrainEvent]:
+            cancel: threading.Event | None = None) -> Generator[RetrainEvent, None, object]:
     """Gather (or, resuming, reuse) the data, train, compare with the active model on the same held-out cases,
     and add the new version; raises Cancelled or a MandibleStudioError that says what to do.
     `compare(candidate, baseline, val_refs, device, cancel=...)` is core.evaluation.compare_models."""
@@ -146,7 +115,7 @@ def retrain(workspace_root: Path, plan: RetrainPlan, compare: Callable, resume: 
     version = versions.add_trained(config.out, data.summary(), comparison["candidate"] if comparison else None,
                                    comparison, name=f"retrained on {data.num_slices} slices of {data.num_cases} case(s)")
     shutil.rmtree(run_folder(workspace.models_dir), ignore_errors=True)
-    yield Finished(version)
+    return version
 
 
 def _data(workspace, plan: RetrainPlan, resume: bool, cancel) -> Iterator[Gathering]:

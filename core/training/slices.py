@@ -17,6 +17,7 @@ import torch
 from core.errors import Cancelled, TrainingError
 from core.model.preprocess import hu_slices
 from core.model.config import ModelConfig
+from core.ranks import Ranks
 from core.training.augment import Augmentation
 from core.training.data import CaseRef, load_labelled_case, select_slices
 
@@ -126,21 +127,27 @@ class DeviceSlices:
         return move(self.hu).float(), move(self.labels), move(self.case_of)
 
 
-def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
+def epoch_generator(seed: int, epoch: int, device: torch.device, rank: int | None = None) -> torch.Generator:
     """The one source of an epoch's random draws (order and augmentation): seeded by (seed, epoch), so a
-    resumed epoch is drawn exactly as the interrupted run would have drawn it."""
+    resumed epoch is drawn exactly as the interrupted run would have drawn it; with `rank`, that process's own
+    augmentation draws."""
     generator = torch.Generator(device=device)
-    generator.manual_seed(int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0]))
+    entropy = [seed, epoch] + ([rank] if rank is not None else [])
+    generator.manual_seed(int(np.random.SeedSequence(entropy).generate_state(1)[0]))
     return generator
 
 
 def training_batches(slices: DeviceSlices, config: ModelConfig, batch_size: int, seed: int, epoch: int,
-                     augmentation: Augmentation | None,
-                     device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+                     augmentation: Augmentation | None, device: torch.device,
+                     ranks: Ranks = Ranks()) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """(hu [B, C, S, S], labels [B, S, S], windows [B, 3, 2]) on `device`, in an order and with
-    augmentations fixed by (seed, epoch)."""
+    augmentations fixed by (seed, epoch). With several processes, every process draws the same order and takes its
+    own equal share of it (every world-th slice from its rank), with its own augmentation draws."""
     generator = epoch_generator(seed, epoch, device)
     order = torch.randperm(len(slices), generator=generator, device=device)
+    if ranks.distributed:
+        order = order[ranks.rank::ranks.world][:len(order) // ranks.world]
+        generator = epoch_generator(seed, epoch, device, ranks.rank)
     if len(order) > batch_size and len(order) % batch_size == 1:
         order = order[:-1]  # BatchNorm needs more than one sample in a batch
     windows = model_windows(config).to(device)
@@ -152,6 +159,8 @@ def training_batches(slices: DeviceSlices, config: ModelConfig, batch_size: int,
         yield hu, labels, batch_windows
 
 
-def steps_per_epoch(count: int, batch_size: int) -> int:
+def steps_per_epoch(count: int, batch_size: int, ranks: Ranks = Ranks()) -> int:
+    """Steps of each process in an epoch over `count` slices."""
+    count //= ranks.world
     usable = count - 1 if count > batch_size and count % batch_size == 1 else count
     return -(-usable // batch_size)

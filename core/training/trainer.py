@@ -1,10 +1,10 @@
-"""The training run: a generator of TrainingProgress events, resumable after every epoch.
+"""The training run: a generator of typed events (core.training.events), resumable after every epoch.
 
     for event in run_training(config, cancel):   # or train(config, progress, cancel)
         ...
 
 Cancel is checked before every step; the run then stops with Cancelled and the checkpoint of
-the last finished epoch stays on disk, so the same call resumes it (stage included). "step" events
+the last finished epoch stays on disk, so the same call resumes it (stage included). StepDone events
 come every `report_every` steps (each one waits for the device); checkpoints are written in a
 background thread, and the run waits for the last one before it returns or raises.
 """
@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable, Generator, Iterator
 
 import torch
 
@@ -22,28 +22,17 @@ from core.errors import TrainingError
 from core.model.model_file import save_model
 from core.model.runtime import Runtime
 from core.model.unet import MandibleUNet
-from core.training.checkpoint import Checkpoint, CheckpointWriter, checkpoint_path
+from core.ranks import Ranks
+from core.training.checkpoint import Checkpoint, CheckpointWriter, checkpoint_path, to_host
 from core.training.config import TrainingConfig
 from core.training.data import discover_cases, split_cases
+from core.training.distributed import from_main
 from core.training.epoch import EpochRunner
+from core.training.events import EpochDone, Preparing, StepDone, TrainingDone, TrainingEvent
 from core.training.slices import SliceSet, iter_prepare_slices, steps_per_epoch
 from core.training.warm_start import start_weights
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainingProgress:
-    event: str  # "prepare", "step", "epoch" or "done"
-    stage: str = ""
-    epoch: int = 0  # 0-based
-    epochs: int = 0
-    step: int = 0  # 1-based within the epoch (or cases read, for "prepare")
-    steps: int = 0
-    loss: float = float("nan")
-    metrics: dict = field(default_factory=dict)
-    eta_s: float | None = None
-    message: str = ""
 
 
 @dataclass
@@ -61,7 +50,7 @@ class _RunState:
         return dict(self.__dict__)
 
 
-def _prepare(config: TrainingConfig, cancel) -> Iterator[TrainingProgress]:
+def _prepare(config: TrainingConfig, cancel) -> Generator[Preparing, None, tuple]:
     refs = discover_cases(config.data)
     train_refs, val_refs = split_cases(refs, config.val_fraction, config.seed)
     log.info("%d cases: %d for training, %d for validation (split by case)", len(refs), len(train_refs), len(val_refs))
@@ -77,44 +66,63 @@ def _prepare(config: TrainingConfig, cancel) -> Iterator[TrainingProgress]:
             except StopIteration as finished:
                 sets.append(finished.value)
                 break
-            yield TrainingProgress("prepare", step=step, steps=total, message=f"{label}: {message}")
+            yield Preparing(step, total, f"{label}: {message}")
     return sets[0], sets[1], [r.name for r in train_refs], [r.name for r in val_refs]
 
 
-def _start(config: TrainingConfig, network: MandibleUNet, fingerprint: str) -> tuple[_RunState, Checkpoint | None]:
+def _read_checkpoint(config: TrainingConfig, fingerprint: str) -> Checkpoint | TrainingError | None:
     path = checkpoint_path(config.out)
-    if path.exists() and not config.restart:
+    if not path.exists() or config.restart:
+        return None
+    try:
         checkpoint = Checkpoint.load(path)
-        if checkpoint.fingerprint != fingerprint:
-            raise TrainingError(f"{path} is from a run with other settings or data; run with the same settings "
-                                "to resume it, or restart (--restart) to discard it")
-        network.load_state_dict(checkpoint.model)
-        log.info("resuming from %s at epoch %d", path, checkpoint.next_epoch + 1)
-        return _RunState(**checkpoint.state), checkpoint
-    return _RunState(init=start_weights(network, config.init)), None
+    except TrainingError as exc:
+        return exc
+    if checkpoint.fingerprint != fingerprint:
+        return TrainingError(f"{path} is from a run with other settings or data; run with the same settings "
+                             "to resume it, or restart (--restart) to discard it")
+    return checkpoint
 
 
-def run_training(config: TrainingConfig, cancel: threading.Event | None = None) -> Iterator[TrainingProgress]:
+def _start(config: TrainingConfig, network: MandibleUNet, fingerprint: str,
+           ranks: Ranks) -> tuple[_RunState, Checkpoint | None]:
+    """The run's state and checkpoint, read by rank 0 and handed to the other processes (which take their starting
+    weights from rank 0 when their network is joined to it)."""
+    found = from_main(_read_checkpoint(config, fingerprint) if ranks.is_main else None, ranks)
+    if isinstance(found, TrainingError):
+        raise found
+    if found is not None:
+        network.load_state_dict(found.model)
+        log.info("resuming from %s at epoch %d", checkpoint_path(config.out), found.next_epoch + 1)
+        return _RunState(**found.state), found
+    return _RunState(init=start_weights(network, config.init) if ranks.is_main else {}), None
+
+
+def run_training(config: TrainingConfig, cancel: threading.Event | None = None,
+                 ranks: Ranks = Ranks()) -> Iterator[TrainingEvent]:
+    """With `ranks` of several processes (torchrun), inside core.training.distributed.process_group."""
     runtime = Runtime.select(config.device, config.precision)
     schedule = config.schedule()
     train_set, val_set, train_names, val_names = yield from _prepare(config, cancel)
     torch.manual_seed(config.seed)  # the random initialisation of what no weights file covers
     network = MandibleUNet(config.model_config())
     fingerprint = config.fingerprint(train_names, val_names)
-    state, checkpoint = _start(config, network, fingerprint)
-    runner = EpochRunner(network, runtime, config, schedule)
+    state, checkpoint = _start(config, network, fingerprint, ranks)
+    if len(train_set) < ranks.world:
+        raise TrainingError(f"{len(train_set)} training slices cannot be shared by {ranks.world} processes")
+    runner = EpochRunner(network, runtime, config, schedule, ranks=ranks)
     first = checkpoint.next_epoch if checkpoint else 0
     # The saved optimizer belongs to the stage of the last finished epoch; resuming on the epoch
     # that unfreezes starts the new stage's optimizer afresh, as an uninterrupted run does.
     same_stage = checkpoint is not None and first > 0 and schedule.stage(first - 1) == schedule.stage(first)
     runner.enter_stage(schedule.stage(first), checkpoint.optimizer if same_stage else None)
     best_model = checkpoint.best_model if checkpoint else None
-    steps = steps_per_epoch(len(train_set), config.batch_size)
+    steps = steps_per_epoch(len(train_set), config.batch_size, ranks)
     log.info("training on %s: %d slices, %d steps per epoch, epochs %d-%d", runtime.describe(), len(train_set),
              steps, first + 1, schedule.epochs)
     train_slices = runner.place(train_set)
     val_slices = runner.place(val_set) if val_set is not None else None
-    writer = CheckpointWriter(checkpoint_path(config.out))
+    writer = CheckpointWriter(checkpoint_path(config.out), enabled=ranks.is_main)
     clock = _Clock(schedule.epochs, steps)
     try:
         for epoch in range(first, schedule.epochs):
@@ -130,19 +138,23 @@ def run_training(config: TrainingConfig, cancel: threading.Event | None = None) 
             if val_set is None or metrics["dice"] > state.best_dice:
                 state.best_epoch, state.best_dice = epoch, metrics.get("dice", -1.0)
                 state.best_metrics = metrics or None
-                best_model = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
+                best_model = to_host(network.state_dict()) if ranks.is_main else None
             writer.write(Checkpoint(fingerprint, epoch + 1, network.state_dict(), runner.optimizer.state_dict(),
                                     best_model, state.to_dict()))
-            yield TrainingProgress("epoch", stage, epoch, schedule.epochs, steps, steps, record["loss"], metrics,
-                                   message=_epoch_message(record, schedule.epochs))
+            yield EpochDone(stage, epoch, schedule.epochs, record["loss"], metrics,
+                            _epoch_message(record, schedule.epochs))
     finally:  # a cancel, an error or a closed generator still leaves the last checkpoint whole on disk
         writer.wait()
-    yield _finish(config, network, best_model, state, runtime, train_set, val_set, writer)
+    if not ranks.is_main:
+        yield TrainingDone(schedule.epochs, {},
+                           f"process {ranks.rank + 1} of {ranks.world} done; the first writes the model")
+        return
+    yield _finish(config, network, best_model, state, runtime, train_set, val_set, writer, ranks)
 
 
 def _steps(runner: EpochRunner, slices, epoch: int, stage: str, clock: "_Clock",
-           cancel) -> Iterator[TrainingProgress]:
-    """One epoch's "step" events; returns the epoch's mean loss."""
+           cancel) -> Iterator[StepDone]:
+    """One epoch's StepDone events; returns the epoch's mean loss."""
     loss_sum, reported, epochs, steps = 0.0, 0, clock.epochs, clock.steps
     for step, loss in runner.train_epoch(slices, epoch, cancel):
         clock.tick()
@@ -150,9 +162,9 @@ def _steps(runner: EpochRunner, slices, epoch: int, stage: str, clock: "_Clock",
             continue
         loss_sum, reported = loss_sum + loss * (step - reported), step  # each report: the mean since the last
         eta = clock.eta(epoch, step)
-        yield TrainingProgress("step", stage, epoch, epochs, step, steps, loss, eta_s=eta,
-                               message=f"epoch {epoch + 1}/{epochs} ({stage}) step {step}/{steps} "
-                                       f"loss {loss:.4f}, {_minutes_left(eta)}")
+        yield StepDone(stage, epoch, epochs, step, steps, loss, eta,
+                       f"epoch {epoch + 1}/{epochs} ({stage}) step {step}/{steps} loss {loss:.4f}, "
+                       f"{_minutes_left(eta)}")
     return loss_sum / steps
 
 
@@ -185,7 +197,7 @@ def _epoch_message(record: dict, epochs: int) -> str:
 
 
 def _finish(config: TrainingConfig, network: MandibleUNet, best_model: dict, state: _RunState, runtime: Runtime,
-            train_set: SliceSet, val_set: SliceSet | None, writer: CheckpointWriter) -> TrainingProgress:
+            train_set: SliceSet, val_set: SliceSet | None, writer: CheckpointWriter, ranks: Ranks) -> TrainingDone:
     network.load_state_dict(best_model)
     schedule = config.schedule()
     info = {
@@ -198,7 +210,9 @@ def _finish(config: TrainingConfig, network: MandibleUNet, best_model: dict, sta
                      "loss": f"focal gamma 2 + {config.dice_weight} x Dice"},
         "schedule": {"epochs": schedule.epochs, "freeze_epochs": schedule.freeze_epochs, "lr": schedule.lr_frozen,
                      "lr_unfrozen": schedule.lr_unfrozen, "lr_schedule": schedule.lr_shape,
-                     "batch_size": config.batch_size, "optimizer": "Adam"},
+                     "batch_size": config.batch_size, "optimizer": "Adam",
+                     "processes": ranks.world, "steps_per_epoch": steps_per_epoch(len(train_set), config.batch_size,
+                                                                                 ranks)},
         "best_epoch": state.best_epoch + 1,
         "validation": state.best_metrics,
         "history": state.history,
@@ -209,16 +223,15 @@ def _finish(config: TrainingConfig, network: MandibleUNet, best_model: dict, sta
     writer.discard()
     message = f"model saved to {config.out} (best epoch {state.best_epoch + 1})"
     log.info(message)
-    return TrainingProgress("done", epoch=schedule.epochs - 1, epochs=schedule.epochs,
-                            metrics={**(state.best_metrics or {}), "sha256": sha}, message=message)
+    return TrainingDone(schedule.epochs, {**(state.best_metrics or {}), "sha256": sha}, message)
 
 
 def train(config: TrainingConfig, progress: Callable[[int, int, str], None] | None = None,
-          cancel: threading.Event | None = None) -> TrainingProgress:
+          cancel: threading.Event | None = None) -> TrainingDone:
     """Run to the end; `progress(step, total, message)` counts steps over the whole schedule."""
     last = None
     for event in run_training(config, cancel):
         last = event
-        if progress is not None and event.event in ("step", "epoch"):
+        if progress is not None and isinstance(event, StepDone):
             progress(event.epoch * event.steps + event.step, event.epochs * event.steps, event.message)
     return last

@@ -204,8 +204,7 @@ class CaseStore:
                 status = SliceStatus.EDITED
                 _set(content, index, status)
             human = status.is_training_data
-            source = SliceStatus.EDITED if human else (status if status is SliceStatus.INTERPOLATED
-                                                       else SliceStatus.PREDICTED)
+            source = SliceStatus.EDITED if human else (status if status.is_carried else SliceStatus.PREDICTED)
             content.annotations[index] = SliceAnnotation(rec.height, rec.width, mask, mask.astype(bool) & human,
                                                          source)
 

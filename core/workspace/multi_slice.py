@@ -1,39 +1,22 @@
 """Changes of many slices at once on the open case: interpolation between a person's slices and
 propagation of a corrected slice up or down the stack (core/annotation/interpolation.py, propagation.py).
 
-Both only ever write slices a person has not made their own: EMPTY and INTERPOLATED slices, predictions in
-which the model found no mandible, and the model's other predictions when the user allows it
-(`replace_predicted`). EDITED and REVIEWED slices are the anchors and are never
-written. What they write becomes INTERPOLATED (`OpenCase.carry`): not training data until a person edits or
-reviews it. Each function returns the changes it applied, so the GUI can make them one undo step.
+Which slices they may write is the one rule of core/workspace/edit_rules.py (`OpenCase.targets`): empty,
+interpolated and propagated slices, predictions in which the model found no mandible, the model's other
+predictions when the user allows it (`Allow(predicted=True)`), never an edited or reviewed slice (the anchors).
+Interpolation writes INTERPOLATED slices, propagation PROPAGATED ones: not training data until a person edits or
+reviews them. Interpolation is one `OpenCase.apply_many`; propagation proposes one slice at a time for a
+`CaseRun` (the GUI shows each as it comes); each is one entry of the case-wide history.
 """
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 
-import numpy as np
-
-from core.annotation.edits import MaskChange
 from core.annotation.interpolation import interpolate_between_anchors
 from core.annotation.propagation import PropagatedSlice, PropagationSettings, propagate
-from core.annotation.slice_annotation import SliceAnnotation
-from core.annotation.slice_status import SliceStatus
+from core.workspace.edit_rules import Allow, EditKind
 from core.workspace.open_case import OpenCase
-
-Applied = list[tuple[int, SliceAnnotation, MaskChange]]
-
-
-def writable_slices(case: OpenCase, replace_predicted: bool) -> set[int]:
-    """The slices a multi-slice change may write: EMPTY, INTERPOLATED, PREDICTED where the model found no
-    mandible, and any PREDICTED one when `replace_predicted`."""
-    def writable(index: int) -> bool:
-        status = case.status(index)
-        if status is SliceStatus.PREDICTED:
-            return replace_predicted or not case.found_mandible(index)
-        return status in (SliceStatus.EMPTY, SliceStatus.INTERPOLATED)
-
-    return {i for i in range(case.num_slices) if writable(i) and not case.keeps(i)}
 
 
 def anchors(case: OpenCase) -> list[int]:
@@ -51,32 +34,23 @@ def anchors_around(case: OpenCase, index: int) -> list[int]:
     return chosen if len(chosen) >= 2 else every
 
 
-def interpolate(case: OpenCase, around: int | None = None, replace_predicted: bool = False) -> Applied:
-    """Fill the gaps between anchors (those around slice `around`, or all) and apply the result."""
+def interpolate(case: OpenCase, around: int | None = None, allow: Allow = Allow()) -> list[int]:
+    """Fill the gaps between anchors (those around slice `around`, or all) as one history entry; the slices
+    written."""
     chosen = anchors(case) if around is None else anchors_around(case, around)
     masks = {i: case.annotation(i).mask for i in chosen}
-    spacing = case.volume.spacing[1:]
-    filled = interpolate_between_anchors(masks, chosen, writable_slices(case, replace_predicted), spacing)
-    return apply(case, filled)
+    writable = set(case.targets(EditKind.INTERPOLATION, allow=allow))
+    filled = interpolate_between_anchors(masks, chosen, writable, case.volume.spacing[1:])
+    return case.apply_many(filled, EditKind.INTERPOLATION, "Interpolate", allow)
 
 
-def apply(case: OpenCase, masks: dict[int, np.ndarray]) -> Applied:
-    """Carry each mask onto its slice (OpenCase.carry); the changes applied, in slice order."""
-    applied = []
-    for index in sorted(masks):
-        change = case.carry(index, masks[index])
-        if change is not None:
-            applied.append((index, case.annotation(index), change))
-    return applied
-
-
-def propagation(case: OpenCase, start: int, step: int, replace_predicted: bool = False,
+def propagation(case: OpenCase, start: int, step: int, allow: Allow = Allow(),
                 settings: PropagationSettings = PropagationSettings(),
                 cancel: threading.Event | None = None) -> Iterator[PropagatedSlice]:
     """The proposals of propagating slice `start` toward start + step, one slice at a time (nothing is
-    applied; `apply` does that). Safe to run in a worker thread: it reads copies and the read-only CT.
-    Returns (StopIteration.value) why it stopped."""
+    applied; a `CaseRun` of kind PROPAGATION does that). Safe to run in a worker thread: it reads copies and the
+    read-only CT. Returns (StopIteration.value) why it stopped."""
     start_mask = case.annotation(start).mask.copy()
-    allowed = writable_slices(case, replace_predicted)
+    allowed = set(case.targets(EditKind.PROPAGATION, allow=allow))
     return propagate(case.volume.hu, start, start_mask, step, allowed, case.volume.spacing[1:], settings,
                      cancel=cancel)

@@ -1,40 +1,40 @@
-"""The case a user works on, without Qt: its annotations, slice statuses, what is unsaved, what waits for
-a draft (autosave), the model's predictions with their confidence, and the order to review them in.
+"""The case a user works on, without Qt: its annotations, slice statuses, the model's predictions with their
+confidence, and the case-wide history of what was done (core/workspace/history.py).
 
 Every change of a slice reaches the listeners as one SliceChange: `region` is the box of mask pixels that
 changed (an empty box when only the annotation's source changed), None when only the status, the
 confidence or the saved state changed. A view repaints just that box.
 
-Rules (docs/decisions/045 and 141):
-  * a slice's status follows its annotation's source (EMPTY, PREDICTED, EDITED) after every change,
-    except that REVIEWED stays until the user toggles it off;
-  * a prediction never replaces a slice a human EDITED or REVIEWED unless asked (`overwrite`), nor a
-    slice while a brush stroke is being painted on it;
-  * every change makes the slice unsaved and queues it for the next draft; a draft survives a crash,
-    a case switch and a restart, a save (Labelme JSON) ends it.
+The doors, each one user action and one history entry: `edit`, `begin_stroke`/`end_stroke` (a person's edit of a
+slice, never refused); `toggle_reviewed`, `mark_reviewed`, `import_labels`; `apply_many` (all at once) and
+`begin_run` (slice by slice) for a program-made change of many slices, written only where the one rule of
+core/workspace/edit_rules.py allows (`targets` asks it); `undo` / `redo` (the latest entry, whole, from any slice).
 
-Saving runs in two halves so the writing can happen off the GUI thread: `prepare_save()` (here) takes
-copies, `SavePlan.run()` writes them (anywhere), `finish_save()` (here again) marks the slices saved
-unless they changed meanwhile.
+A slice's status follows its annotation's source after every change, except that REVIEWED stays until the user
+toggles it off (decisions 045, 180, 181). Every change queues the slice for a draft; drafts, case.json and saves
+are core/workspace/case_saving.py.
 """
 from __future__ import annotations
 
-import dataclasses
-import threading
-import time
+import itertools
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from core.annotation.edits import MaskChange, Region
-from core.annotation.slice_annotation import SliceAnnotation
+from core.annotation.slice_annotation import BrushStroke, SliceAnnotation
 from core.annotation.slice_status import SliceStatus
 from core.errors import InputError
 from core.volume import Volume
 from core.windowing import Window
 from core.workspace.case_record import CaseRecord
-from core.workspace.case_store import CaseContent, CaseStore, Progress, SaveResult, SliceToSave, put_status
+from core.workspace.case_run import CaseRun
+from core.workspace.case_saving import CaseSaving, SavePlan  # noqa: F401 (SavePlan: part of this module's API)
+from core.workspace.case_store import CaseContent, CaseStore, put_status
+from core.workspace.edit_rules import Allow, EditKind, may_write
+from core.workspace.history import CaseHistory, HistoryEntry, SliceEdit, SliceState
+from core.workspace.review import review_order
 
 
 @dataclass(frozen=True)
@@ -46,28 +46,12 @@ class SliceChange:
 
 
 Listener = Callable[[SliceChange], None]
+Operation = Callable[[SliceAnnotation], "MaskChange | None"]
+# A slice's human work that is not saved yet: what the quit question asks about (never the model's predictions).
+HUMAN_WORK = (SliceStatus.EDITED, SliceStatus.REVIEWED, SliceStatus.INTERPOLATED, SliceStatus.PROPAGATED)
 
 
-@dataclass(frozen=True)
-class SavePlan:
-    """Copies of the unsaved slices, taken in the thread that edits; `run` may write them from any thread."""
-
-    store: CaseStore
-    volume: Volume
-    slices: tuple[SliceToSave, ...]
-    record: CaseRecord
-    window: Window | None
-    revisions: dict[int, int]
-
-    @property
-    def indexes(self) -> list[int]:
-        return [item.index for item in self.slices]
-
-    def run(self, progress: Progress | None = None, cancel: threading.Event | None = None) -> SaveResult:
-        return self.store.write_slices(self.volume, self.slices, self.record, self.window, progress, cancel)
-
-
-class OpenCase:
+class OpenCase(CaseSaving):
     """One open case. Build it with `OpenCase(volume, store)`; it reads what the store holds."""
 
     def __init__(self, volume: Volume, store: CaseStore, content: CaseContent | None = None) -> None:
@@ -76,14 +60,20 @@ class OpenCase:
         self.annotations: dict[int, SliceAnnotation] = {}
         self.warnings = list(content.warnings)
         self.pending_drafts: set[int] = set()
+        self.history = CaseHistory()
+        self.opened_at: int | None = None  # the slice the user opened (one DICOM file): shown first
         self._statuses = dict(content.statuses)
         self._confidences = dict(content.confidences)
-        self._unsaved = set(content.drafts)
-        self._revisions: dict[int, int] = {}
+        self._new_version = itertools.count(1)
+        self._versions = {index: next(self._new_version) for index in content.drafts}  # drafts: not saved
+        self._saved_versions: dict[int, int] = {}  # 0 (the default) is what the case folder holds
+        self._runs: list[CaseRun] = []
+        self._stroke: tuple[int, BrushStroke, SliceState] | None = None
         self._listeners: list[Listener] = []
         self._slice_listeners: dict[int, Callable] = {}
         self._last_slice = min(max(store.record.last_slice, 0), volume.num_slices - 1)
         self._window = Window(*store.record.window) if store.record.window else None
+        self._unsegmented = [i for i in store.record.unsegmented if 0 <= i < volume.num_slices]
         self._record_changed = content.record_changed
         for index, annotation in content.annotations.items():
             self._adopt(index, annotation)
@@ -118,15 +108,18 @@ class OpenCase:
         annotation = self.annotations.get(index)
         return annotation is not None and not annotation.is_empty
 
-    def is_unsaved(self, index: int) -> bool:
-        return index in self._unsaved
-
-    def unsaved_indexes(self) -> list[int]:
-        return sorted(self._unsaved)
+    def unsaved_work(self) -> list[int]:
+        """Unsaved slices that hold a person's work (edited, reviewed, interpolated, propagated): what closing
+        asks about. Unsaved predictions are kept as drafts without a question (decision 182)."""
+        return [i for i in self.unsaved_indexes() if self.status(i) in HUMAN_WORK]
 
     def training_slices(self) -> list[int]:
         """Slices a human EDITED or REVIEWED (training data once saved)."""
         return sorted(i for i, s in self._statuses.items() if s.is_training_data)
+
+    def review_order(self) -> list[int]:
+        """The predicted slices, the one the model was least sure about first (core/workspace/review.py)."""
+        return review_order(self.statuses(), self._confidences)
 
     # -- where the user was ------------------------------------------------------------------
     @property
@@ -150,58 +143,93 @@ class OpenCase:
             self._window = window
             self._record_changed = True
 
-    # -- changes -------------------------------------------------------------------------------
+    @property
+    def unsegmented(self) -> list[int]:
+        """Slices a Segment Whole Case stopped by a case switch did not reach (to resume); kept in case.json."""
+        return list(self._unsegmented)
+
+    @unsegmented.setter
+    def unsegmented(self, indexes: list[int]) -> None:
+        indexes = sorted(int(i) for i in indexes)
+        if indexes != self._unsegmented:
+            self._unsegmented = indexes
+            self._record_changed = True
+
+    # -- the one rule ---------------------------------------------------------------------------
+    def may_write(self, kind: EditKind, index: int, allow: Allow = Allow()) -> bool:
+        """May an edit of `kind` write this slice now? (core/workspace/edit_rules.py)"""
+        annotation = self.annotations.get(index)
+        return may_write(kind, self.status(index), self.found_mandible(index),
+                         annotation is not None and annotation.stroke_open, allow)
+
+    def targets(self, kind: EditKind, indexes=None, allow: Allow = Allow()) -> list[int]:
+        """The slices of `indexes` (default: all) an edit of `kind` may write now."""
+        indexes = range(self.num_slices) if indexes is None else indexes
+        return [i for i in indexes if self.may_write(kind, i, allow)]
+
+    # -- a person's edits ---------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
     def remove_listener(self, listener: Listener) -> None:
         self._listeners.remove(listener)
 
-    def keeps(self, index: int, overwrite: bool = False) -> bool:
-        """True when a prediction must not replace this slice: human work (unless `overwrite`) or a stroke in progress."""
-        annotation = self.annotations.get(index)
-        if annotation is not None and annotation.stroke_open:
-            return True
-        return self.status(index).is_training_data and not overwrite
-
-    def apply_prediction(self, index: int, mask: np.ndarray, confidence: float | None = None,
-                         overwrite: bool = False) -> MaskChange | None:
-        """Show a model's mask on a slice, which becomes PREDICTED (also when the model found no mandible).
-
-        Returns the change to undo it; None when the slice is kept (see `keeps`) or nothing changed.
-        """
-        if self.keeps(index, overwrite):
-            return None
-        annotation = self.annotation(index)
-        if confidence is not None:
-            self._confidences[index] = float(confidence)
-            self._record_changed = True
-        if self.status(index) is SliceStatus.REVIEWED:
-            self._set_status(index, SliceStatus.PREDICTED)
-        change = annotation.set_predicted(mask)  # the listener derives PREDICTED and notifies
-        if change is None:
-            self._set_status(index, SliceStatus.PREDICTED)
-            self._notify(SliceChange(index))
+    def edit(self, index: int, text: str, operation: Operation) -> MaskChange | None:
+        """A person's edit of one slice: `operation(annotation)` applies it and returns its change; one history
+        entry. None when it changed nothing."""
+        before = self.slice_state(index)
+        change = operation(self.annotation(index))
+        if change is not None:
+            self._push(text, [SliceEdit(index, change, before, self.slice_state(index))])
         return change
 
-    def carry(self, index: int, mask: np.ndarray) -> MaskChange | None:
-        """Put a mask carried from a person's slices (interpolation, propagation) on a slice, which becomes
-        INTERPOLATED; None when the slice is kept (human work, a stroke in progress) or nothing changed."""
-        if self.keeps(index):
+    def begin_stroke(self, index: int, radius: float, value: int, hu: np.ndarray | None = None,
+                     hu_min: float | None = None) -> BrushStroke:
+        """A brush (value 1) or eraser (0) drag on one slice; paint with `add_point`, then `end_stroke`."""
+        if self._stroke is not None:
+            raise RuntimeError("a brush stroke is already in progress; end it first")
+        before = self.slice_state(index)
+        stroke = self.annotation(index).begin_stroke(radius, value, hu, hu_min)
+        self._stroke = (index, stroke, before)
+        return stroke
+
+    def end_stroke(self, text: str) -> MaskChange | None:
+        """End the open stroke: the whole drag is one history entry (None when it painted nothing)."""
+        if self._stroke is None:
             return None
-        return self.annotation(index).set_interpolated(mask)
+        index, stroke, before = self._stroke
+        self._stroke = None
+        change = stroke.finish()
+        if change is not None:
+            self._push(text, [SliceEdit(index, change, before, self.slice_state(index))])
+        return change
 
     def toggle_reviewed(self, index: int) -> SliceStatus:
         """Mark a slice REVIEWED (training data), or back to what its annotation says when it already was."""
-        annotation = self.annotation(index)
-        status = annotation.source if self.status(index) is SliceStatus.REVIEWED else SliceStatus.REVIEWED
-        self._set_status(index, status)
-        self._touch(index)
-        self._notify(SliceChange(index))
-        return status
+        reviewed = self.status(index) is not SliceStatus.REVIEWED
+        self.mark_reviewed([index], reviewed)
+        return self.status(index)
+
+    def mark_reviewed(self, indexes, reviewed: bool = True) -> list[int]:
+        """Mark slices REVIEWED (or, `reviewed` False, back to what their annotations say) as one entry; the
+        slices whose status changed."""
+        edits = []
+        for index in sorted(set(indexes)):
+            before = self.slice_state(index)
+            status = SliceStatus.REVIEWED if reviewed else self.annotation(index).source
+            if status is before.status:
+                continue
+            self._set_status(index, status)
+            self._touch(index)
+            self._notify_status(index)
+            edits.append(SliceEdit(index, None, before, self.slice_state(index)))
+        if edits:
+            self._push("Mark reviewed" if reviewed else "Unmark reviewed", edits)
+        return [edit.index for edit in edits]
 
     def import_labels(self, labels: np.ndarray) -> list[int]:
-        """Human labels for the whole volume (a NIfTI label map, a Labelme folder) replace the slices they cover.
+        """Human labels for the whole volume (a NIfTI label map, a Labelme folder) replace the slices they cover,
+        as one entry.
 
         Each slice with label pixels becomes EDITED (training data) and unsaved; slices without label pixels
         are left as they are (an empty slice of a label map does not say a human checked it).
@@ -211,85 +239,134 @@ class OpenCase:
             raise InputError(f"the label volume is {labels.shape} but the CT is {self.volume.shape}; "
                              "choose the labels of this scan")
         indexes = [int(i) for i in np.flatnonzero(labels.reshape(len(labels), -1).any(axis=1))]
-        rows, cols = self.volume.shape[1:]
+        edits = []
         for index in indexes:
-            mask = labels[index] != 0
-            old = self.annotations.pop(index, None)
-            if old is not None:
-                old.remove_listener(self._slice_listeners.pop(index))
-            self._adopt(index, SliceAnnotation(rows, cols, mask, mask, SliceStatus.EDITED))
-            self._set_status(index, SliceStatus.EDITED)
-            self._touch(index)
-            self._notify(SliceChange(index, (slice(0, rows), slice(0, cols))))
+            before = self.slice_state(index)
+            change = self.annotation(index).set_labels(labels[index])
+            if self.status(index) is not SliceStatus.EDITED:
+                self._set_status(index, SliceStatus.EDITED)
+                self._touch(index)
+                self._notify_status(index)
+            edits.append(SliceEdit(index, change, before, self.slice_state(index)))
+        if edits:
+            self._push("Import labels", edits)
         return indexes
 
-    def least_certain_after(self, index: int) -> int | None:
-        """The next slice to check: predicted slices from the least certain up; after `index` in that order,
-        the least certain one when `index` is not in it; None when no predicted slice has a confidence."""
-        order = sorted((c, i) for i, c in self._confidences.items() if self.status(i) is SliceStatus.PREDICTED)
-        slices = [i for _, i in order]
-        if not slices:
-            return None
-        if index not in slices:
-            return slices[0]
-        position = slices.index(index)
-        return slices[position + 1] if position + 1 < len(slices) else slices[0]
+    # -- program-made changes of many slices -------------------------------------------------------
+    def begin_run(self, kind: EditKind, text: str, allow: Allow = Allow(),
+                  on_stop: Callable[[str], None] | None = None) -> CaseRun:
+        """A change of many slices that arrive one by one (`CaseRun.write`), ONE history entry; `on_stop(why)`
+        is called when the case stops it (undone, or the case closes)."""
+        run = CaseRun(self, kind, text, allow, on_stop)
+        self._runs.append(run)
+        return run
 
-    # -- drafts and the case record ---------------------------------------------------------------
-    def write_drafts(self, max_seconds: float | None = None) -> list[int]:
-        """Write the drafts of slices changed since the last draft (all, or as many as fit in `max_seconds`).
-
-        Raises SaveError on a disk error; the slices not written stay queued.
-        """
-        start = time.perf_counter()
-        written = []
-        for index in sorted(self.pending_drafts):
-            self.store.write_draft(index, self.annotation(index), self.status(index))
-            self.pending_drafts.discard(index)
-            written.append(index)
-            if max_seconds is not None and time.perf_counter() - start >= max_seconds:
-                break
-        self.flush()
+    def apply_many(self, masks: dict[int, np.ndarray], kind: EditKind, text: str,
+                   allow: Allow = Allow()) -> list[int]:
+        """Write {slice index: mask} where the rule allows, as ONE history entry; the slices written."""
+        run = self.begin_run(kind, text, allow)
+        written = [index for index in sorted(masks) if run.write(index, masks[index])]
+        run.end()
         return written
 
-    def flush(self) -> None:
-        """Write case.json when a status, confidence, the last slice or the window changed (SaveError on failure)."""
-        if self._record_changed:
-            self.store.write_record(self.current_record())
-            self._record_changed = False
+    def apply_prediction(self, index: int, mask: np.ndarray, confidence: float | None = None,
+                         allow: Allow = Allow()) -> bool:
+        """A model's mask on one slice as one entry (Segment This Slice); False when the rule keeps the slice."""
+        run = self.begin_run(EditKind.PREDICTION, "Segment slice", allow)
+        written = run.write(index, mask, confidence)
+        run.end()
+        return written
 
-    def current_record(self) -> CaseRecord:
-        window = (float(self._window.center), float(self._window.width)) if self._window else None
-        return dataclasses.replace(self.store.record, statuses=dict(self._statuses), last_slice=self._last_slice,
-                                   window=window, confidences=dict(self._confidences))
+    def stop_runs(self, why: str) -> None:
+        """The case is closing: every run still writing stops (its owner hears `why`)."""
+        for run in list(self._runs):
+            run.stop(why)
 
-    # -- saving --------------------------------------------------------------------------------
-    def prepare_save(self) -> SavePlan:
-        """Copies of every unsaved slice, to write with `SavePlan.run` (in a worker or right away)."""
-        items = tuple(SliceToSave(i, self.annotation(i).copy(), self.status(i)) for i in sorted(self._unsaved))
-        return SavePlan(self.store, self.volume, items, self.current_record(), self._window,
-                        {item.index: self._revisions.get(item.index, 0) for item in items})
+    # -- undo and redo --------------------------------------------------------------------------
+    def undo(self) -> HistoryEntry | None:
+        """Take back the latest entry, whole (a run still writing it is stopped first); None: nothing to undo."""
+        entry = self.history.next_undo()
+        if entry is None:
+            return None
+        for run in [r for r in self._runs if r.entry is entry]:
+            run.stop("undone")
+        self.history.step_back()
+        for edit in reversed(list(entry.edits.values())):
+            self._restore(edit.index, edit.change, edit.before, undo=True)
+        self._taken(entry.indexes)
+        return entry
 
-    def finish_save(self, plan: SavePlan, result: SaveResult) -> None:
-        """Mark the written slices saved and drop their drafts, unless a slice changed while it was written."""
-        for index in result.saved + result.removed:
-            if self._revisions.get(index, 0) != plan.revisions.get(index):
-                continue
-            self._unsaved.discard(index)
-            self.pending_drafts.discard(index)
-            self.store.remove_draft(index)
-            self._notify(SliceChange(index))
-        self._record_changed = True  # the plan wrote its own copy of the record; write the newest one
-        self.flush()
+    def redo(self) -> HistoryEntry | None:
+        """Re-apply the latest undone entry, whole; None: nothing to redo."""
+        if not self.history.can_redo:
+            return None
+        entry = self.history.step_forward()
+        for edit in entry.edits.values():
+            self._restore(edit.index, edit.change, edit.after, undo=False)
+        self._taken(entry.indexes)
+        return entry
 
-    def save(self, progress: Progress | None = None) -> SaveResult:
-        """Save every unsaved slice now, in this thread (raises SaveError; unsaved slices stay unsaved)."""
-        plan = self.prepare_save()
-        result = plan.run(progress)
-        self.finish_save(plan, result)
-        return result
+    # -- what runs and entries use ----------------------------------------------------------------
+    def slice_state(self, index: int) -> SliceState:
+        return SliceState(self.status(index), self._confidences.get(index), self._versions.get(index, 0))
+
+    def write_slice(self, kind: EditKind, index: int, mask: np.ndarray,
+                    confidence: float | None) -> MaskChange | None:
+        """Put a program-made mask on a slice (the caller asked the rule): a prediction becomes PREDICTED with
+        its confidence, interpolation INTERPOLATED, propagation PROPAGATED, a click a person's EDITED pixels."""
+        annotation = self.annotation(index)
+        if kind is EditKind.PREDICTION:
+            if confidence is not None and self._confidences.get(index) != float(confidence):
+                self._confidences[index] = float(confidence)
+                self._record_changed = True
+                self._notify_status(index)
+            if self.status(index) is SliceStatus.REVIEWED:
+                self._set_status(index, SliceStatus.PREDICTED)
+            change = annotation.set_predicted(mask)
+        elif kind is EditKind.CLICK:
+            change = annotation.set_mask(mask)
+        else:
+            change = annotation.set_carried(mask, kind.status)
+        if change is None and self.status(index) is not kind.status:
+            self._set_status(index, kind.status)
+            self._touch(index)
+            self._notify_status(index)
+        return change
+
+    def push_entry(self, entry: HistoryEntry, by: CaseRun | None = None) -> None:
+        """A new entry (a run's, at its first slice): open runs other than `by` leave its slices alone."""
+        self.history.push(entry)
+        self._taken(entry.indexes, by)
+
+    def run_ended(self, run: CaseRun) -> None:
+        if run in self._runs:
+            self._runs.remove(run)
 
     # -- internals -----------------------------------------------------------------------------
+    def _push(self, text: str, edits: list[SliceEdit]) -> None:
+        self.push_entry(HistoryEntry(text, {edit.index: edit for edit in edits}))
+
+    def _taken(self, indexes: list[int], by: CaseRun | None = None) -> None:
+        """Another action changed these slices: a run still writing keeps off them, so that undo and redo, which
+        go entry by entry, always find each slice as the entry left it."""
+        for run in self._runs:
+            if run is not by:
+                run.keep_off(indexes)
+
+    def _restore(self, index: int, change: MaskChange | None, state: SliceState, undo: bool) -> None:
+        annotation = self.annotation(index)
+        if change is not None:
+            (annotation.undo_change if undo else annotation.redo_change)(change)
+        self._set_status(index, state.status)
+        if state.confidence is None:
+            self._confidences.pop(index, None)
+        else:
+            self._confidences[index] = state.confidence
+        self._record_changed = True
+        self._versions[index] = state.version
+        self.pending_drafts.add(index)
+        self._notify_status(index)
+
     def _adopt(self, index: int, annotation: SliceAnnotation) -> None:
         listener = lambda region, i=index: self._on_annotation_changed(i, region)  # noqa: E731
         annotation.add_listener(listener)
@@ -307,9 +384,11 @@ class OpenCase:
             self._record_changed = True
 
     def _touch(self, index: int) -> None:
-        self._unsaved.add(index)
-        self._revisions[index] = self._revisions.get(index, 0) + 1
+        self._versions[index] = next(self._new_version)
         self.pending_drafts.add(index)
+
+    def _notify_status(self, index: int) -> None:
+        self._notify(SliceChange(index))
 
     def _notify(self, change: SliceChange) -> None:
         for listener in list(self._listeners):

@@ -22,7 +22,7 @@ from core.io.atomic import atomic_write_text, remove_stale_temporaries
 from core.io.loader import describe_input
 from core.volume import Volume
 from core.workspace.case_calibration import settle_calibration
-from core.workspace.case_record import CaseRecord, case_id_for, case_key, display_name_for
+from core.workspace.case_record import CaseRecord, case_id_for, case_key, checked_name, display_name_for, says_nothing
 from core.workspace.case_store import CASE_FILE, CaseStore, SaveError, disk_write_message
 
 log = logging.getLogger(__name__)
@@ -135,11 +135,13 @@ class Workspace:
             if source is not None and Path(source).exists():
                 store.relocate(source)
             self._remember_patient(store, volume)
+            self._rename_if_nameless(store, volume, source)
         else:
             if kind is None:
                 kind = describe_input(source) if source is not None and Path(source).exists() else "memory"
             case_id = case_id_for(volume, source)
-            record = CaseRecord(case_id=case_id, display_name=display_name_for(volume, source),
+            name, named_by = display_name_for(volume, source)
+            record = CaseRecord(case_id=case_id, display_name=name, named_by=named_by,
                                 source=str(Path(source).resolve()) if source is not None else None, kind=kind,
                                 series_uid=volume.series_uid, num_slices=volume.shape[0],
                                 height=volume.shape[1], width=volume.shape[2], patient=volume.patient)
@@ -147,6 +149,24 @@ class Workspace:
         settle_calibration(store, volume)
         self.mark_recent(case_id)
         return store
+
+    def rename_case(self, case_id: str, name: str) -> CaseRecord:
+        """The user's own name for a case (InputError for an empty or too long one; SaveError on a disk error)."""
+        store = self.case(case_id)
+        store.write_record(dataclasses.replace(store.record, display_name=checked_name(name), named_by="user"))
+        return store.record
+
+    @staticmethod
+    def _rename_if_nameless(store: CaseStore, volume: Volume, source) -> None:
+        """A case made before cases were named after the patient and series, named after a folder like DICOM."""
+        record = store.record
+        if record.named_by != "source" or not says_nothing(record.display_name):
+            return
+        name, named_by = display_name_for(volume, source)
+        try:
+            store.write_record(dataclasses.replace(record, display_name=name, named_by=named_by))
+        except SaveError as exc:
+            log.warning("could not rename case %s: %s", store.case_id, exc)
 
     @staticmethod
     def _remember_patient(store: CaseStore, volume: Volume) -> None:

@@ -1,8 +1,8 @@
-"""AI jobs on gui.workers.BackgroundTask: per-item results (a slice's mask, a training event) as signals,
-torch kept to a few threads so the GUI thread always gets the CPU and the GIL back quickly.
+"""AI jobs on gui.workers.BackgroundTask, torch kept to a few threads so the GUI thread always gets the CPU and the
+GIL back quickly. A job that returns a core generator has its items delivered as the task's `yielded` signal.
 
-`ItemRelay.item` is emitted from the worker thread and delivered, queued, to slots of QObjects living
-in the GUI thread (bound methods), so masks and epochs appear while the job runs.
+`ItemRelay` is the last hand-made per-item channel, kept only until gui/ai/predict_controller.py moves onto
+`task.yielded` (its job then returns `segmenter.predict(...)` itself); nothing else may use it.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ WORKER_TORCH_THREADS = max(1, (os.cpu_count() or 2) - 1)
 
 
 class ItemRelay(QObject):
-    """Thread-safe per-item channel from a job to the GUI thread.
+    """Thread-safe per-item channel from a job to the GUI thread (only gui/ai/predict_controller.py still uses it).
 
     Deliberately no Qt parent (docs/decisions/151): a job may still be emitting on the relay while its
     controller is being destroyed, and emitting on a QObject that another thread is deleting is undefined.

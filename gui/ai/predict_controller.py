@@ -1,15 +1,16 @@
 """Segment this slice / the whole case with the active model, in a worker; masks appear as they finish.
 
 The worker runs the one prediction path (core.inference.segmenter.Segmenter.predict) and hands each
-SlicePrediction to the open case through CaseSession.take_prediction; everything else (statuses, what is
-unsaved, drafts, which slices are human work) is the open case's business (core.workspace.open_case).
-Slices a human EDITED or REVIEWED are left out of the job unless the user asked for it (`overwrite`), and
-the case checks again when each mask arrives (the user may have edited one meanwhile). Each prediction is
-one undo step on its slice: a revision from the policy's whole-run step merges into it.
+SlicePrediction to the open case through one `CaseRun` of kind PREDICTION (CaseSession.begin_run); everything
+else (statuses, what is unsaved, drafts, which slices a prediction may write) is the open case's business
+(core.workspace.open_case, core.workspace.edit_rules). The job predicts only the slices the rule allows at the
+start (`CaseSession.targets`), and the run asks the rule again when each mask arrives (the user may have edited
+one meanwhile). The whole run is ONE entry of the case-wide history: a revision from the policy's whole-run step
+merges into its slice's change. A run stopped because another case opened leaves its unreached slices in the
+case (`CaseSession.unsegmented`) so that it can be resumed.
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 from pathlib import Path
@@ -21,6 +22,8 @@ from core.inference.postprocess import PredictionPolicy
 from core.annotation.slice_status import SliceStatus
 from core.inference.segmenter import SlicePrediction, Segmenter
 from core.volume import Volume
+from core.workspace.case_run import CaseRun
+from core.workspace.edit_rules import Allow, EditKind
 from gui.ai.jobs import ItemRelay, make_ai_task
 from gui.case_session import CaseSession
 
@@ -67,8 +70,9 @@ class PredictController(QObject):
     started = Signal(str)  # title
     progress = Signal(int, int, str)
     slice_predicted = Signal(int)
-    finished = Signal(str)  # summary for the status bar
+    finished = Signal(str)  # summary for the status bar ("" when the case closed meanwhile)
     failed = Signal(str)
+    interrupted = Signal(str, int, int)  # case name, slices reached, slices asked: another case was opened
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -78,28 +82,25 @@ class PredictController(QObject):
         self._relay = ItemRelay()  # no parent: see gui/ai/jobs.py
         self._relay.item.connect(self._on_prediction)
         self._session: CaseSession | None = None
-        self._overwrite = False
-        self._run = itertools.count()
-        self._run_id = 0
+        self._run: CaseRun | None = None
         self._todo: list[int] = []
-        self._applied = self._kept = self._done = 0
+        self._reached: set[int] = set()
+        self._applied = self._kept = 0
         self._outcome = "finished"
 
     @property
     def is_running(self) -> bool:
         return self.task is not None and self.task.is_running
 
-    def protected(self, session: CaseSession, indexes: list[int]) -> list[int]:
-        """The slices of `indexes` a human edited or reviewed."""
-        return [i for i in indexes if session.status(i).is_training_data]
-
-    def start(self, session: CaseSession, model_path: Path, indexes: list[int], overwrite: bool = False) -> bool:
-        """Segment `indexes` of the open case; False when a segmentation is already running."""
+    def start(self, session: CaseSession, model_path: Path, indexes: list[int], allow: Allow = Allow(),
+              text: str = "Segment") -> bool:
+        """Segment the slices of `indexes` the rule lets a prediction write; False when one is running already."""
         if self.is_running:
             return False
-        todo = list(indexes) if overwrite else [i for i in indexes if not session.status(i).is_training_data]
-        self._session, self._overwrite, self._run_id, self._todo = session, overwrite, next(self._run), todo
-        self._applied, self._kept, self._done, self._outcome = 0, len(indexes) - len(todo), 0, "finished"
+        todo = session.targets(EditKind.PREDICTION, indexes, allow)
+        self._session, self._todo, self._reached = session, todo, set()
+        self._applied, self._kept, self._outcome = 0, len(indexes) - len(todo), "finished"
+        self._run = session.begin_run(EditKind.PREDICTION, text, allow, on_stop=self._on_run_stopped)
         title = f"Segmenting {len(todo)} slice(s)"
         policy = self.policy
         job = lambda progress, cancel: predict_job(self.cache, Path(model_path), session.volume, todo,  # noqa: E731
@@ -107,7 +108,7 @@ class PredictController(QObject):
         self.task = make_ai_task(job, title, self)
         self.task.progress.connect(self.progress)
         self.task.failed.connect(self._on_failed)
-        self.task.cancelled.connect(lambda: setattr(self, "_outcome", "cancelled"))
+        self.task.cancelled.connect(self._on_cancelled)
         self.task.finished.connect(self._on_finished)
         self.started.emit(title)
         self.task.start()
@@ -118,19 +119,27 @@ class PredictController(QObject):
             self.task.cancel()
 
     def _on_prediction(self, prediction: SlicePrediction) -> None:
-        session = self._session
-        if session is None:
+        run = self._run
+        if run is None or not run.is_open:
             return
-        taken = session.take_prediction(prediction.index, prediction.mask, prediction.confidence,
-                                        self._overwrite, merge_key=("prediction", self._run_id))
+        taken = run.write(prediction.index, prediction.mask, prediction.confidence)
         if prediction.revised:
             return
-        self._done += 1
+        self._reached.add(prediction.index)
         if not taken:
             self._kept += 1  # edited by the user while the job ran, or being painted right now
             return
         self._applied += 1
         self.slice_predicted.emit(prediction.index)
+
+    def _on_cancelled(self) -> None:
+        if self._outcome == "finished":
+            self._outcome = "cancelled"
+
+    def _on_run_stopped(self, why: str) -> None:
+        """The case stopped the run (its entry was undone): the job stops too."""
+        self._outcome = "stopped because you undid it" if why == "undone" else f"stopped ({why})"
+        self.cancel()
 
     def _on_failed(self, message: str) -> None:
         self._outcome = "failed"
@@ -138,18 +147,32 @@ class PredictController(QObject):
 
     def _on_finished(self) -> None:
         """One honest line: how far it got, what was kept, where the model found no mandible."""
-        kept = f"; {self._kept} edited or reviewed slice(s) kept" if self._kept else ""
-        if self._outcome != "finished":
-            self.finished.emit(f"Segmentation {self._outcome} after {self._done} of {len(self._todo)} slices; "
-                               f"the {self._applied} segmented slice(s) are kept{kept}")
-            return
+        if self._run is not None:
+            self._run.end()
         session = self._session
-        empty = 0 if session is None else sum(1 for i in self._todo if session.status(i) is SliceStatus.PREDICTED
-                                               and not session.case.found_mandible(i))
+        if session is None:
+            self.finished.emit("")  # detached: `interrupted` told the window when the case closed
+            return
+        kept = f"; {self._kept} slice(s) kept (your work)" if self._kept else ""
+        if self._outcome != "finished":
+            self.finished.emit(f"Segmentation {self._outcome} after {len(self._reached)} of {len(self._todo)} "
+                               f"slices; the {self._applied} segmented slice(s) stay{kept}")
+            return
+        session.unsegmented = [i for i in session.unsegmented if i not in self._reached]
+        empty = sum(1 for i in self._todo if session.status(i) is SliceStatus.PREDICTED
+                    and not session.found_mandible(i))
         none = f", no mandible found on {empty}" if empty else ""
         self.finished.emit(f"Segmented {self._applied} slice(s){none}{kept}")
 
     def detach(self) -> None:
-        """The case is being closed: cancel and drop any masks still arriving."""
-        self.cancel()
+        """The case is being closed: the job stops, masks still arriving are dropped, and a run cut short leaves
+        its unreached slices in the case to resume (and says so)."""
+        session, run = self._session, self._run
         self._session = None
+        if session is not None and run is not None and run.is_open and self.is_running:
+            unreached = [i for i in self._todo if i not in self._reached]
+            session.unsegmented = sorted(set(session.unsegmented) | set(unreached))
+            self.interrupted.emit(session.name, len(self._reached), len(self._todo))
+        if run is not None:
+            run.end()
+        self.cancel()

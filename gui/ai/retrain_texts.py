@@ -1,7 +1,8 @@
 """The Retrain dialog's sentences, in plain words (the technical terms go in tooltips)."""
 from __future__ import annotations
 
-from core.training.retrain import RetrainPlan
+from core.model.config import DEFAULT_FIELD_OF_VIEW_MM
+from core.training.retrain import MAX_SLICES, RetrainPlan
 from core.training.step_time import StepTime
 from core.training.workspace_data import TrainingInventory
 
@@ -41,11 +42,27 @@ def checking_text(held_out: int) -> str:
 
 def schedule_text(plan: RetrainPlan) -> str:
     epochs, warm_up = plan.value("epochs"), min(plan.value("freeze_epochs"), plan.value("epochs"))
-    size = plan.value("input_size")
+    size, cap = plan.value("input_size"), plan.settings.get(MAX_SLICES)
     parts = [f"{epochs} round(s) over the data"]
-    if warm_up:
+    if warm_up >= epochs:
+        parts.append("the image-reading part of the network kept fixed throughout")
+    elif warm_up:
         parts.append(f"the first {warm_up} with the image-reading part of the network kept fixed")
-    return (", ".join(parts) + f"; {plan.value('batch_size')} slices per step at {size}×{size} pixels.")
+    if cap:
+        parts.append(f"at most {cap} slices per case")
+    mm = plan.value("mm_per_pixel") or DEFAULT_FIELD_OF_VIEW_MM / size
+    return (", ".join(parts) + f"; {plan.value('batch_size')} slices per step at {size}×{size} pixels, "
+            f"{mm:g} mm per pixel.")
+
+
+def alternative_text(kind: str, settings: dict, duration: str | None) -> str:
+    """What the other plan (kind "paper" or "finishing", with `settings`) would take here."""
+    time = duration or "a time still being measured"
+    if kind == "paper":
+        return (f"The paper's full schedule ({settings['epochs']} rounds, the first {settings['freeze_epochs']} with "
+                f"that part kept fixed, every slice) would take {time} here.")
+    return (f"The plan that finishes on this computer ({settings['epochs']} rounds with that part kept fixed, at most "
+            f"{settings[MAX_SLICES]} slices per case) would take {time} here.")
 
 
 def duration_text(seconds: float) -> str:
@@ -56,7 +73,9 @@ def duration_text(seconds: float) -> str:
         return "about 1 minute"
     if minutes < 90:
         return f"about {round(minutes)} minutes"
-    return f"about {minutes / 60:.1f} hours"
+    if minutes < 48 * 60:
+        return f"about {minutes / 60:.1f} hours"
+    return f"about {minutes / (24 * 60):.1f} days"
 
 
 def describe_device() -> tuple[str, bool]:
@@ -74,5 +93,7 @@ def device_text(plan: RetrainPlan, step: StepTime | None, duration: str | None) 
     where = "the processor (CPU)" if plan.value("device") == "cpu" else name
     if step is None:
         return f"Runs on {where}. Time: measuring one training step on this computer…"
-    return (f"Runs on {where}. Time: {duration} (one training step measured here took "
-            f"{step.seconds_per_slice:.2f} s per slice).")
+    frozen = step.frozen_seconds_per_slice or step.seconds_per_slice
+    return (f"Runs on {where}. Time: {duration} (a training step measured here took {frozen:.2f} s per slice with "
+            f"the image-reading part kept fixed, {step.seconds_per_slice:.2f} s per slice with the whole network "
+            "learning).")

@@ -52,8 +52,6 @@ class Retraining(QObject):
         t = self.train
         t.started.connect(lambda resumed: self.panel.start(resumed=self._resuming))
         t.started.connect(lambda resumed: self.actions["resume_training"].setEnabled(False))
-        t.data_ready.connect(self.panel.show_data)
-        t.progress.connect(self.panel.show_progress)
         t.event.connect(self.panel.show_event)
         t.version_added.connect(self.version_added)
         t.failed.connect(self._on_failed)

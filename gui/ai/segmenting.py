@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QHBoxLayout, QMessageBox, QProgressBar, QStatusBar, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from core.annotation.slice_status import SliceStatus
+from core.workspace.edit_rules import Allow, EditKind
 from core.workspace.model_versions import ModelVersions
 from gui import dialogs
 from gui.actions import ActionSpec, Actions
@@ -27,6 +28,8 @@ SPECS = (
                "Segment every slice; edited and reviewed slices are kept"),
     ActionSpec("segment_case_all", "Segment Whole Case, Replacing Edited Slices…", (), None, None,
                "Segment every slice, also replacing slices you edited or reviewed"),
+    ActionSpec("resume_segmentation", "&Resume Segmentation", (), None, None,
+               "Segment the slices a Segment Whole Case did not reach because another case was opened"),
     ActionSpec("cancel_ai", "Cancel Segmentation", (), None, None, "Stop the running segmentation"),
     ActionSpec("refine", "Refine Edges at the CT's Resolution", (), None, None,
                "Follow the bone edge at the CT's own pixel size after the network (off: the network's mask as is)",
@@ -34,10 +37,23 @@ SPECS = (
 )
 
 
+def ask_replace_carried(parent: QWidget, count: int) -> str:
+    """Segment Whole Case over interpolated or propagated slices: "replace", "keep" or "cancel"."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Replace interpolated and propagated slices?",
+                      f"{count} slice(s) were interpolated or propagated from your slices. Replace them with the "
+                      "model's prediction too, or keep them and segment only the other slices?", parent=parent)
+    replace = box.addButton("Replace Them", QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton("Keep Them", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(keep)
+    box.exec()
+    return {replace: "replace", keep: "keep"}.get(box.clickedButton(), "cancel")
+
+
 def ask_replace_edited(parent: QWidget, count: int) -> bool:
     answer = QMessageBox.question(parent, "Replace your edits?",
                                   f"{count} slice(s) were edited or reviewed by a person. Replace them with "
-                                  "the model's prediction? (Each slice can be undone with Ctrl+Z.)",
+                                  "the model's prediction? (Ctrl+Z takes the whole segmentation back.)",
                                   QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                                   QMessageBox.StandardButton.No)
     return answer == QMessageBox.StandardButton.Yes
@@ -53,16 +69,18 @@ class Segmenting(QObject):
         self.predict = PredictController(self)
         slots = {"segment_slice": self.segment_slice, "segment_case": self.segment_case,
                  "segment_case_all": lambda: self.segment_case(overwrite=True), "cancel_ai": self.predict.cancel,
-                 "refine": self.set_refine}
+                 "refine": self.set_refine, "resume_segmentation": self.resume}
         self.actions = actions.add_to_menu("&AI", SPECS, slots)
         actions.menu("&AI").addSeparator()
         self.actions["cancel_ai"].setEnabled(False)
+        self.actions["resume_segmentation"].setEnabled(False)
         self.actions["refine"].setChecked(self.predict.policy.refine)
         self._build_job_bar()
         self.predict.started.connect(self._on_started)
         self.predict.progress.connect(self._on_progress)
         self.predict.failed.connect(lambda message: dialogs.show_error(parent, "Segmentation failed", message))
         self.predict.finished.connect(self._on_finished)
+        self.predict.interrupted.connect(self._on_interrupted)
 
     def _build_job_bar(self) -> None:
         self.job_bar = QWidget(objectName="aiJobBar")
@@ -75,12 +93,29 @@ class Segmenting(QObject):
         layout.addWidget(self.job_cancel)
         self._status_bar.addPermanentWidget(self.job_bar)
         self.job_bar.hide()
+        self.notice = QWidget(objectName="aiNotice")  # a stopped run: stays until resumed or dismissed
+        row = QHBoxLayout(self.notice)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.notice_text = QLabel(objectName="aiNoticeText")
+        self.notice_resume = QToolButton(objectName="aiNoticeResume", text="Resume")
+        self.notice_resume.clicked.connect(self.resume)
+        dismiss = QToolButton(objectName="aiNoticeDismiss", text="×", toolTip="Dismiss")
+        dismiss.clicked.connect(self.notice.hide)
+        for widget in (self.notice_text, self.notice_resume, dismiss):
+            row.addWidget(widget)
+        self._status_bar.addPermanentWidget(self.notice)
+        self.notice.hide()
 
     def set_session(self, session: CaseSession | None) -> None:
         """The case the Segment actions act on (None: it is closing). A segmentation of another case stops."""
         if session is not self.session:
             self.predict.detach()
         self.session = session
+        unreached = session.unsegmented if session is not None else []
+        self.actions["resume_segmentation"].setEnabled(bool(unreached))
+        if unreached:
+            self._show_notice(f"Segment Whole Case stopped on this case when another case was opened: "
+                              f"{len(unreached)} slice(s) are not segmented.", resumable=True)
 
     def set_refine(self, refine: bool) -> None:
         """The app's refinement setting (the CLI's --no-refine): used by the next segmentation."""
@@ -95,25 +130,45 @@ class Segmenting(QObject):
         return active.model_path
 
     def segment_slice(self) -> bool:
+        """Ctrl+G: this slice, interpolated or propagated too; asks first when the rule keeps it as human work."""
         session = self.session
         if session is None:
             return False
-        index = session.current
-        if session.status(index).is_training_data and not ask_replace_edited(self._parent, 1):
-            return False
+        index, allow = session.current, Allow(carried=True)
+        if not session.targets(EditKind.PREDICTION, [index], allow):
+            if not ask_replace_edited(self._parent, 1):
+                return False
+            allow = Allow(carried=True, human=True)
         model = self.active_model()
-        return model is not None and self.predict.start(session, model, [index], overwrite=True)
+        return model is not None and self.predict.start(session, model, [index], allow, "Segment slice")
 
     def segment_case(self, overwrite: bool = False) -> bool:
+        """Ctrl+Shift+G: every slice a prediction may write; asks before replacing interpolated or propagated
+        slices, and (`overwrite`) edited and reviewed ones: the slices the rule keeps unless allowed."""
         session = self.session
         if session is None:
             return False
-        indexes = list(range(session.num_slices))
-        protected = self.predict.protected(session, indexes)
-        if overwrite and protected and not ask_replace_edited(self._parent, len(protected)):
+        kept = {name: len(session.targets(EditKind.PREDICTION, allow=allow)) for name, allow in
+                (("none", Allow()), ("carried", Allow(carried=True)), ("human", Allow(carried=True, human=True)))}
+        human, carried = kept["human"] - kept["carried"], kept["carried"] - kept["none"]
+        if overwrite and human and not ask_replace_edited(self._parent, human):
+            return False
+        answer = ask_replace_carried(self._parent, carried) if carried else "keep"
+        if answer == "cancel":
             return False
         model = self.active_model()
-        return model is not None and self.predict.start(session, model, indexes, overwrite=overwrite)
+        allow = Allow(carried=answer == "replace", human=overwrite)
+        return model is not None and self.predict.start(session, model, list(range(session.num_slices)), allow,
+                                                        "Segment whole case")
+
+    def resume(self) -> bool:
+        """Segment the slices a Segment Whole Case stopped by a case switch did not reach."""
+        session = self.session
+        if session is None or not session.unsegmented or self.predict.is_running:
+            return False
+        model = self.active_model()
+        return model is not None and self.predict.start(session, model, session.unsegmented,
+                                                        text="Resume segmentation")
 
     def resegment_predictions(self) -> None:
         """After a change of model, the predictions on screen come from the new one (human slices untouched)."""
@@ -123,10 +178,21 @@ class Segmenting(QObject):
         predicted = [i for i in range(session.num_slices) if session.status(i) is SliceStatus.PREDICTED]
         active = self._versions.active()
         if predicted and active is not None:
-            self.predict.start(session, active.model_path, predicted)
+            self.predict.start(session, active.model_path, predicted, text="Segment with the new model")
 
     # --- the job bar ----------------------------------------------------------------------------------
+    def _show_notice(self, text: str, resumable: bool) -> None:
+        self.notice_text.setText(text)
+        self.notice_resume.setVisible(resumable)
+        self.notice.show()
+
+    def _on_interrupted(self, name: str, reached: int, asked: int) -> None:
+        self._show_notice(f"Segmenting {name} stopped after {reached} of {asked} slices because another case was "
+                          f"opened; open {name} again and choose Resume (AI menu).", resumable=False)
+
     def _on_started(self, title: str) -> None:
+        self.notice.hide()
+        self.actions["resume_segmentation"].setEnabled(False)
         self.job_progress.setRange(0, 0)
         self.job_progress.setFormat(title)
         self.job_bar.show()
@@ -141,4 +207,6 @@ class Segmenting(QObject):
     def _on_finished(self, summary: str) -> None:
         self.job_bar.hide()
         self.actions["cancel_ai"].setEnabled(False)
-        self._status_bar.showMessage(summary, 6000)
+        self.actions["resume_segmentation"].setEnabled(self.session is not None and bool(self.session.unsegmented))
+        if summary:
+            self._status_bar.showMessage(summary)  # stays until the next message

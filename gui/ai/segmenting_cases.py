@@ -110,7 +110,7 @@ class SegmentingCases(QObject):
         if model is None:
             return False
         session = self._segmenting.session
-        open_id = session.case.store.case_id if session is not None else None
+        open_id = session.case_id if session is not None else None
         self._open_case_last, self._overwrite = (open_id if open_id in ids else None), overwrite
         others = [(i, BatchCase(records[i].display_name, Path(records[i].source or ""))) for i in ids if i != open_id]
         if not others:
@@ -178,7 +178,7 @@ class SegmentingCases(QObject):
         self.finished.emit(outcomes)
         session = self._segmenting.session
         if self._open_case_last is not None and session is not None \
-                and session.case.store.case_id == self._open_case_last:
+                and session.case_id == self._open_case_last:
             self._segmenting.segment_case(overwrite=self._overwrite)
 
     def _on_finished(self) -> None:

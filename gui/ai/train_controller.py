@@ -1,5 +1,5 @@
-"""One-click retraining from the GUI: a worker QThread supervises the training process
-(gui.ai.training_process), which runs core.training.retrain; its typed events come back as signals.
+"""One-click retraining from the GUI: a gui.workers task runs the training process (gui.ai.training_process),
+which runs core.training.retrain; each of its typed events (core.training.events) comes back as `event`.
 
 Cancel stops within one training step and keeps the checkpoint of the last finished epoch; Resume runs the
 same plan on the same staged slices, so the trainer continues where it stopped (stage included).
@@ -11,24 +11,21 @@ import logging
 from PySide6.QtCore import QObject, Signal
 
 from core.errors import MandibleStudioError
-from core.training.retrain import Comparing, DataReady, Gathering, RetrainPlan, interrupted_plan
-from core.training.trainer import TrainingProgress
+from core.training.retrain import RetrainPlan, interrupted_plan
 from core.training.workspace_data import TrainingInventory, training_inventory
 from core.workspace import Workspace
 from core.workspace.model_versions import ModelVersions
-from gui.ai.jobs import ItemRelay, make_ai_task
-from gui.ai.training_process import run_in_process
+from gui.ai.jobs import make_ai_task
+from gui.ai.training_process import training_run
 
 log = logging.getLogger(__name__)
 
 
 class TrainController(QObject):
-    """Runs one retraining at a time; relays its events to the training panel."""
+    """Runs one retraining at a time; its events go to the training panel."""
 
     started = Signal(bool)  # resumed
-    data_ready = Signal(dict)  # the data summary (cases, slices, split)
-    event = Signal(object)  # TrainingProgress
-    progress = Signal(int, int, str)  # gathering the slices, then comparing the models (0, 0, message)
+    event = Signal(object)  # a core.training.events dataclass
     version_added = Signal(object)  # ModelVersion
     failed = Signal(str)
     cancelled = Signal()
@@ -40,8 +37,6 @@ class TrainController(QObject):
         self.versions = versions
         self.task = None
         self.plan: RetrainPlan | None = None
-        self._relay = ItemRelay()  # no parent: see gui/ai/jobs.py
-        self._relay.item.connect(self._on_item)
 
     @property
     def is_running(self) -> bool:
@@ -55,7 +50,7 @@ class TrainController(QObject):
         every slice the case list shows as done is on disk and counts."""
         if session is not None:
             try:
-                session.case.write_drafts()
+                session.write_drafts()
             except MandibleStudioError as exc:  # a full disk: the dialog then lists what is on disk
                 log.warning("could not autosave before retraining: %s", exc)
         return training_inventory(self.workspace)
@@ -75,9 +70,10 @@ class TrainController(QObject):
         if self.is_running:
             return False
         self.plan = plan
-        job = lambda progress, cancel: run_in_process(self.workspace.root, plan, resume,  # noqa: E731
-                                                      self._relay.item.emit, cancel)
-        self.task = make_ai_task(job, "Training", self, limit_torch=False)
+        root = self.workspace.root
+        self.task = make_ai_task(lambda progress, cancel: training_run(root, plan, resume, cancel), "Training", self,
+                                 limit_torch=False)
+        self.task.yielded.connect(self.event)
         self.task.result.connect(self.version_added)
         self.task.failed.connect(self.failed)
         self.task.cancelled.connect(self.cancelled)
@@ -85,13 +81,3 @@ class TrainController(QObject):
         self.started.emit(resume)
         self.task.start()
         return True
-
-    def _on_item(self, item) -> None:
-        if isinstance(item, TrainingProgress):
-            self.event.emit(item)
-        elif isinstance(item, DataReady):
-            self.data_ready.emit(item.summary)
-        elif isinstance(item, Gathering):
-            self.progress.emit(item.step, item.total, item.message)
-        elif isinstance(item, Comparing):
-            self.progress.emit(0, 0, item.message)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from core.training.events import Comparing, DataReady, EpochDone, Gathering, Preparing, StepDone, TrainingDone
 from core.training.schedule import FROZEN
-from core.training.trainer import TrainingProgress
 from gui.ai.loss_chart import LossChart
 from gui.ai.retrain_texts import duration_text
 
@@ -64,41 +64,59 @@ class TrainingPanel(QWidget):
         self.cancel_button.setText("Cancel")
         self.resume_button.setEnabled(False)
 
-    def show_data(self, summary: dict) -> None:
+    def show_event(self, event) -> None:
+        """One event of the run (core.training.events) on screen."""
+        shown = self._SHOWN.get(type(event))
+        if shown is not None:
+            shown(self, event)
+
+    def _show_gathering(self, event: Gathering) -> None:
+        self._show_count(event.step, event.total, "%v / %m cases", event.message)
+
+    def _show_data(self, event: DataReady) -> None:
+        summary = event.summary
         held_out = len(summary["validation"])
         check = (f"{held_out} case(s) kept aside for checking" if held_out else "nothing kept aside for checking")
         self.state.setText(f"Training on {summary['slices']} slice(s) of {summary['cases']} case(s); {check}.")
 
-    def show_progress(self, step: int, total: int, message: str) -> None:
-        """Gathering the slices (step of total cases) or comparing the models (total 0)."""
+    def _show_preparing(self, event: Preparing) -> None:
+        self._show_count(event.step, max(1, event.steps), "reading %v / %m cases")
+
+    def _show_step(self, event: StepDone) -> None:
+        self._show_stage(event.stage)
+        self.epoch.setText(f"Round {event.epoch + 1} / {event.epochs}, step {event.step} / {event.steps}")
+        self.bar.setRange(0, max(1, event.epochs * event.steps))
+        self.bar.setValue(event.epoch * event.steps + event.step)
+        self.bar.setFormat("%p%")
+        self.chart.add_loss(event.loss)
+        if event.eta_s is not None:
+            self.eta.setText(f"Time left: {duration_text(event.eta_s)}")
+
+    def _show_epoch(self, event: EpochDone) -> None:
+        self._show_stage(event.stage)
+        self._add_row(event)
+
+    def _show_done(self, event: TrainingDone) -> None:
+        self.state.setText(event.message)
+
+    def _show_comparing(self, event: Comparing) -> None:
+        self._show_count(0, 0, "", event.message)
+
+    def _show_count(self, step: int, total: int, form: str, message: str | None = None) -> None:
         self.bar.setRange(0, total)
         self.bar.setValue(step)
-        self.bar.setFormat("%v / %m cases" if total else "")
-        self.state.setText(message[:1].upper() + message[1:])
+        self.bar.setFormat(form if total else "")
+        if message is not None:
+            self.state.setText(message[:1].upper() + message[1:])
 
-    def show_event(self, event: TrainingProgress) -> None:
-        if event.event == "prepare":
-            self.bar.setRange(0, max(1, event.steps))
-            self.bar.setValue(event.step)
-            self.bar.setFormat("reading %v / %m cases")
-            return
-        if event.stage:
-            self.stage.setText(f"Stage: {STAGE_WORDS.get(event.stage, event.stage)}")
-            self.stage.setToolTip("frozen encoder" if event.stage == FROZEN else "all layers learn (unfrozen)")
-        if event.event == "step":
-            self.epoch.setText(f"Round {event.epoch + 1} / {event.epochs}, step {event.step} / {event.steps}")
-            self.bar.setRange(0, max(1, event.epochs * event.steps))
-            self.bar.setValue(event.epoch * event.steps + event.step)
-            self.bar.setFormat("%p%")
-            self.chart.add_loss(event.loss)
-            if event.eta_s is not None:
-                self.eta.setText(f"Time left: {duration_text(event.eta_s)}")
-        elif event.event == "epoch":
-            self._add_row(event)
-        elif event.event == "done":
-            self.state.setText(event.message)
+    def _show_stage(self, stage: str) -> None:
+        self.stage.setText(f"Stage: {STAGE_WORDS.get(stage, stage)}")
+        self.stage.setToolTip("frozen encoder" if stage == FROZEN else "all layers learn (unfrozen)")
 
-    def _add_row(self, event: TrainingProgress) -> None:
+    _SHOWN = {Gathering: _show_gathering, DataReady: _show_data, Preparing: _show_preparing, StepDone: _show_step,
+              EpochDone: _show_epoch, TrainingDone: _show_done, Comparing: _show_comparing}
+
+    def _add_row(self, event: EpochDone) -> None:
         metrics = event.metrics or {}
         row = self.table.rowCount()
         self.table.insertRow(row)

@@ -1,6 +1,7 @@
-"""The workspace's cases, most recently opened first. A click (or Enter) opens one; Ctrl+click and Shift+click
-select several (for Segment Cases…); the context menu removes a case from the list or shows its CT's folder.
-The list asks; the window decides."""
+"""The workspace's cases, most recently opened first when the window opens; the order then stays put while the
+window is open (a case that was clicked does not jump away under the mouse), new cases come in at the top. A click
+(or Enter) opens one; Ctrl+click and Shift+click select several (for Segment Cases…); the context menu renames a
+case, segments it, removes it from the list or shows its CT's folder. The list asks; the window decides."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ class CaseRow:
 class CaseList(QListWidget):
     case_activated = Signal(str)  # the case's source path
     remove_requested = Signal(str)  # case id
+    rename_requested = Signal(str)  # case id
     show_folder_requested = Signal(str)  # the case's source path
     segment_requested = Signal()  # segment the selected cases (gui/ai/segmenting_cases.py)
 
@@ -28,6 +30,7 @@ class CaseList(QListWidget):
         self.setObjectName("caseList")
         self._rows: list[CaseRow] = []
         self._current: str | None = None
+        self._order: list[str] = []  # case ids in the order first shown
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.itemClicked.connect(self._on_clicked)  # one click opens, as in a file browser's list
         self.itemActivated.connect(self._on_activated)  # Enter
@@ -35,8 +38,12 @@ class CaseList(QListWidget):
         self.customContextMenuRequested.connect(self._show_menu)
 
     def set_cases(self, rows: list[CaseRow], current: str | None) -> None:
-        """current: the open case's source path."""
+        """current: the open case's source path. Cases already listed keep their place."""
         self.clear()
+        known = {case_id: n for n, case_id in enumerate(self._order)}
+        new = [row for row in rows if row.case_id not in known]
+        rows = new + sorted((row for row in rows if row.case_id in known), key=lambda row: known[row.case_id])
+        self._order = [row.case_id for row in rows]
         self._rows, self._current = list(rows), current
         for row in rows:
             item = QListWidgetItem(f"{row.name}\n{row.summary}" if row.summary else row.name)
@@ -71,6 +78,7 @@ class CaseList(QListWidget):
         opening.setEnabled(bool(row.source) and not is_open)
         folder = menu.addAction("Show in Folder", lambda: self.show_folder_requested.emit(row.source))
         folder.setEnabled(bool(row.source))
+        menu.addAction("Rename…", lambda: self.rename_requested.emit(row.case_id))
         count = len(self.selectedIndexes())
         several = item.isSelected() and count > 1
         menu.addAction(f"Segment {count} Selected Cases…" if several else "Segment This Case…",

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
                                QVBoxLayout, QWidget)
 
 from gui.overlay import OverlayStyle
+from gui.panels.slice_list import REVIEWED_RGB
 
 
 def swatch(rgb: tuple[int, int, int], text: str) -> QWidget:
@@ -60,6 +61,13 @@ class OverlayPanel(QWidget):
         form.addRow(self.outline)
         form.addRow(swatch(self._style.edited_rgb, "Edited by you"))
         form.addRow(swatch(self._style.predicted_rgb, "Predicted by the model"))
+        carried = swatch(self._style.carried_rgb, "Interpolated or propagated")
+        carried.setToolTip("Made from your slices by N or Shift+PgUp/PgDn; not checked yet and not training "
+                           "data until you edit it or mark it reviewed (R)")
+        form.addRow(carried)
+        reviewed = swatch(REVIEWED_RGB, "Reviewed (slice list)")
+        reviewed.setToolTip("In the slice list: a slice you marked reviewed; a ring: the model found no mandible")
+        form.addRow(reviewed)
         return box
 
     def _window_box(self, presets: dict) -> QGroupBox:

@@ -1,17 +1,19 @@
 """Right panel, top: the editing tools and their options (brush size, HU threshold, island size)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QGroupBox, QPushButton, QSizePolicy, QSpinBox,
                                QToolButton, QVBoxLayout, QWidget)
 
-DEFAULT_THRESHOLD_HU = 250
-DEFAULT_MIN_ISLAND = 20
+from gui.tool_settings import (DEFAULT_MIN_ISLAND, DEFAULT_RADIUS, DEFAULT_THRESHOLD_HU, MAX_RADIUS, MIN_RADIUS,
+                               ToolSettings)
+
 # Short labels for the narrow panel; menus keep the full action text.
 BUTTON_TEXT = {"remove_islands": "Islands", "copy_prev": "From Prev", "copy_next": "From Next",
                "mark_reviewed": "Reviewed", "clear_slice": "Clear", "fill_holes": "Fill Holes",
                "tool_polygon": "Polygon", "tool_edit": "Vertices", "tool_brush": "Brush", "tool_eraser": "Eraser",
-               "tool_ruler": "Ruler"}
+               "tool_ruler": "Ruler", "tool_fill": "Seeded Fill"}
+TOOLS = ("tool_polygon", "tool_edit", "tool_brush", "tool_eraser", "tool_ruler", "tool_fill")
 
 
 class PanelButton(QToolButton):
@@ -39,9 +41,7 @@ def action_button(action, text: str | None = None) -> PanelButton:
 
 
 class ToolPanel(QWidget):
-    brush_radius_changed = Signal(int)
-    threshold_changed = Signal(int)
-    min_island_changed = Signal(int)
+    """Shows the window's ToolSettings and changes them (`bind`)."""
 
     def __init__(self, actions, parent=None) -> None:
         super().__init__(parent)
@@ -55,23 +55,21 @@ class ToolPanel(QWidget):
     def _tools_box(self, actions) -> QGroupBox:
         box = QGroupBox("Tools")
         grid = QGridLayout(box)
-        for i, key in enumerate(("tool_polygon", "tool_edit", "tool_brush", "tool_eraser", "tool_ruler")):
+        for i, key in enumerate(TOOLS):
             grid.addWidget(action_button(actions[key], BUTTON_TEXT.get(key)), i // 2, i % 2)
         return box
 
     def _options_box(self, actions) -> QGroupBox:
         box = QGroupBox("Brush")
         form = QFormLayout(box)
-        self.radius = QSpinBox(minimum=1, maximum=100, value=6, suffix=" px")
-        self.radius.setToolTip("Brush and eraser radius in image pixels ([ and ])")
-        self.radius.valueChanged.connect(self.brush_radius_changed)
+        self.radius = QSpinBox(minimum=MIN_RADIUS, maximum=MAX_RADIUS, value=DEFAULT_RADIUS, suffix=" px")
+        self.radius.setToolTip("Brush, eraser and seeded fill radius in image pixels ([ and ])")
         form.addRow("Radius", self.radius)
         self.threshold_check = QCheckBox("Only above")
         self.threshold_check.setToolTip(actions.hu_threshold.toolTip())
         self.threshold_check.toggled.connect(actions.hu_threshold.setChecked)
         actions.hu_threshold.toggled.connect(self.threshold_check.setChecked)
         self.threshold = QSpinBox(minimum=-1024, maximum=4000, value=DEFAULT_THRESHOLD_HU, suffix=" HU")
-        self.threshold.valueChanged.connect(self.threshold_changed)
         form.addRow(self.threshold_check, self.threshold)
         self.bone_level = QPushButton(objectName="boneLevel", visible=False)
         self.bone_level.setToolTip("Set the threshold to this scan's bone level (between its soft tissue and bone)")
@@ -94,7 +92,6 @@ class ToolPanel(QWidget):
             grid.addWidget(action_button(actions[key], BUTTON_TEXT.get(key)), i // 2, i % 2)
         self.min_island = QSpinBox(minimum=1, maximum=100000, value=DEFAULT_MIN_ISLAND, suffix=" px")
         self.min_island.setToolTip("Remove Small Islands deletes islands smaller than this")
-        self.min_island.valueChanged.connect(self.min_island_changed)
         form = QFormLayout()
         form.addRow("Smallest island", self.min_island)
         grid.addLayout(form, 3, 0, 1, 2)
@@ -106,6 +103,16 @@ class ToolPanel(QWidget):
         self.threshold.setSuffix(" HU" if hu else "")
         self.threshold.setToolTip("Paint only where the CT is brighter than this many Hounsfield units" if hu
                                   else "Paint only where the image is brighter than this intensity (not HU)")
+
+    def bind(self, settings: ToolSettings) -> None:
+        """Show `settings` and change them when the user does."""
+        self.set_radius(settings.brush_radius)
+        self.threshold.setValue(settings.threshold_hu)
+        self.min_island.setValue(settings.min_island)
+        self.radius.valueChanged.connect(settings.set_brush_radius)
+        settings.brush_radius_changed.connect(self.set_radius)
+        self.threshold.valueChanged.connect(lambda hu: setattr(settings, "threshold_hu", int(hu)))
+        self.min_island.valueChanged.connect(lambda count: setattr(settings, "min_island", int(count)))
 
     def set_radius(self, radius: int) -> None:
         self.radius.blockSignals(True)

@@ -6,8 +6,36 @@ to pixel centres (docs/decisions/042-snap-to-pixel-centres.md).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
+from typing import Protocol
+
+from PySide6.QtCore import QPointF, Qt, SignalInstance
 from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent
+
+from core.annotation.polygons import Polygon
+from core.volume import Volume
+
+
+class Editor(Protocol):
+    """What a tool may ask of the open case's current slice (gui/slice_editor.py). Each edit is one entry of the
+    case-wide history; a tool never touches an annotation itself."""
+
+    brush_radius_changed: SignalInstance  # (int) the window's brush radius changed
+
+    @property
+    def volume(self) -> Volume: ...
+    @property
+    def brush_radius(self) -> int: ...
+    def polygons(self) -> list[Polygon]: ...
+    def add_polygon(self, points) -> bool: ...
+    def move_vertex(self, poly: int, ring: int, vertex: int, x: float, y: float) -> bool: ...
+    def insert_vertex(self, poly: int, ring: int, edge: int, x: float, y: float) -> bool: ...
+    def delete_vertex(self, poly: int, ring: int, vertex: int) -> bool: ...
+    def move_polygon(self, poly: int, dx: float, dy: float) -> bool: ...
+    def delete_polygon(self, poly: int) -> bool: ...
+    def begin_stroke(self, erase: bool) -> None: ...
+    def stroke_to(self, x: float, y: float) -> None: ...
+    def end_stroke(self) -> None: ...
+    def seeded_fill(self, x: int, y: int, remove: bool = False) -> bool: ...
 
 
 def scene_to_image(pos: QPointF) -> tuple[float, float]:
@@ -29,7 +57,7 @@ class Tool:
 
     name = "tool"
 
-    def __init__(self, editor) -> None:
+    def __init__(self, editor: Editor) -> None:
         self.editor = editor
         self.view = None
 

@@ -10,13 +10,13 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QCursor, QMouseEvent, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem
 
-from gui.tools.base import Tool, snapped
+from gui.tools.base import Editor, Tool, snapped
 
 class BrushTool(Tool):
     name = "brush"
     erase = False
 
-    def __init__(self, editor) -> None:
+    def __init__(self, editor: Editor) -> None:
         super().__init__(editor)
         self._circle: QGraphicsEllipseItem | None = None
         self._painting = False

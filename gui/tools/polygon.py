@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
-from gui.tools.base import Tool, image_to_scene, snapped
+from gui.tools.base import Editor, Tool, image_to_scene, snapped
 
 DRAW_COLOR = QColor(120, 255, 120)
 
@@ -17,7 +17,7 @@ DRAW_COLOR = QColor(120, 255, 120)
 class PolygonTool(Tool):
     name = "polygon"
 
-    def __init__(self, editor) -> None:
+    def __init__(self, editor: Editor) -> None:
         super().__init__(editor)
         self.points: list[tuple[int, int]] = []
         self._cursor_xy: tuple[int, int] | None = None

@@ -10,7 +10,7 @@ from PySide6.QtCore import QLineF, QPointF
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsSimpleTextItem
 
-from gui.tools.base import Tool
+from gui.tools.base import Editor, Tool
 
 RULER_RGB = (255, 221, 87)
 NO_SPACING = ("This image has no known pixel size (no spacing in its files), so distances cannot be measured "
@@ -25,7 +25,7 @@ def distance_mm(start: QPointF, end: QPointF, spacing: tuple[float, float, float
 class RulerTool(Tool):
     name = "ruler"
 
-    def __init__(self, editor, report: Callable[[str], None]) -> None:
+    def __init__(self, editor: Editor, report: Callable[[str], None]) -> None:
         super().__init__(editor)
         self._report = report
         self._line: QGraphicsLineItem | None = None

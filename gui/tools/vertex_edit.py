@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QCursor, QKeyEvent, QMouseEvent, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
-from gui.tools.base import Tool, image_to_scene, scene_to_image, snapped
+from gui.tools.base import Editor, Tool, image_to_scene, scene_to_image, snapped
 
 OUTLINE = QColor(255, 255, 255)
 SELECTED = QColor(255, 230, 0)
@@ -72,7 +72,7 @@ def hit_test(polygons, x: float, y: float, tolerance: float) -> Hit | None:
 class VertexEditTool(Tool):
     name = "edit"
 
-    def __init__(self, editor) -> None:
+    def __init__(self, editor: Editor) -> None:
         super().__init__(editor)
         self._polygons: list = []
         self._selected: int | None = None

@@ -22,7 +22,7 @@ from gui.overlay import OverlayStyle
 from gui.slice_view import dragged_window
 from gui.views.crosshair import Crosshair
 from gui.views.ortho_view import OrthoView
-from gui.views.planes import LabelSource, Plane, label_volume
+from gui.views.planes import LabelSource, Plane, label_crop
 from gui.views.surface_mesh import SurfaceBuilder
 from gui.views.surface_view import SurfaceView
 
@@ -46,7 +46,7 @@ class ViewLayout(QWidget):
         for view in self.planes.values():
             view.window_drag.connect(self._on_window_drag)
         self.surface = SurfaceView(crosshair, volume.spacing, self, allow_software=allow_software_gl)
-        self.builder = SurfaceBuilder(volume, lambda: label_volume(self.labels), parent=self)
+        self.builder = SurfaceBuilder(volume, lambda: label_crop(self.labels), parent=self)
         self.builder.mesh_ready.connect(self.surface.set_mesh)
         self.builder.failed.connect(self.surface.show_failure)
         self.surface.started.connect(self.builder.build_now)

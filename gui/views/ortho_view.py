@@ -58,6 +58,7 @@ class OrthoView(SliceView):
             line.setZValue(2)
             self.scene().addItem(line)
         self.set_tool(CrosshairTool(self))
+        self.set_caption(plane.title, plane.edges)
         self.slice_step.connect(self._step)
         crosshair.add_listener(self._on_crosshair)
         self._on_crosshair(crosshair.point)
@@ -85,8 +86,8 @@ class OrthoView(SliceView):
                                                     self.window)))
 
     def render_overlay(self) -> None:
-        mask, predicted = plane_labels(self.labels, self.plane, self._index)
-        self.set_overlay(overlay_rgba(mask, predicted, self.style))
+        mask, origin = plane_labels(self.labels, self.plane, self._index)
+        self.set_overlay(overlay_rgba(mask, origin, self.style))
         self.set_overlay_visible(self.style.visible)
 
     def labels_changed(self, slices: set[int] | None = None, region=None) -> None:

@@ -13,6 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
+from gui.overlay import pixel_origin
+
 
 class Plane(Enum):
     AXIAL = 0
@@ -30,6 +32,14 @@ class Plane(Enum):
         return tuple(a for a in range(3) if a != self.value)  # type: ignore[return-value]
 
     @property
+    def edges(self) -> tuple[str, str, str, str]:
+        """The patient directions at the top, bottom, left and right of this plane's image: the canonical array
+        (decision 002) runs superior to inferior, anterior to posterior and patient right to left, shown the
+        radiological way (the patient's right on the left of the screen)."""
+        return {Plane.AXIAL: ("A", "P", "R", "L"), Plane.CORONAL: ("S", "I", "R", "L"),
+                Plane.SAGITTAL: ("S", "I", "A", "P")}[self]
+
+    @property
     def title(self) -> str:
         return self.name.capitalize()
 
@@ -42,8 +52,8 @@ class LabelSource(Protocol):
     def slice_mask(self, index: int) -> np.ndarray | None:
         """uint8 0/1 [row, col] of one slice, or None when the slice has no annotation."""
 
-    def slice_predicted(self, index: int) -> np.ndarray | None:
-        """bool [row, col]: pixels still as the model predicted them (orange), or None (all edited)."""
+    def slice_origin(self, index: int) -> np.ndarray | None:
+        """uint8 [row, col]: where each pixel came from (gui/overlay.py `pixel_origin`), or None (a person)."""
 
 
 class ArrayLabels:
@@ -56,7 +66,7 @@ class ArrayLabels:
     def slice_mask(self, index: int) -> np.ndarray | None:
         return self.labels[index]
 
-    def slice_predicted(self, index: int) -> np.ndarray | None:
+    def slice_origin(self, index: int) -> np.ndarray | None:
         return None
 
 
@@ -71,19 +81,30 @@ class AnnotationLabels:
         annotation = self.annotations.get(index)
         return None if annotation is None else annotation.mask
 
-    def slice_predicted(self, index: int) -> np.ndarray | None:
+    def slice_origin(self, index: int) -> np.ndarray | None:
         annotation = self.annotations.get(index)
-        return None if annotation is None else ~annotation.edited
+        return None if annotation is None else pixel_origin(annotation)
 
 
-def label_volume(source: LabelSource) -> np.ndarray:
-    """A uint8 copy [slice, row, col] of every slice's mask (empty where a slice has none)."""
-    out = np.zeros(source.shape, np.uint8)
+def label_crop(source: LabelSource) -> tuple[tuple[int, int, int], np.ndarray]:
+    """(first voxel, uint8 copy) of the labels' bounding box: what the 3-D view builds from, a fraction of
+    a whole label volume's memory on a large scan. An empty crop (no slice) when no slice has mandible."""
+    found = {}
     for index in range(source.shape[0]):
         mask = source.slice_mask(index)
-        if mask is not None:
-            out[index] = mask
-    return out
+        if mask is not None and mask.any():
+            found[index] = mask
+    if not found:
+        return (0, 0, 0), np.zeros((0, *source.shape[1:]), np.uint8)
+    rows = [np.flatnonzero(mask.any(axis=1)) for mask in found.values()]
+    cols = [np.flatnonzero(mask.any(axis=0)) for mask in found.values()]
+    top, bottom = min(r[0] for r in rows), max(r[-1] for r in rows) + 1
+    left, right = min(c[0] for c in cols), max(c[-1] for c in cols) + 1
+    first, last = min(found), max(found)
+    out = np.zeros((last - first + 1, bottom - top, right - left), np.uint8)
+    for index, mask in found.items():
+        out[index - first] = mask[top:bottom, left:right]
+    return (first, int(top), int(left)), out
 
 
 def plane_image(volume_array: np.ndarray, plane: Plane, index: int) -> np.ndarray:
@@ -92,25 +113,25 @@ def plane_image(volume_array: np.ndarray, plane: Plane, index: int) -> np.ndarra
 
 
 def plane_labels(source: LabelSource, plane: Plane, index: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """(mask, predicted) of the plane at `index`; predicted is None when no slice has predicted pixels."""
+    """(mask, origin) of the plane at `index`; origin is None when every pixel is a person's."""
     if plane is Plane.AXIAL:
         mask = source.slice_mask(index)
         if mask is None:
             return np.zeros(source.shape[1:], np.uint8), None
-        return mask, source.slice_predicted(index)
+        return mask, source.slice_origin(index)
     rows = []
-    predicted_rows = []
-    any_predicted = False
+    origin_rows = []
+    any_origin = False
     width = source.shape[2] if plane is Plane.CORONAL else source.shape[1]
     for k in range(source.shape[0]):
-        mask, predicted = source.slice_mask(k), source.slice_predicted(k)
+        mask, origin = source.slice_mask(k), source.slice_origin(k)
         rows.append(np.zeros(width, np.uint8) if mask is None else np.take(mask, index, axis=plane.axis - 1))
-        if predicted is not None:
-            any_predicted = True
-            predicted_rows.append(np.take(predicted, index, axis=plane.axis - 1))
+        if origin is not None:
+            any_origin = True
+            origin_rows.append(np.take(origin, index, axis=plane.axis - 1))
         else:
-            predicted_rows.append(np.zeros(width, bool))
-    return np.stack(rows), (np.stack(predicted_rows) if any_predicted else None)
+            origin_rows.append(np.zeros(width, np.uint8))
+    return np.stack(rows), (np.stack(origin_rows) if any_origin else None)
 
 
 def pixel_size(spacing: tuple[float, float, float], plane: Plane) -> tuple[float, float]:

@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from skimage.measure import marching_cubes
 
+from core.annotation.label_volume import labelled_box
 from core.volume import Volume
 from gui.workers import BackgroundTask
 
@@ -36,17 +37,18 @@ def to_index(display_point: np.ndarray, spacing) -> tuple[int, int, int]:
     return (int(round(-z / spacing[0])), int(round(y / spacing[1])), int(round(x / spacing[2])))
 
 
-def surface_of(labels: np.ndarray, volume: Volume) -> SurfaceMesh:
-    """The mandible surface of `labels` in display coordinates (runs in a worker thread).
+def surface_of(labels: np.ndarray, volume: Volume, corner=(0, 0, 0)) -> SurfaceMesh:
+    """The mandible surface of `labels` in display coordinates (runs in a worker thread); `labels` may be a crop of
+    the label volume whose first voxel is `corner` (gui.views.planes.label_crop).
 
     One marching-cubes pass at level 0.5 on the mask's bounding box padded by one voxel, as
     core.io.mesh starts; the export's iso-level calibration, part selection, smoothing and checks
     are left out, since together they take several times as long (decision 161).
     """
-    found = np.argwhere(labels > 0)
-    low, high = found.min(axis=0), found.max(axis=0) + 1
-    crop = np.pad((labels[low[0]:high[0], low[1]:high[1], low[2]:high[2]] > 0).astype(np.float32), 1)
+    box = labelled_box(labels)  # the mandible's box, found without a whole-volume temporary
+    crop = np.pad((labels[box] > 0).astype(np.float32), 1)
     verts, faces, _normals, _values = marching_cubes(crop, 0.5, allow_degenerate=False)
+    low = np.array([b.start for b in box]) + np.asarray(corner)
     return SurfaceMesh(to_display(verts + (low - 1), volume.spacing).astype(np.float32), faces.astype(np.int32))
 
 
@@ -74,7 +76,8 @@ class SurfaceBuilder(QObject):
     """Rebuilds the surface after edits: `labels_changed()` may come at every brush dab; the build
     starts DEBOUNCE_MS after the last one, runs in a worker thread, and a change during a build
     schedules exactly one more build after it. `snapshot()` runs in the GUI thread and must return
-    a label volume the GUI will not change afterwards (a copy)."""
+    (first voxel, labels): a copy of the label volume, or of its bounding box, that the GUI will not
+    change afterwards (gui.views.planes.label_crop)."""
 
     mesh_ready = Signal(object)  # SurfaceMesh, or None when there is no mandible to show
     failed = Signal(str)
@@ -112,14 +115,14 @@ class SurfaceBuilder(QObject):
         if self._building:
             self._again = True
             return
-        labels = self.snapshot()
+        corner, labels = self.snapshot()
         if not labels.any():
             self.mesh_ready.emit(None)
             return
         volume = self.volume
         self.builds_started += 1
         self._building = True
-        self._task = BackgroundTask(lambda progress, cancel: surface_of(labels, volume), "3-D view", self)
+        self._task = BackgroundTask(lambda progress, cancel: surface_of(labels, volume, corner), "3-D view", self)
         self._task.result.connect(self.mesh_ready)
         self._task.failed.connect(self.failed)
         self._task.finished.connect(self._after_build)

@@ -77,7 +77,14 @@ class SurfaceView(QWidget):
         self.setObjectName("surfaceView")
         self.crosshair, self.spacing = crosshair, tuple(float(s) for s in spacing)
         self.mesh: SurfaceMesh | None = None
-        self._layout = QStackedLayout(self)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.title = QLabel("3-D  (drag rotates, wheel zooms, click moves the crosshair)", objectName="surfaceTitle")
+        self.title.setStyleSheet(f"background: {BACKGROUND}; color: #ebebeb; padding: 4px 8px;")
+        column.addWidget(self.title)
+        self._layout = QStackedLayout()
+        column.addLayout(self._layout, 1)
         self._layout.addWidget(self._message_panel())
         self.problem = opengl_problem()
         self.canvas = None

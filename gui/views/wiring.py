@@ -21,7 +21,7 @@ from gui.tools.seeded_fill import ACTION as FILL_ACTION
 from gui.views.crosshair import Crosshair, Point
 from gui.views.layout import ViewLayout
 from gui.views.ortho_view import CROSSHAIR_RGB
-from gui.views.planes import AnnotationLabels
+from gui.views.planes import AnnotationLabels, Plane
 
 LAYOUT_ACTION = ActionSpec("switch_layout", "Switch &Layout (One View / 2×2 with 3-D)", ("L",), None, None,
                            "One large axial view, or axial, coronal, sagittal and the 3-D view on one crosshair; "
@@ -57,11 +57,13 @@ class CaseViews(QObject):
     @classmethod
     def replacing(cls, old: "CaseViews | None", session: CaseSession, controller: SliceController,
                   host: QWidget, parent: QObject | None = None) -> "CaseViews":
-        """The views of a newly opened case, in the layout the old case's views (closed by now) were in."""
+        """The views of a newly opened case, in the layout the old case's views (closed by now) were in; a 3-D
+        view the user started on software OpenGL starts at once again (not "paused" on every case)."""
         mode = "single" if old is None else old.mode
+        software_gl = old is not None and old.allow_software_gl
         if old is not None:
             old.deleteLater()
-        views = cls(session, controller, host, parent=parent)
+        views = cls(session, controller, host, allow_software_gl=software_gl, parent=parent)
         views.set_mode(mode)
         return views
 
@@ -77,6 +79,7 @@ class CaseViews(QObject):
             self.layout.set_layout(mode)
         for line in self.lines:
             line.setVisible(mode == "2x2")
+        self.axial.set_caption(*((Plane.AXIAL.title, Plane.AXIAL.edges) if mode == "2x2" else (None, None)))
         self._draw_lines(self.crosshair.point)
 
     def _build_layout(self) -> None:
@@ -90,8 +93,14 @@ class CaseViews(QObject):
         self.layout.show()
         self.layout.window_changed.connect(self._on_layout_window)
 
+    @property
+    def started_3d(self) -> bool:
+        """Whether the 3-D view draws (on software OpenGL: the user asked for it)."""
+        return self.layout is not None and self.layout.surface.available
+
     def close(self) -> None:
         """The case goes: the axial view returns to the host alone, the other views are thrown away."""
+        self.allow_software_gl = self.allow_software_gl or self.started_3d  # the next case's views start it too
         self.crosshair.remove_listener(self._on_crosshair)
         self.axial.viewport().removeEventFilter(self)
         for signal, slot in ((self.controller.slice_shown, self._on_slice_shown),
@@ -176,6 +185,6 @@ def add_view_actions(window) -> MultiSlice:
         "switch_layout": lambda: window.case_views is not None and window.case_views.toggle_layout()})
     window.actions.add_to_menu("&Tools", (FILL_ACTION,), {"tool_fill": window.controller.use_fill_tool})
     multi_slice = MultiSlice(window.actions, window.controller.show_slice, window)
-    multi_slice.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    multi_slice.message.connect(window.statusBar().showMessage)  # stays until the next message
     window.case_closing.connect(lambda: multi_slice.set_session(None))
     return multi_slice

@@ -1,16 +1,12 @@
-"""Fixtures shared by the core tests that read ../shared."""
+"""Fixtures of the core tests: a fresh workspace, and the shared DICOM case and development head."""
 from __future__ import annotations
 
 import pytest
 
 from core.io.dicom import load_dicom_series
 from core.io.nifti import load_nifti_labels
-from tests.conftest import shared_path
-
-
-def validation_label_path(case: str):
-    """The clinical mandible label of a shared OpenKBP validation case (skips when ../shared is absent)."""
-    return shared_path("data", "openkbp", "validation", "labelsTr", f"{case}.nii.gz")
+from core.workspace import Workspace
+from tests.support.paths import shared_path, validation_label_path
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +23,26 @@ def cranium():
 
     volume = load_volume(shared_path("data", "cranium", "dicom"))
     return volume, load_nifti_labels(shared_path("data", "cranium", "label.nii.gz"), volume)
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Workspace:
+    """A new, empty workspace."""
+    return Workspace.create(tmp_path / "ws")
+
+
+@pytest.fixture(scope="module")
+def starter():
+    """The bundled starter model, loaded (core.model.model_file.starter_model)."""
+    from core.model.model_file import load_model, starter_model
+
+    return load_model(starter_model())
+
+
+@pytest.fixture
+def case(workspace, sample_volume):
+    """The bundled sample opened as a case of a new workspace (an OpenCase)."""
+    from core.workspace import OpenCase
+    from tests.support.paths import SAMPLE_DIR
+
+    return OpenCase(sample_volume, workspace.add_case(sample_volume, SAMPLE_DIR))

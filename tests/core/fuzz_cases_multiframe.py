@@ -8,9 +8,9 @@ import pydicom
 from pydicom.encaps import generate_fragments
 from pydicom.sequence import Sequence
 
-from tests.conftest import SAMPLE_DIR
+from tests.support.paths import SAMPLE_DIR
 from tests.core.fuzz_corpus import FuzzInput, fuzz_case, load, loaded, refused
-from tests.multiframe_fixtures import legacy_converted_dataset
+from tests.support.multiframe import legacy_converted_dataset
 
 FRAMES = 3
 

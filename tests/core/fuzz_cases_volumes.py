@@ -15,7 +15,7 @@ from pydicom.data import get_testdata_file
 from core.io.loader import load_volume
 from tests.core.fuzz_corpus import (FuzzInput, ct_array, ct_nifti, fuzz_case, load, loaded, png, refused,
                                     refused_or_same, sample_series, sorted_values, values_summary)
-from tests.dicom_fixtures import rewrite_uncompressed
+from tests.support.dicom import rewrite_uncompressed
 
 
 def _edit_series(root: Path, edit, count: int = 3) -> Path:

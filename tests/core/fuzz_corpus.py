@@ -30,7 +30,7 @@ import nibabel as nib
 import numpy as np
 import PIL.Image
 
-from tests.dicom_fixtures import copy_sample_series
+from tests.support.dicom import copy_sample_series
 
 Check = Callable[[dict], None]
 

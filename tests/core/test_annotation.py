@@ -7,25 +7,16 @@ import pytest
 from core.annotation.polygons import Polygon, mask_to_polygons, polygons_to_mask
 from core.annotation.slice_status import SliceStatus
 from core.annotation.slice_annotation import SliceAnnotation
-from core.io.loader import load_volume
-from core.io.nifti import load_nifti_labels
-from tests.conftest import SAMPLE_DIR
+from tests.support.paths import SAMPLE_DIR
 
 LABEL_PATH = SAMPLE_DIR.parent / "okbp_pt_224_label.nii.gz"
 SLICE = 62  # the slice of the sample with the most mandible
 
 
-@pytest.fixture(scope="module")
-def sample():
-    volume = load_volume(SAMPLE_DIR)
-    labels = load_nifti_labels(LABEL_PATH, volume)
-    return volume, labels
-
-
 @pytest.fixture
-def labelled(sample) -> SliceAnnotation:
+def labelled(sample_case) -> SliceAnnotation:
     """The clinical mandible contour of the sample's fullest slice, as a human annotation."""
-    _, labels = sample
+    _, labels = sample_case
     mask = labels[SLICE]
     return SliceAnnotation(*mask.shape, mask=mask, edited=mask.astype(bool), source=SliceStatus.EDITED)
 
@@ -80,8 +71,8 @@ def test_eraser_and_undo_three_redo_two(labelled):
     assert np.array_equal(ann.mask, states[2])
 
 
-def test_threshold_brush_paints_only_bone_on_a_real_slice(sample):
-    volume, labels = sample
+def test_threshold_brush_paints_only_bone_on_a_real_slice(sample_case):
+    volume, labels = sample_case
     hu = volume.hu[SLICE]
     rows, cols = np.nonzero(labels[SLICE])
     cy, cx = float(rows.mean()), float(cols.mean())
@@ -218,8 +209,8 @@ def test_fill_holes_and_remove_small_islands():
     assert ann.mask[55, 55] == 0 and ann.mask[10:41, 10:41].all() and np.count_nonzero(change.old != change.new) == 5
 
 
-def test_copy_from_the_neighbouring_slice(sample):
-    _, labels = sample
+def test_copy_from_the_neighbouring_slice(sample_case):
+    _, labels = sample_case
     ann = SliceAnnotation(*labels[SLICE].shape)
     ann.paint_disk(5, 5, 2, 1)
     change = ann.set_mask(labels[SLICE - 1])

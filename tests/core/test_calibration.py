@@ -16,8 +16,8 @@ from core.calibration.field_of_view import find_padding, padding_mask
 from core.errors import CalibrationError
 from core.io.loader import load_volume
 from core.volume import Volume
-from tests.cbct_phantom import CORTEX_HU, SOFT_HU, cbct_stored, field_of_view, phantom_hu
-from tests.conftest import SAMPLE_DIR, shared_path
+from tests.support.cbct_phantom import CORTEX_HU, SOFT_HU, cbct_stored, field_of_view, phantom_hu
+from tests.support.paths import SAMPLE_DIR, shared_path
 
 
 def test_a_grey_map_goes_both_ways_and_refuses_to_fall():
@@ -102,7 +102,7 @@ def test_the_bundled_sample_is_hu():
 
 
 def _write_cbct_dicom(folder, stored: np.ndarray, padding: int | None):
-    from tests.dicom_fixtures import copy_sample_series, rewrite_uncompressed
+    from tests.support.dicom import copy_sample_series, rewrite_uncompressed
 
     def edit(ds, k):
         ds.RescaleIntercept, ds.RescaleSlope = 0, 1

@@ -14,8 +14,8 @@ from core.io.nifti import load_nifti_labels
 from core.io.loader import load_volume
 from core.io.slice_export import slice_stem
 from main import main
-from tests.conftest import LABELME_CHECK, SAMPLE_DIR
-from tests.core.test_training import nnunet_folder
+from tests.support.paths import LABELME_CHECK, SAMPLE_DIR
+from tests.support.cases import nnunet_folder
 
 SAMPLE_LABELS = SAMPLE_DIR.parent / "okbp_pt_224_label.nii.gz"
 
@@ -35,6 +35,7 @@ def tiny_model(tmp_path_factory):
     return model
 
 
+@pytest.mark.process
 @pytest.mark.shared
 @pytest.mark.slow
 def test_predict_writes_labelme_slices_that_labelme_reads_and_a_nifti_mask(tiny_model, tmp_path, capsys):

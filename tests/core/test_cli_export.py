@@ -10,14 +10,16 @@ import pytest
 import trimesh
 
 import main
+from core.workspace.edit_rules import Allow
 from core.io.dicom import load_dicom_series
 from core.io.nifti import load_nifti_labels
 from core.workspace import OpenCase, Workspace
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
+from tests.support.cases import saved_case
 
 
 @pytest.fixture(scope="module")
-def case():
+def dicom_ct_and_label():
     return shared_path("data", "dicom", "okbp_pt_201"), shared_path(
         "data", "openkbp", "validation", "labelsTr", "okbp_pt_201.nii.gz")
 
@@ -29,8 +31,8 @@ def _export(capsys, *argv) -> tuple[int, dict | None, str]:
     return code, (json.loads(lines[-1]) if code == 0 else None), err
 
 
-def test_export_writes_every_format_and_prints_one_json_line(case, tmp_path, capsys):
-    ct, label = case
+def test_export_writes_every_format_and_prints_one_json_line(dicom_ct_and_label, tmp_path, capsys):
+    ct, label = dicom_ct_and_label
     code, summary, _ = _export(capsys, "--input", ct, "--labels", label, "--stl", tmp_path / "mandible.stl",
                                "--nifti", tmp_path / "labels.nii.gz", "--dicom-seg", tmp_path / "seg.dcm",
                                "--smooth", 5, "--faces", 2500)
@@ -47,15 +49,15 @@ def test_export_writes_every_format_and_prints_one_json_line(case, tmp_path, cap
         load_dicom_series(ct).series_uid
 
 
-def test_workspace_case_exports_only_the_chosen_statuses(case, tmp_path, capsys, caplog):
-    ct, label = case
+def test_workspace_case_exports_only_the_chosen_statuses(dicom_ct_and_label, tmp_path, capsys, caplog):
+    ct, label = dicom_ct_and_label
     volume = load_dicom_series(ct)
     labels = load_nifti_labels(label, volume)
     store = Workspace.create(tmp_path / "ws").add_case(volume)
     case = OpenCase(volume, store)
     annotated = case.import_labels(labels)
     for index in annotated[5:8]:
-        case.apply_prediction(index, labels[index], overwrite=True)
+        case.apply_prediction(index, labels[index], allow=Allow(human=True))
     case.save()
     code, everything, _ = _export(capsys, "--input", ct, "--labels", store.case_dir)
     assert code == 0 and everything["gaps"] == 0
@@ -73,8 +75,8 @@ def test_workspace_case_exports_only_the_chosen_statuses(case, tmp_path, capsys,
     assert human["volume_ml"] < filled["volume_ml"] <= everything["volume_ml"] * 1.05
 
 
-def test_bad_requests_exit_2_with_a_clear_message(case, tmp_path, capsys):
-    ct, label = case
+def test_bad_requests_exit_2_with_a_clear_message(dicom_ct_and_label, tmp_path, capsys):
+    ct, label = dicom_ct_and_label
     nifti_ct = shared_path("data", "openkbp", "validation", "imagesTr", "okbp_pt_201_0000.nii.gz")
     code, _, err = _export(capsys, "--input", nifti_ct, "--labels", label, "--dicom-seg", tmp_path / "seg.dcm")
     assert code == 2 and "open the original DICOM folder" in err
@@ -90,3 +92,20 @@ def test_bad_requests_exit_2_with_a_clear_message(case, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "empty.nii.gz"]
     code, _, err = _export(capsys, "--input", ct, "--labels", label, "--statuses", "edited,approved")
     assert code == 2 and "predicted, edited, reviewed" in err
+
+
+def test_labelme_dataset_goes_to_the_case_folder_and_is_never_replaced_silently(tmp_path, capsys):
+    case = saved_case(Workspace.create(tmp_path / "ws"), "jaw", tmp_path / "scans" / "jaw")
+    out = tmp_path / "out"
+    code, summary, _ = _export(capsys, "--labels", case.store.case_dir, "--labelme-dataset", out)
+    assert code == 0 and summary == {"labelme_dataset": str(out / "jaw"), "slices": 3}
+    assert (out / "jaw" / "0004.json").read_bytes() == case.store.annotation_path(3).read_bytes()
+    code, _, err = _export(capsys, "--labels", case.store.case_dir, "--labelme-dataset", out)
+    assert code == 2 and "already holds an export of this case" in err and "--replace" in err
+    code, summary, _ = _export(capsys, "--labels", case.store.case_dir, "--labelme-dataset", out, "--replace",
+                               "--statuses", "reviewed,edited")
+    assert code == 0 and summary["slices"] == 3
+    code, _, err = _export(capsys, "--labels", case.store.annotations_dir, "--labelme-dataset", out)
+    assert code == 2 and "main.py convert" in err
+    code, _, err = _export(capsys, "--labels", case.store.case_dir, "--stl", tmp_path / "m.stl")
+    assert code == 2 and "--input (the CT) is needed" in err

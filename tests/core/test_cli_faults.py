@@ -7,7 +7,6 @@ import os
 import resource
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,18 +14,14 @@ import PIL.Image
 import pytest
 from pydicom.data import get_testdata_file
 
-from tests.conftest import shared_path
+from tests.support.cli import run_cli
+from tests.support.paths import shared_path
 from tests.core.fuzz_cases_volumes import _edit_series
 from tests.core.fuzz_corpus import ct_nifti, png
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.process  # starts other processes (docs/decisions/194)
+
 NOT_UTF8 = os.fsdecode(b"caf\xe9")
-
-
-def run_cli(tmp_path: Path, *argv, env=None, preexec_fn=None, timeout=300) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "MANDIBLE_STUDIO_HOME": str(tmp_path / "home"), **(env or {})}
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, argv)], cwd=ROOT, env=environment,
-                          capture_output=True, timeout=timeout, preexec_fn=preexec_fn)
 
 
 def noise_ct(root: Path, slices: int = 6) -> Path:

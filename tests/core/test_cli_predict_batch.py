@@ -2,32 +2,22 @@
 reported and the rest go on; the exit status says whether any failed; a rerun skips what is done."""
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
-import nibabel as nib
 import pytest
 
 from core.commands.predict_batch import (BatchCase, batch_cases, batch_inputs, cases_in_folder, cases_to_do,
                                          run_case)
 from core.errors import InputError
 from core.io.loader import load_volume
-from core.io.nifti import load_nifti_labels, volume_affine_ras
-from tests.conftest import SAMPLE_DIR
-from tests.core.test_cli_faults import run_cli
-from tests.multiframe_fixtures import legacy_converted
+from core.io.nifti import load_nifti_labels
+from tests.support.cases import small_ct
+from tests.support.cli import run_cli
+from tests.support.paths import SAMPLE_DIR
+from tests.support.multiframe import legacy_converted
 
 CASES = ("ana", "ben", "carla", "dev")
-
-
-def small_ct(path: Path, first: int, slices: int = 4) -> Path:
-    """A few slices of the bundled sample through the jaw, as a NIfTI CT: quick to segment."""
-    sample = load_volume(SAMPLE_DIR)
-    part = dataclasses.replace(sample, hu=sample.hu[first:first + slices])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nib.save(nib.Nifti1Image(part.hu.transpose(2, 1, 0), volume_affine_ras(part)), path)
-    return path
 
 
 def studies(root: Path) -> Path:
@@ -46,6 +36,7 @@ def _table_rows(stdout: str) -> dict[str, str]:
     return {name: line for line in stdout.splitlines() for name in names if f" {name} " in line}
 
 
+@pytest.mark.process
 @pytest.mark.slow
 def test_five_cases_one_corrupt_then_a_rerun_skips_the_four(tmp_path):
     out = tmp_path / "out"
@@ -71,6 +62,7 @@ def test_five_cases_one_corrupt_then_a_rerun_skips_the_four(tmp_path):
     assert {name: (out / name / "mandible_mask.nii.gz").stat().st_mtime_ns for name in CASES} == written
 
 
+@pytest.mark.process
 @pytest.mark.slow
 def test_several_paths_all_good_exit_0_and_overwrite_segments_again(tmp_path):
     paths = [small_ct(tmp_path / "in" / f"{name}.nii.gz", 72) for name in CASES[:2]]
@@ -140,6 +132,7 @@ def test_a_failing_case_becomes_an_outcome_with_its_reason(tmp_path):
     assert run_case(case, lambda _case: (4, 3)).status == "done"
 
 
+@pytest.mark.process
 def test_series_uid_with_several_cases_is_refused_before_the_model_loads(tmp_path):
     done = run_cli(tmp_path, "predict", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "out",
                    "--series-uid", "1.2.3", "--model", tmp_path / "no-such.msmodel")

@@ -16,8 +16,8 @@ from core.io.labels import load_labels
 from core.io.loader import load_volume
 from core.io.slice_export import export_slice, read_slice_mask, slice_stem
 from core.windowing import WINDOW_PRESETS, hu_to_display
-from tests.conftest import ROOT, shared_path
-from tests.core.test_slice_export import run_labelme_check, save_mask_png
+from tests.support.paths import ROOT, shared_path
+from tests.support.labelme import run_labelme_check, save_mask_png
 
 
 def _convert(*argv: str) -> int:
@@ -48,6 +48,7 @@ def _has_hole(mask: np.ndarray) -> bool:
     return bool((ndimage.binary_fill_holes(mask) & ~mask).any())
 
 
+@pytest.mark.process
 @pytest.mark.shared
 @pytest.mark.slow
 @pytest.mark.parametrize("case, source", [
@@ -108,6 +109,7 @@ def _main(*argv: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.process
 def test_missing_input_exits_non_zero_with_one_line(tmp_path):
     done = _main("convert", str(tmp_path / "no-such-ct"), "--out", str(tmp_path / "out"))
     assert done.returncode != 0
@@ -116,6 +118,7 @@ def test_missing_input_exits_non_zero_with_one_line(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.process
 def test_labels_of_another_scan_are_refused(tmp_path):
     ct = tmp_path / "ct.nii.gz"
     nib.save(nib.Nifti1Image(np.zeros((8, 8, 4), np.int16), np.eye(4)), ct)
@@ -127,6 +130,7 @@ def test_labels_of_another_scan_are_refused(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: ") and "shape" in lines[0]
 
 
+@pytest.mark.process
 def test_convert_without_labels_writes_only_images(tmp_path):
     ct = tmp_path / "ct.nii.gz"
     hu = np.linspace(-1000, 2000, 8 * 8 * 3).reshape(8, 8, 3).astype(np.int16)

@@ -4,7 +4,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+import pytest
+
+from tests.support.paths import ROOT
+
+pytestmark = pytest.mark.process  # starts other processes (docs/decisions/194)
 
 PROBE = """
 import importlib, pkgutil, sys

@@ -11,8 +11,8 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from core.errors import DicomSeriesError, InputError
 from core.io.dicom import MultipleSeriesError, load_dicom_series, scan_dicom_folder
 from core.io.loader import describe_input, load_volume
-from tests.conftest import SAMPLE_DIR
-from tests.dicom_fixtures import SAMPLE_FILES, copy_sample_series, rewrite_uncompressed
+from tests.support.paths import SAMPLE_DIR
+from tests.support.dicom import SAMPLE_FILES, copy_sample_series, rewrite_uncompressed
 
 
 def test_non_existent_path_is_an_input_error(tmp_path):

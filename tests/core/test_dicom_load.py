@@ -17,8 +17,8 @@ from core.errors import Cancelled
 from core.io.dicom import load_dicom_series, scan_dicom_folder
 from core.io.loader import describe_input, load_volume
 from core.io.nifti import load_nifti_labels, load_nifti_volume
-from tests.dicom_fixtures import copy_sample_series, rewrite_uncompressed
-from tests.conftest import SAMPLE_DIR, shared_path
+from tests.support.dicom import copy_sample_series, rewrite_uncompressed
+from tests.support.paths import SAMPLE_DIR, shared_path
 
 CANONICAL_DIRECTION = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])
 
@@ -141,3 +141,16 @@ def test_progress_is_reported_and_cancel_stops_the_load():
     cancel.set()
     with pytest.raises(Cancelled):
         load_dicom_series(SAMPLE_DIR, cancel=cancel)
+
+
+def test_slices_decoded_in_file_order_are_put_in_slice_order_in_place_around_failed_files():
+    """The series is decoded straight into one volume in file order, then moved into slice order without a second
+    volume: rows of files that failed are dropped, every other slice lands where its position says."""
+    from core.io.dicom import _in_order
+
+    files = np.arange(7, dtype=np.int16)[:, None, None] * np.ones((7, 2, 3), np.int16)  # row i holds file i
+    decoded = [0, 1, 3, 4, 5, 6]  # file 2 failed
+    order = [5, 0, 6, 3, 1, 4]  # by position: file 5 is the top slice, ...
+    volume = _in_order(files, decoded, order)
+    assert volume.shape == (6, 2, 3) and np.shares_memory(volume, files)
+    assert [int(plane[0, 0]) for plane in volume] == order

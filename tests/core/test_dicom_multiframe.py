@@ -19,9 +19,9 @@ from core.errors import Cancelled, InputError
 from core.io.dicom import MultipleSeriesError, load_dicom_series, read_file_headers
 from core.io.dicom_seg import export_dicom_seg
 from core.io.loader import load_volume
-from tests.conftest import SAMPLE_DIR, shared_path
-from tests.dicom_fixtures import copy_sample_series
-from tests.multiframe_fixtures import XRAY_3D_CRANIOFACIAL, enhanced_ct, legacy_converted, other_multi_frame
+from tests.support.paths import SAMPLE_DIR, shared_path
+from tests.support.dicom import copy_sample_series
+from tests.support.multiframe import XRAY_3D_CRANIOFACIAL, enhanced_ct, legacy_converted, other_multi_frame
 
 SERIES = {"okbp_pt_201": ("data", "dicom", "okbp_pt_201"), "okbp_pt_224_rle": ("data", "dicom", "okbp_pt_224_rle"),
           "cranium": ("data", "cranium", "dicom")}

@@ -12,8 +12,8 @@ from core.errors import ExportError
 from core.io.dicom import load_dicom_series
 from core.io.dicom_seg import export_dicom_seg
 from core.io.nifti import load_nifti_labels, load_nifti_volume
-from tests.conftest import shared_path
-from tests.core.conftest import validation_label_path
+from tests.support.paths import shared_path
+from tests.support.paths import validation_label_path
 
 
 def test_seg_references_the_series_and_its_frames_equal_the_mask(dicom_case, tmp_path):

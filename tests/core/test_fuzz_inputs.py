@@ -21,6 +21,8 @@ import pytest
 from tests.core import fuzz_cases_files, fuzz_cases_multiframe, fuzz_cases_volumes  # noqa: F401
 from tests.core.fuzz_corpus import CASES, CATEGORIES, build_all
 
+pytestmark = pytest.mark.process  # starts other processes (docs/decisions/194)
+
 ROOT = Path(__file__).resolve().parents[2]
 GIB = 1024**3
 # Address space of the child: the imports take about 0.7 GiB (torch: about 3.8 GiB more); every

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import PIL.Image
+import pytest
 
 from core.io.atomic import TEMP_PREFIX
 from core.io.labelme import read_label_file
@@ -17,6 +18,7 @@ from core.workspace import Workspace
 from core.workspace.autosave import read_autosave
 from tests.core.fuzz_corpus import ct_nifti
 
+pytestmark = pytest.mark.process  # starts other processes (docs/decisions/194)
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 4
 SHAPE = (256, 256)

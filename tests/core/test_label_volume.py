@@ -10,11 +10,11 @@ from core.errors import ExportError
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from core.volume import Volume
 from core.annotation.slice_status import SliceStatus
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 
 @pytest.fixture(scope="module")
-def case():
+def validation_case():
     images = shared_path("data", "openkbp", "validation", "imagesTr", "okbp_pt_202_0000.nii.gz")
     volume = load_nifti_volume(images)
     labels = load_nifti_labels(shared_path("data", "openkbp", "validation", "labelsTr", "okbp_pt_202.nii.gz"), volume)
@@ -25,8 +25,8 @@ def _annotated(labels: np.ndarray) -> list[int]:
     return [int(i) for i in np.flatnonzero(labels.any(axis=(1, 2)))]
 
 
-def test_only_the_chosen_statuses_go_into_the_volume(case):
-    volume, labels = case
+def test_only_the_chosen_statuses_go_into_the_volume(validation_case):
+    volume, labels = validation_case
     slices = _annotated(labels)
     statuses = {i: (SliceStatus.PREDICTED if n % 2 else SliceStatus.REVIEWED) for n, i in enumerate(slices)}
     masks = {i: labels[i] for i in slices}
@@ -41,8 +41,8 @@ def test_only_the_chosen_statuses_go_into_the_volume(case):
     assert np.array_equal(everything.labels, labels) and everything.gaps == ()
 
 
-def test_gap_filling_interpolates_between_neighbouring_slices(case):
-    volume, labels = case
+def test_gap_filling_interpolates_between_neighbouring_slices(validation_case):
+    volume, labels = validation_case
     slices = _annotated(labels)
     holed = labels.copy()
     removed = slices[10:13]

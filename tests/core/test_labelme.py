@@ -166,11 +166,12 @@ def test_failed_write_keeps_the_old_file(tmp_path):
     assert path.read_bytes() == before
 
 
+@pytest.mark.process
 @pytest.mark.shared
 @pytest.mark.slow
 def test_labelme_reads_our_edit_of_its_file(tmp_path):
     """After our edit and save, Labelme itself still opens the file and sees the mask we see."""
-    from tests.core.test_slice_export import run_labelme_check, save_mask_png
+    from tests.support.labelme import run_labelme_check, save_mask_png
 
     label_file = read_label_file(AUTHORED)
     canal = Shape("_background_", ((6.0, 7.0), (10.0, 7.0), (10.0, 8.0)), extra={"note": "canal"})

@@ -10,8 +10,8 @@ from core.errors import Cancelled, ExportError
 from core.io.mesh import MeshOptions, build_mesh
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from core.volume import Volume
-from tests.conftest import shared_path
-from tests.core.conftest import validation_label_path
+from tests.support.paths import shared_path
+from tests.support.paths import validation_label_path
 
 NIFTI_CASES = ["okbp_pt_202", "okbp_pt_210", "okbp_pt_224"]
 
@@ -79,6 +79,18 @@ def test_largest_part_or_all_parts_above_a_size():
     largest = build_mesh(labels, volume, MeshOptions(smooth_iterations=0, keep_largest=True))
     assert (largest.parts_kept, largest.parts_dropped) == (1, 2)
     assert abs(largest.volume_ml - 6.48) < 0.15 and abs(default.volume_ml - 6.608) < 0.15
+
+
+def test_keeping_the_large_parts_keeps_both_rami_of_a_scan_without_the_chin():
+    """Issue 18 H: a scan that starts above the chin holds the two rami as two parts of about one size; "Keep only
+    the large parts" dropped one of them and called it a small part."""
+    volume = Volume(hu=np.zeros((20, 40, 40), np.int16), spacing=(2.0, 1.0, 1.0), name="rami")
+    labels = np.zeros(volume.shape, np.uint8)
+    labels[2:18, 4:16, 3:9] = 1   # the left ramus, 2.3 mL
+    labels[2:17, 4:16, 30:36] = 1  # the right one, a slice shorter
+    labels[10, 30, 20] = 1  # a speck
+    kept = build_mesh(labels, volume, MeshOptions(smooth_iterations=0, keep_largest=True))
+    assert (kept.parts_kept, kept.parts_dropped) == (2, 1)
 
 
 def test_mesh_follows_the_volume_orientation():

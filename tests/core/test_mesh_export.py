@@ -10,7 +10,7 @@ from core.errors import ExportError
 from core.io.mesh import MeshOptions, build_mesh
 from core.io.mesh_export import export_label_nifti, export_mesh
 from core.io.nifti import load_nifti_labels, load_nifti_volume
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 
 @pytest.fixture(scope="module")

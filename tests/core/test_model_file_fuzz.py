@@ -18,15 +18,15 @@ import torch
 
 import main
 from core.errors import ModelFileError
-from core.model.config import ModelConfig
 from core.model.model_file import load_model, save_model
 from core.model.unet import MandibleUNet
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
+from tests.support.models import TINY
 
 
 def _tiny_int8(path):
     torch.manual_seed(0)
-    save_model(path, MandibleUNet(ModelConfig(input_size=64, mm_per_pixel=8.0)).eval(),
+    save_model(path, MandibleUNet(TINY).eval(),
                {"validation": {"dice": 0.8}}, storage="int8")
     return path
 
@@ -217,6 +217,7 @@ CAPPED_LOAD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.process
 @pytest.mark.slow
 def test_huge_decoder_channels_are_refused_before_allocation(good, tmp_path):
     crafted = craft(good, tmp_path / "huge.msmodel", _set_huge_decoder, resign=True)

@@ -12,7 +12,7 @@ from core.io.loader import load_volume
 from core.io.nifti import load_nifti_labels, volume_affine_ras
 from core.model.model_file import read_document, starter_model
 from core.volume import Volume
-from tests.conftest import SAMPLE_DIR
+from tests.support.paths import SAMPLE_DIR
 
 MAX_BYTES = 40_000_000
 

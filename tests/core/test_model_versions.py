@@ -8,13 +8,11 @@ import pytest
 import torch
 
 from core.errors import InputError, ModelFileError
-from core.model.config import ModelConfig
 from core.model.model_file import load_model, save_model
 from core.model.unet import MandibleUNet
 from core.evaluation import compare_models
 from core.workspace.model_versions import ModelVersions
-
-TINY = ModelConfig(input_size=64, mm_per_pixel=8.0)
+from tests.support.models import TINY
 
 
 def write_model(path, seed: int):
@@ -125,13 +123,13 @@ def test_a_starter_that_is_not_a_model_file_is_skipped_with_a_warning(tmp_path):
 
 
 def test_compare_measures_both_models_on_the_same_slices(model_files, tmp_path):
-    from tests.core.test_workspace_data import CASES, _add_labelled_case
+    from tests.support.cases import VALIDATION_CASES, add_labelled_case
     from core.training.workspace_data import gather_workspace_data
     from core.workspace import Workspace
 
     workspace = Workspace.create(tmp_path / "ws")
-    for name in CASES:
-        _add_labelled_case(workspace, name, keep=3)
+    for name in VALIDATION_CASES:
+        add_labelled_case(workspace, name, keep=3)
     data = gather_workspace_data(workspace, tmp_path / "staged", val_fraction=0.5)
     result = compare_models(model_files[0], model_files[1], data.val_refs, device="cpu")
     assert result["slices"] == 3 and result["cases"] == [data.val_refs[0].name]

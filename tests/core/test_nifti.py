@@ -8,7 +8,7 @@ import pytest
 from core.errors import InputError
 from core.io.loader import describe_input, load_volume
 from core.io.nifti import load_nifti_labels, load_nifti_volume, save_nifti_labels, volume_affine_ras
-from tests.conftest import SAMPLE_DIR, shared_path
+from tests.support.paths import SAMPLE_DIR, shared_path
 
 SPACING = (2.0, 3.0, 4.0)  # mm along i, j, k
 
@@ -109,3 +109,19 @@ def test_loader_dispatches_nifti_files(tmp_path, lpi_data):
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(InputError, match="neither DICOM, NIfTI"):
         load_volume(tmp_path / "notes.txt")
+
+
+@pytest.mark.parametrize("flips", [(), (0,), (1, 2), (0, 1, 2)])
+def test_canonicalize_in_place_gives_the_copying_result_without_a_second_volume(flips):
+    """A large axial scan is flipped in place (no second copy of it); the result is the copying path's."""
+    from core.io.nifti import canonicalize
+
+    affine = np.diag([1.0, 1.0, -1.0, 1.0])[:, [2, 1, 0, 3]]  # canonical axes: slice inferior, row, col
+    for axis in flips:
+        affine[:3, axis] *= -1
+    data = np.arange(5 * 6 * 7, dtype=np.int16).reshape(5, 6, 7)
+    copied, copied_affine, _ = canonicalize(data.copy(), affine)
+    owned = data.copy()
+    flipped, flipped_affine, _ = canonicalize(owned, affine, in_place=True)
+    assert flipped is owned and np.array_equal(flipped, copied) and np.allclose(flipped_affine, copied_affine)
+    assert np.array_equal(copied, np.flip(data, flips) if flips else data)

@@ -18,24 +18,8 @@ from core.volume import UNKNOWN_PATIENT, PatientInfo
 from core.windowing import WINDOW_PRESETS
 from core.workspace import Workspace
 from core.workspace.case_store import CASE_FILE
-from tests.dicom_fixtures import copy_sample_series
 from tests.core.fuzz_corpus import ct_nifti
-
-IDENTITY = {"PatientName": "Müller^Jürgen", "PatientID": "PID-8817342", "PatientBirthDate": "19580214",
-            "StudyDate": "20240301", "SeriesDescription": "KIEFER CBCT PRIVAT"}
-SHOWN = ("Müller", "Jürgen", "PID-8817342", "1958-02-14", "19580214", "2024-03-01", "20240301", "KIEFER CBCT PRIVAT")
-
-
-def identified_series(folder, count=12, identity=IDENTITY):
-    """Sample slices whose headers name a patient, in Latin-1 (SpecificCharacterSet ISO_IR 100)."""
-    files = copy_sample_series(folder, count)
-    for path in files:
-        ds = pydicom.dcmread(path)
-        ds.SpecificCharacterSet = "ISO_IR 100"
-        for keyword, value in identity.items():
-            setattr(ds, keyword, value)
-        ds.save_as(path)
-    return folder
+from tests.support.dicom import SHOWN, identified_series
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from scipy import ndimage
 from core.annotation.polygons import (HOLE_LABEL, Polygon, mask_to_polygons, mask_to_shapes, polygons_to_mask,
                                       shapes_to_mask)
 from core.annotation.shape import Shape
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 
 def _ring_with_island(size: int = 40) -> np.ndarray:

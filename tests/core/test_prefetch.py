@@ -14,25 +14,13 @@ import core.inference.segmenter as segmenter_module
 from core.errors import Cancelled, InputError
 from core.inference.prefetch import prefetched
 from core.inference.segmenter import Segmenter
-from core.io.loader import load_volume
-from core.model.config import ModelConfig
-from core.model.model_file import LoadedModel, load_model, starter_model
+from core.model.model_file import LoadedModel
 from core.model.unet import MandibleUNet
 from core.volume import Volume
-from tests.conftest import SAMPLE_DIR
+from tests.support.models import TINY
 
 MANDIBLE_SLICES = list(range(50, 62))  # slices through the bundled sample's mandible
 HANG = 30.0  # seconds: only to stop a hang, never a timing assertion
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return load_volume(SAMPLE_DIR)
-
-
-@pytest.fixture(scope="module")
-def starter():
-    return load_model(starter_model())
 
 
 def _prefetch_threads() -> list[threading.Thread]:
@@ -68,11 +56,11 @@ def test_a_caller_that_stops_early_stops_the_worker():
     assert len(prepared) <= 4  # the one taken, two queued, one that was waiting for room
 
 
-def test_prefetch_on_and_off_give_bit_identical_predictions_on_the_bundled_sample(sample, starter):
+def test_prefetch_on_and_off_give_bit_identical_predictions_on_the_bundled_sample(sample_volume, starter):
     results = {}
     for depth in (0, 2):
         segmenter = Segmenter(starter, "cpu", batch_size=4, prefetch=depth)
-        results[depth] = list(segmenter.predict(sample, MANDIBLE_SLICES))
+        results[depth] = list(segmenter.predict(sample_volume, MANDIBLE_SLICES))
     before, after = results[0], results[2]
     assert [(p.index, p.revised) for p in after] == [(p.index, p.revised) for p in before]
     assert sum(int(p.mask.sum()) for p in before) > 300, "the starter found no mandible: nothing was compared"
@@ -82,7 +70,7 @@ def test_prefetch_on_and_off_give_bit_identical_predictions_on_the_bundled_sampl
 
 def _air_segmenter(batch_size: int = 2, prefetch: int = 1, compile: str = "off") -> Segmenter:
     torch.manual_seed(0)
-    network = MandibleUNet(ModelConfig(input_size=64, mm_per_pixel=8.0))
+    network = MandibleUNet(TINY)
     return Segmenter(LoadedModel(network, network.config), "cpu", batch_size=batch_size, prefetch=prefetch,
                      compile=compile)
 

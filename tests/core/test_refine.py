@@ -14,7 +14,7 @@ import pytest
 
 from core.inference.refine import RefineSettings, refine_masks
 from core.training.metrics import confusion, dice, recall
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
 
 SPACING = (1.0, 0.5, 0.5)  # slice, row, col (mm)
 SOFT, CORTEX, MARROW, CANAL = 40.0, 1300.0, 150.0, 20.0

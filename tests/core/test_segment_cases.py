@@ -14,8 +14,8 @@ from core.inference.postprocess import PredictionPolicy
 from core.inference.segmenter import Segmenter
 from core.io.loader import load_volume
 from core.workspace import OpenCase, Workspace
-from tests.core.test_cli_predict_batch import small_ct
-from tests.gui.ai_fixtures import write_biased_model
+from tests.support.cases import small_ct
+from tests.support.models import write_biased_model
 
 NO_REFINE = PredictionPolicy(refine=False)  # the biased model's own masks (all mandible), not the bone in them
 

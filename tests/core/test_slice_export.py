@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import PIL.Image
@@ -18,26 +16,10 @@ from core.io.slice_export import (PROVENANCE_KEY, export_slice, export_volume, l
                                   slice_index_of, slice_stem)
 from core.volume import Volume
 from core.windowing import WINDOW_PRESETS, hu_to_display
-from tests.conftest import LABELME_CHECK, shared_path
+from tests.support.paths import shared_path
+from tests.support.labelme import run_labelme_check, save_mask_png
 
 BONE = WINDOW_PRESETS["bone"]
-
-
-def run_labelme_check(json_dir: Path, masks_dir: Path) -> dict:
-    """Run ../shared/tools/labelme-check (Labelme 6.3.1's own reader); return its summary line."""
-    shared_path("tools", "labelme-check")
-    done = subprocess.run([str(LABELME_CHECK), "--masks", str(masks_dir), str(json_dir)],
-                          capture_output=True, text=True, timeout=600)
-    lines = done.stdout.strip().splitlines()
-    assert done.returncode == 0, f"labelme-check failed:\n{done.stdout}\n{done.stderr}"
-    summary = json.loads(lines[-1])
-    assert summary["failed"] == 0
-    return summary
-
-
-def save_mask_png(path: Path, mask: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    PIL.Image.fromarray((np.asarray(mask) > 0).astype(np.uint8) * 255).save(path)
 
 
 def _volume(slices: int = 3, rows: int = 48, cols: int = 64) -> Volume:
@@ -83,6 +65,7 @@ def test_embedded_image_and_size_check(tmp_path):
         read_slice_mask(json_path, 50, 64)
 
 
+@pytest.mark.process
 @pytest.mark.shared
 @pytest.mark.slow
 def test_labelme_opens_export_with_the_same_mask_and_holes(tmp_path):

@@ -13,22 +13,11 @@ from core.training.checkpoint import checkpoint_path
 from core.training.config import TrainingConfig
 from core.training.data import discover_cases, load_labelled_case, select_slices, split_cases
 from core.training.slices import SliceSampling
+from core.training.events import EpochDone, StepDone, TrainingDone
 from core.training.trainer import run_training, train
 from core.model.model_file import load_model
-from tests.conftest import shared_path
-
-CASES = ("okbp_pt_1", "okbp_pt_2", "okbp_pt_4")
-
-
-def nnunet_folder(root: Path, cases=CASES, split: str = "train") -> Path:
-    """A small nnU-Net folder of links to shared OpenKBP cases."""
-    source = shared_path("data", "openkbp", split)
-    for sub in ("imagesTr", "labelsTr"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    for case in cases:
-        (root / "imagesTr" / f"{case}_0000.nii.gz").symlink_to(source / "imagesTr" / f"{case}_0000.nii.gz")
-        (root / "labelsTr" / f"{case}.nii.gz").symlink_to(source / "labelsTr" / f"{case}.nii.gz")
-    return root
+from tests.support.paths import shared_path
+from tests.support.cases import nnunet_folder
 
 
 def tiny_config(data: Path | list[Path], out: Path, **overrides) -> TrainingConfig:
@@ -39,22 +28,24 @@ def tiny_config(data: Path | list[Path], out: Path, **overrides) -> TrainingConf
     return TrainingConfig(**settings)
 
 
+@pytest.mark.process
 @pytest.mark.shared
 @pytest.mark.slow
 def test_tiny_run_lowers_the_loss_and_writes_a_complete_model_file(tmp_path):
     torch.set_num_threads(2)
     config = tiny_config(nnunet_folder(tmp_path / "data"), tmp_path / "m.msmodel", input_size=128)
     events = list(run_training(config))
-    epochs = [e for e in events if e.event == "epoch"]
+    epochs = [e for e in events if isinstance(e, EpochDone)]
     assert [e.stage for e in epochs] == ["frozen", "frozen", "unfrozen", "unfrozen"]
     assert epochs[-1].loss < epochs[0].loss
-    assert events[-1].event == "done" and not checkpoint_path(config.out).exists()
+    assert isinstance(events[-1], TrainingDone) and not checkpoint_path(config.out).exists()
     info = load_model(config.out).info
     assert info["training"]["cases"] == 2 and info["training"]["slices"] == 8
     assert info["encoder_init"]["kind"] == "none"
     assert 1 <= info["best_epoch"] <= 4 and "dice" in info["validation"]
 
 
+@pytest.mark.process
 @pytest.mark.shared
 @pytest.mark.slow
 @pytest.mark.parametrize("finished_epochs", [1, 2], ids=["within-frozen-stage", "at-the-unfreezing-epoch"])
@@ -66,11 +57,11 @@ def test_a_cancelled_run_resumes_the_same_schedule(tmp_path, finished_epochs):
     cancel = threading.Event()
     with pytest.raises(Cancelled):
         for event in run_training(config, cancel):
-            if event.event == "epoch" and event.epoch + 1 == finished_epochs:
+            if isinstance(event, EpochDone) and event.epoch + 1 == finished_epochs:
                 cancel.set()
-            assert event.event != "step" or event.epoch < finished_epochs  # stops within one step
+            assert not isinstance(event, StepDone) or event.epoch < finished_epochs  # stops within one step
     assert checkpoint_path(config.out).exists()
-    resumed = [e for e in run_training(config) if e.event == "epoch"]
+    resumed = [e for e in run_training(config) if isinstance(e, EpochDone)]
     stages = [(0, "frozen"), (1, "frozen"), (2, "unfrozen"), (3, "unfrozen")]
     assert [(e.epoch, e.stage) for e in resumed] == stages[finished_epochs:]
     history = load_model(config.out).info["history"]
@@ -80,6 +71,7 @@ def test_a_cancelled_run_resumes_the_same_schedule(tmp_path, finished_epochs):
     assert all(torch.equal(expected[k], got[k]) for k in expected)  # same draws, same schedule
 
 
+@pytest.mark.process
 @pytest.mark.shared
 def test_a_checkpoint_from_other_settings_is_not_resumed_silently(tmp_path):
     data = nnunet_folder(tmp_path / "data")
@@ -87,7 +79,7 @@ def test_a_checkpoint_from_other_settings_is_not_resumed_silently(tmp_path):
     cancel = threading.Event()
     with pytest.raises(Cancelled):
         for event in run_training(config, cancel):
-            if event.event == "epoch":
+            if isinstance(event, EpochDone):
                 cancel.set()
     with pytest.raises(TrainingError, match="--restart"):
         list(run_training(tiny_config(data, tmp_path / "m.msmodel", epochs=3, freeze_epochs=1)))
@@ -107,6 +99,7 @@ def test_split_is_by_case_and_slices_are_mandible_plus_near_and_far_empty_ones(t
     assert len(rows) == (last - first + 1) + 6 + 2
 
 
+@pytest.mark.process
 @pytest.mark.shared
 def test_labelme_folders_and_nnunet_folders_train_together(tmp_path):
     from core.io.labels import load_labels
@@ -132,5 +125,5 @@ def test_labelme_folders_and_nnunet_folders_train_together(tmp_path):
     np.testing.assert_array_equal(case.labels[len(case.slice_numbers) // 2], labels[row])
 
     config = tiny_config([nnunet, tmp_path / "labelme"], tmp_path / "m.msmodel", epochs=1, freeze_epochs=1)
-    assert list(run_training(config))[-1].event == "done"
+    assert isinstance(list(run_training(config))[-1], TrainingDone)
     assert load_model(config.out).info["training"]["cases"] == 2  # 3 cases, one held out

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,7 +11,6 @@ import torch
 from core.errors import TrainingError
 from core.model.preprocess import context_planes, hu_slices, windowed_channels
 from core.model.tta import mandible_probability
-from core.model.config import ModelConfig
 from core.model.model_file import LoadedModel, load_model, save_model
 from core.model.runtime import Runtime
 from core.model.unet import MandibleUNet
@@ -19,8 +19,8 @@ from core.training.retrain import RetrainPlan
 from core.training.schedule import TwoStageSchedule
 from core.training.warm_start import start_weights
 from core.volume import Volume
+from tests.support.models import TINY
 
-TINY = ModelConfig(input_size=64, mm_per_pixel=8.0)
 
 
 def _volume(spacing_z: float, slices: int = 9) -> Volume:
@@ -31,7 +31,7 @@ def _volume(spacing_z: float, slices: int = 9) -> Volume:
 @pytest.mark.parametrize("spacing, expected", [(1.5, [400, 200, 600, 0, 800]), (2.0, [400, 250, 550, 100, 700]),
                                                (0.0, [400, 300, 500, 200, 600])])
 def test_context_slices_lie_a_fixed_distance_in_mm_away_whatever_the_slice_spacing(spacing, expected):
-    config = ModelConfig(input_size=64, mm_per_pixel=8.0, context_slices=2, context_mm=3.0)
+    config = replace(TINY, context_slices=2, context_mm=3.0)
     planes = context_planes(_volume(spacing), 4, config)
     assert [float(p.mean()) for p in planes] == pytest.approx(expected)  # the slice, -d, +d, -2d, +2d (ends clamp)
     canvas, _ = hu_slices(_volume(spacing), [4], config)
@@ -43,7 +43,7 @@ def test_a_2d_model_fine_tuned_into_a_2_5d_network_starts_out_predicting_the_sam
     torch.manual_seed(0)
     flat = MandibleUNet(TINY).eval()
     save_model(tmp_path / "flat.msmodel", flat, {"encoder_init": {"kind": "none", "source": "test"}})
-    wide = MandibleUNet(ModelConfig(input_size=64, mm_per_pixel=8.0, context_slices=1, deep_supervision=True))
+    wide = MandibleUNet(replace(TINY, context_slices=1, deep_supervision=True))
     record = start_weights(wide, str(tmp_path / "flat.msmodel"))
     assert any("widened from 3 to 9" in part for part in record["adapted"])
     assert any("aux_heads" in part for part in record["adapted"])
@@ -64,7 +64,7 @@ def _saved(tmp_path, network) -> str:
 
 def test_deep_supervision_adds_heads_for_training_only_and_the_model_file_keeps_them(tmp_path):
     torch.manual_seed(0)
-    network = MandibleUNet(ModelConfig(input_size=64, mm_per_pixel=8.0, deep_supervision=True))
+    network = MandibleUNet(replace(TINY, deep_supervision=True))
     x = torch.randn(2, 3, 64, 64)
     logits, aux = network.forward_with_aux(x)
     assert [a.shape for a in aux] == [(2, 2, 64, 64)] * 3 and torch.equal(network(x), logits)
@@ -80,7 +80,7 @@ def test_flip_tta_makes_the_prediction_mirror_with_the_slice():
     runtime = Runtime.select("cpu", "fp32")
     plain = mandible_probability(network, x, TINY, runtime)
     assert not torch.allclose(mandible_probability(network, x.flip(-1), TINY, runtime), plain.flip(-1))
-    tta = ModelConfig(input_size=64, mm_per_pixel=8.0, flip_tta=True)
+    tta = replace(TINY, flip_tta=True)
     torch.testing.assert_close(mandible_probability(network, x.flip(-1), tta, runtime),
                                mandible_probability(network, x, tta, runtime).flip(-1))
     assert LoadedModel(network, tta).config.flip_tta

@@ -5,33 +5,16 @@ import numpy as np
 import pytest
 
 from core.errors import TrainingError
-from core.io.nifti import load_nifti_labels, load_nifti_volume
 from core.training.data import discover_cases, load_labelled_case, split_cases
 from core.training.workspace_data import gather_workspace_data, load_staged, training_inventory
-from core.workspace import OpenCase, Workspace
-from tests.conftest import shared_path
-
-CASES = ("okbp_pt_201", "okbp_pt_202")
-
-
-def _add_labelled_case(workspace: Workspace, name: str, keep: int):
-    root = shared_path("data", "openkbp", "validation")
-    image = root / "imagesTr" / f"{name}_0000.nii.gz"
-    volume = load_nifti_volume(image)
-    labels = load_nifti_labels(root / "labelsTr" / f"{name}.nii.gz", volume)
-    store = workspace.add_case(volume, image)
-    case = OpenCase(volume, store)
-    chosen = [i for i in range(len(labels)) if labels[i].any()][:keep]
-    case.import_labels(labels * np.isin(np.arange(len(labels)), chosen)[:, None, None])
-    case.toggle_reviewed(chosen[0])
-    case.save()
-    return case, volume, labels, chosen
+from core.workspace import Workspace
+from tests.support.cases import VALIDATION_CASES, add_labelled_case
 
 
 @pytest.fixture
 def labelled_workspace(tmp_path):
     workspace = Workspace.create(tmp_path / "ws")
-    cases = {name: _add_labelled_case(workspace, name, keep=4) for name in CASES}
+    cases = {name: add_labelled_case(workspace, name, keep=4) for name in VALIDATION_CASES}
     return workspace, cases
 
 

@@ -1,5 +1,5 @@
-"""GUI test set-up: a main window on a temporary workspace, real mouse/key/wheel events at image
-coordinates, and dialogs replaced by recorders so no modal window ever blocks a test.
+"""GUI test fixtures: a main window on a temporary workspace, dialogs replaced by recorders so no modal window
+ever blocks a test, and the AI tests' model files. (Driving the window: tests/support/window.py.)
 
 Worker threads end with their test (docs/decisions/150, 151): Python's garbage collector runs only in the
 GUI thread, and after each test (its windows closed and destroyed by then) no worker may still be running
@@ -10,20 +10,13 @@ import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QCoreApplication, QEvent
 
-from core.io.loader import load_volume
-from core.io.nifti import load_nifti_labels
 from gui import close_guard, dialogs, workers
 from gui.main_window import MainWindow
-from tests.conftest import SAMPLE_DIR
-
-OPEN_TIMEOUT_MS = 120_000
-THREAD_END_TIMEOUT_MS = 120_000  # only stops a hang: a cancelled job ends at its next step
+from tests.support.paths import SAMPLE_DIR
+from tests.support.window import THREAD_END_TIMEOUT_MS, open_case
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -59,6 +52,8 @@ class Dialogs:
     choosers: list = field(default_factory=list)  # the series choosers shown (dialogs.SeriesChooser)
     close_answer: str = "cancel"
     no_model_answer: str | None = None  # the no-model question: "import", "train" or None (Close)
+    replace_asked: list[str] = field(default_factory=list)  # "Replace?" questions before an export
+    replace_answer: bool = False
 
 
 @pytest.fixture
@@ -77,6 +72,8 @@ def recorded_dialogs(monkeypatch) -> Dialogs:
 
     monkeypatch.setattr(dialogs.SeriesChooser, "exec", choose)
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, count: record.close_answer)
+    monkeypatch.setattr(dialogs, "ask_replace",
+                        lambda parent, text: record.replace_asked.append(text) or record.replace_answer)
     monkeypatch.setattr(dialogs, "ask_no_model",
                         lambda parent, title, text: record.messages.append((title, text)) or record.no_model_answer)
     return record
@@ -103,16 +100,6 @@ def make_window(qtbot, workspace_dir, recorded_dialogs):
     return make
 
 
-@pytest.fixture(scope="module")
-def sample():
-    """The bundled sample CT and its clinical mandible label, (Volume, uint8 labels)."""
-    label_path = SAMPLE_DIR.parent / "okbp_pt_224_label.nii.gz"
-    if not SAMPLE_DIR.is_dir() or not label_path.is_file():
-        pytest.skip("the bundled sample resources/samples/okbp_pt_224 is missing")
-    volume = load_volume(SAMPLE_DIR)
-    return volume, load_nifti_labels(label_path, volume)
-
-
 @pytest.fixture
 def sample_window(qtbot, make_window) -> MainWindow:
     """A main window with the bundled sample case open and the view focused."""
@@ -123,51 +110,59 @@ def sample_window(qtbot, make_window) -> MainWindow:
     return window
 
 
-def open_case(qtbot, window: MainWindow, path, timeout: int = OPEN_TIMEOUT_MS, first_view: bool = False) -> None:
-    """Open `path` and focus the view. A case new to the workspace opens, in the app, on anatomy (decision 173);
-    here it is put on slice 1, where the tests written before that count from, unless `first_view` keeps the
-    app's choice. A case opened before stays where the app put it (its last slice)."""
-    cases_before = len(window.workspace.cases())
-    with qtbot.waitSignal(window.case_opened, timeout=timeout):
-        assert window.open_path(path)
-    if not first_view and len(window.workspace.cases()) > cases_before:
-        window.controller.show_slice(0)
-    window.view.setFocus()
+@pytest.fixture(scope="session")
+def biased_models(tmp_path_factory) -> dict[str, Path]:
+    from tests.support.models import write_biased_model
+
+    folder = tmp_path_factory.mktemp("biased")
+    return {"foreground": write_biased_model(folder / "all-mandible.msmodel", True),
+            "background": write_biased_model(folder / "no-mandible.msmodel", False)}
 
 
-def view_point(window: MainWindow, x: float, y: float) -> QPoint:
-    """The viewport point over the centre of image pixel (column x, row y)."""
-    return window.view.mapFromScene(QPointF(x + 0.5, y + 0.5))
+@pytest.fixture(scope="session")
+def resnet50_weights(tmp_path_factory) -> Path:
+    """An untrained torchvision resnet50 state dict: a local weights file (ImageNet cannot be downloaded here)."""
+    import torch
+    import torchvision
+
+    path = tmp_path_factory.mktemp("weights") / "resnet50-untrained.pth"
+    torch.manual_seed(0)
+    torch.save(torchvision.models.resnet50().state_dict(), path)
+    return path
 
 
-def click(qtbot, window, x, y, button=Qt.MouseButton.LeftButton):
-    qtbot.mouseClick(window.view.viewport(), button, pos=view_point(window, x, y))
+@pytest.fixture
+def no_bundled_starter(monkeypatch, tmp_path):
+    """AI tests choose their models: an installed starter model (resources/models) is not registered (a module
+    asks for it with pytestmark = pytest.mark.usefixtures("no_bundled_starter"))."""
+    from core.workspace import model_versions
+
+    monkeypatch.setattr(model_versions, "bundled_models_dir", lambda: tmp_path / "no-bundled-models")
 
 
-def drag(qtbot, window, start, end, button=Qt.MouseButton.LeftButton):
-    viewport = window.view.viewport()
-    qtbot.mouseMove(viewport, view_point(window, *start))
-    qtbot.mousePress(viewport, button, pos=view_point(window, *start))
-    qtbot.mouseMove(viewport, view_point(window, *end))
-    qtbot.mouseRelease(viewport, button, pos=view_point(window, *end))
+@pytest.fixture
+def network(monkeypatch, tmp_path, sample_case):
+    """The network replaced by a LabelSegmenter of the sample's label (tests/support/models.py)."""
+    from gui.ai import predict_controller, segmenting
+    from tests.support.models import LabelSegmenter
+
+    _volume, labels = sample_case
+    fake = LabelSegmenter(labels)
+    model = tmp_path / "stand-in.msmodel"
+    model.write_bytes(b"the network is replaced in these tests")
+    monkeypatch.setattr(predict_controller.SegmenterCache, "get", lambda self, path: fake)
+    monkeypatch.setattr(segmenting.Segmenting, "active_model", lambda self: model)
+    return fake
 
 
-def key(qtbot, window, key_name: Qt.Key, modifiers=Qt.KeyboardModifier.NoModifier):
-    qtbot.keyClick(window.view, key_name, modifiers)
+@pytest.fixture
+def image_stack_case(tmp_path):
+    """A second, small CT: a folder of five 8-bit images."""
+    import numpy as np
+    import PIL.Image
 
-
-def wheel(window: MainWindow, notches: int, modifiers=Qt.KeyboardModifier.NoModifier, at: QPoint | None = None):
-    """Turn the mouse wheel over the view; positive = toward the user (next slice)."""
-    viewport = window.view.viewport()
-    pos = QPointF(at if at is not None else viewport.rect().center())
-    step = -120 if notches > 0 else 120
-    for _ in range(abs(notches)):
-        event = QWheelEvent(pos, QPointF(viewport.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, step),
-                            Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase, False)
-        QApplication.sendEvent(viewport, event)
-
-
-def current_mask(window: MainWindow) -> np.ndarray:
-    session = window.session
-    annotation = session.annotations.get(session.current)
-    return np.zeros(session.volume.shape[1:], np.uint8) if annotation is None else annotation.mask.copy()
+    folder = tmp_path / "other_ct"
+    folder.mkdir()
+    for n in range(5):
+        PIL.Image.fromarray(np.full((32, 32), 40 * n, np.uint8)).save(folder / f"img{n:02d}.png")
+    return folder

@@ -7,17 +7,19 @@ import pytest
 import trimesh
 from PySide6.QtCore import Qt
 
+from core.export.case_folder import case_folder, owner_of
 from core.io.nifti import load_nifti_labels, load_nifti_volume
 from gui import export_dialog
 from gui.export_dialog import ExportDialog
-from tests.conftest import shared_path
+from tests.support.paths import shared_path
+
 
 @pytest.fixture
 def save_as(monkeypatch):
     """Answer the next file dialogs with the given paths; record what was suggested."""
     answers, suggested = [], []
 
-    def get_save_file_name(parent, title, start, filters):
+    def get_save_file_name(parent, title, start, filters, *options):
         suggested.append(start)
         return str(answers.pop(0)), filters.split(";;")[0]
 
@@ -46,8 +48,8 @@ def _built(qtbot, volume, labels, **kwargs) -> ExportDialog:
     return dialog
 
 
-def test_dialog_shows_volume_area_watertight_and_a_thumbnail(qtbot, sample):
-    volume, labels = sample
+def test_dialog_shows_volume_area_watertight_and_a_thumbnail(qtbot, sample_case):
+    volume, labels = sample_case
     dialog = _built(qtbot, volume, labels)
     voxel_ml = labels.astype(bool).sum() * np.prod(volume.spacing) / 1000
     shown_ml = float(dialog.values["volume"].text().split()[0])
@@ -60,11 +62,11 @@ def test_dialog_shows_volume_area_watertight_and_a_thumbnail(qtbot, sample):
     assert image.width() == export_dialog.THUMBNAIL_SIZE
     colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 4) for y in range(0, image.height(), 4)}
     assert len(colours) > 20, "the thumbnail should show a shaded mesh, not a flat background"
-    assert dialog.save_mesh_button.isEnabled() and dialog.save_seg_button.isEnabled()
+    assert dialog.buttons["mesh"].isEnabled() and dialog.buttons["dicom_seg"].isEnabled()
 
 
-def test_rebuild_with_a_face_target(qtbot, sample):
-    volume, labels = sample
+def test_rebuild_with_a_face_target(qtbot, sample_case):
+    volume, labels = sample_case
     dialog = _built(qtbot, volume, labels)
     dialog.faces_spin.setValue(1500)
     with qtbot.waitSignal(dialog.mesh_ready, timeout=30000):
@@ -73,16 +75,14 @@ def test_rebuild_with_a_face_target(qtbot, sample):
     assert dialog.values["faces"].text().replace(",", "") == str(dialog.result.faces)
 
 
-def test_save_buttons_write_mesh_nifti_and_dicom_seg(qtbot, sample, save_as, warnings, tmp_path):
-    volume, labels = sample
+def test_save_buttons_write_mesh_nifti_and_dicom_seg(qtbot, sample_case, save_as, warnings, tmp_path):
+    volume, labels = sample_case
     dialog = _built(qtbot, volume, labels, output_dir=tmp_path)
     answers, suggested = save_as
     answers += [tmp_path / "jaw.stl", tmp_path / "jaw.nii.gz", tmp_path / "jaw_seg.dcm"]
-    with qtbot.waitSignal(dialog.saved, timeout=5000):
-        qtbot.mouseClick(dialog.save_mesh_button, Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(dialog.save_nifti_button, Qt.MouseButton.LeftButton)
-    with qtbot.waitSignal(dialog.saved, timeout=120_000):  # the DICOM SEG is written in a worker
-        qtbot.mouseClick(dialog.save_seg_button, Qt.MouseButton.LeftButton)
+    for key in ("mesh", "nifti", "dicom_seg"):  # each file is written in a worker
+        with qtbot.waitSignal(dialog.saved, timeout=120_000):
+            qtbot.mouseClick(dialog.buttons[key], Qt.MouseButton.LeftButton)
     assert not warnings
     # suggested names never carry the patient's name or the series description
     assert [p.rsplit("/", 1)[1] for p in suggested] == ["mandible.stl", "mandible_labels.nii.gz", "mandible_seg.dcm"]
@@ -96,29 +96,56 @@ def test_save_buttons_write_mesh_nifti_and_dicom_seg(qtbot, sample, save_as, war
     assert "Saved jaw_seg.dcm" in dialog.status.text()
 
 
-def test_unwritable_path_shows_a_message_and_writes_nothing(qtbot, sample, save_as, warnings, tmp_path):
-    volume, labels = sample
+def test_unwritable_path_shows_a_message_and_writes_nothing(qtbot, sample_case, save_as, warnings, tmp_path):
+    volume, labels = sample_case
     dialog = _built(qtbot, volume, labels)
     blocker = tmp_path / "blocker"
     blocker.write_text("x")
     save_as[0].append(blocker / "mandible.stl")
-    qtbot.mouseClick(dialog.save_mesh_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.save_failed, timeout=30_000):
+        qtbot.mouseClick(dialog.buttons["mesh"], Qt.MouseButton.LeftButton)
     assert len(warnings) == 1 and "is a file, not a folder" in warnings[0]
     assert "Cannot export" in dialog.status.text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]
 
 
-def test_empty_mask_is_refused_before_building(qtbot, sample):
-    volume, labels = sample
+def test_empty_mask_is_refused_before_building(qtbot, sample_case):
+    volume, labels = sample_case
     dialog = _open(qtbot, volume, np.zeros_like(labels))
     assert "is empty" in dialog.status.text()
     assert not dialog.rebuild_button.isEnabled()
-    assert not any(b.isEnabled() for b in (dialog.save_mesh_button, dialog.save_nifti_button, dialog.save_seg_button))
+    assert not any(button.isEnabled() for button in dialog.buttons.values())
 
 
 def test_nifti_ct_offers_no_dicom_seg(qtbot):
     volume = load_nifti_volume(shared_path("data", "openkbp", "validation", "imagesTr", "okbp_pt_224_0000.nii.gz"))
     labels = load_nifti_labels(shared_path("data", "openkbp", "validation", "labelsTr", "okbp_pt_224.nii.gz"), volume)
     dialog = _built(qtbot, volume, labels)
-    assert dialog.save_nifti_button.isEnabled() and not dialog.save_seg_button.isEnabled()
-    assert "DICOM series" in dialog.save_seg_button.toolTip()
+    assert dialog.buttons["nifti"].isEnabled() and not dialog.buttons["dicom_seg"].isEnabled()
+    assert "DICOM series" in dialog.buttons["dicom_seg"].toolTip()
+
+
+def test_saving_starts_in_the_case_folder_and_replaces_a_file_only_when_asked_to(qtbot, sample_case, save_as,
+                                                                                  recorded_dialogs, tmp_path):
+    volume, labels = sample_case
+    folder = case_folder(tmp_path / "exports", "okbp_pt_224-0123456789ab", "okbp_pt_224")
+    dialog = _built(qtbot, volume, labels, folder=folder, case_name="okbp_pt_224")
+    answers, suggested = save_as
+    answers.append("")  # the user cancels the save dialog: no empty folder is left behind
+    assert not dialog.save("nifti")
+    assert suggested == [str(folder.path / "okbp_pt_224_labels.nii.gz")] and not folder.path.exists()
+    target = folder.path / "okbp_pt_224_labels.nii.gz"
+    answers.append(target)
+    with qtbot.waitSignal(dialog.saved, timeout=60_000):
+        assert dialog.save("nifti")
+    assert owner_of(folder.path) == "okbp_pt_224-0123456789ab"  # the folder is the case's from now on
+    before = target.read_bytes()
+    answers.append(target)
+    assert not dialog.save("nifti")  # the file is there: the user is asked, and says no
+    assert len(recorded_dialogs.replace_asked) == 1 and str(folder.path) in recorded_dialogs.replace_asked[0]
+    assert target.read_bytes() == before
+    recorded_dialogs.replace_answer = True
+    answers.append(target)
+    with qtbot.waitSignal(dialog.saved, timeout=60_000):
+        assert dialog.save("nifti")
+    assert len(recorded_dialogs.replace_asked) == 2

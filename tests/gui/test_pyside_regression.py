@@ -8,7 +8,9 @@ import subprocess
 import sys
 
 import PySide6
+import pytest
 
+pytestmark = pytest.mark.process  # starts other processes (docs/decisions/194)
 CALLS = 5000
 
 SCRIPT = f"""

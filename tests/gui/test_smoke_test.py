@@ -13,13 +13,16 @@ import sys
 import types
 from pathlib import Path
 
+import pytest
+
 from core.io.slice_export import slice_stem
 from core.model.model_file import starter_model
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 SPEC = ROOT / "installer" / "mandible_studio.spec"
 
 
+@pytest.mark.process
 def test_smoke_test_from_another_folder_writes_a_labelme_json(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "MANDIBLE_STUDIO_HOME"}
     done = subprocess.run([sys.executable, str(ROOT / "main.py"), "--smoke-test"], cwd=tmp_path, env=env,

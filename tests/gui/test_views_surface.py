@@ -14,7 +14,7 @@ from gui.views import surface_mesh
 from gui.views.crosshair import Crosshair
 from gui.views.layout import ViewLayout
 from gui.views.planes import ArrayLabels
-from gui.views.surface_mesh import SurfaceBuilder, SurfaceMesh, pick, to_index
+from gui.views.surface_mesh import SurfaceBuilder, SurfaceMesh, pick, surface_of, to_index
 from gui.views.surface_view import opengl_problem, software_renderer
 
 SHAPE = (24, 40, 40)
@@ -48,12 +48,12 @@ def test_edits_are_debounced_into_one_build_in_a_worker_thread(qtbot, monkeypatc
     threads = []
     real = surface_mesh.surface_of
 
-    def recording(labels_copy, volume):
+    def recording(labels_copy, volume, corner):
         threads.append(threading.get_ident())
-        return real(labels_copy, volume)
+        return real(labels_copy, volume, corner)
 
     monkeypatch.setattr(surface_mesh, "surface_of", recording)
-    builder = SurfaceBuilder(_volume(), labels.copy, debounce_ms=50)
+    builder = SurfaceBuilder(_volume(), lambda: ((0, 0, 0), labels.copy()), debounce_ms=50)
     with qtbot.waitSignal(builder.mesh_ready, timeout=BUILD_TIMEOUT_MS) as ready:
         for _ in range(5):
             builder.labels_changed()  # a brush stroke's dabs
@@ -69,7 +69,7 @@ def test_edits_are_debounced_into_one_build_in_a_worker_thread(qtbot, monkeypatc
 
 def test_a_change_during_a_build_brings_exactly_one_more_build(qtbot):
     labels = _box_labels()
-    builder = SurfaceBuilder(_volume(), labels.copy, debounce_ms=1)
+    builder = SurfaceBuilder(_volume(), lambda: ((0, 0, 0), labels.copy()), debounce_ms=1)
     meshes = []
     builder.mesh_ready.connect(meshes.append)
     builder.build_now()
@@ -82,7 +82,7 @@ def test_a_change_during_a_build_brings_exactly_one_more_build(qtbot):
 
 
 def test_an_empty_mask_clears_the_view_without_a_build(qtbot):
-    builder = SurfaceBuilder(_volume(), lambda: np.zeros(SHAPE, np.uint8), debounce_ms=1)
+    builder = SurfaceBuilder(_volume(), lambda: ((0, 0, 0), np.zeros(SHAPE, np.uint8)), debounce_ms=1)
     with qtbot.waitSignal(builder.mesh_ready, timeout=5_000) as ready:
         builder.build_now()
     assert ready.args == [None] and builder.builds_started == 0
@@ -126,3 +126,18 @@ def test_on_software_opengl_the_3d_view_waits_for_the_user(qtbot):
     qtbot.mouseClick(views.surface.start_button, Qt.MouseButton.LeftButton)
     assert views.surface.available
     qtbot.waitUntil(lambda: views.surface.mesh is not None, timeout=BUILD_TIMEOUT_MS)
+
+
+def test_the_surface_of_the_labels_box_is_the_surface_of_the_whole_volume():
+    """The 3-D view builds from a copy of the labels' bounding box only (a fraction of the volume on a CBCT)."""
+    from gui.views.planes import ArrayLabels, label_crop
+
+    labels = np.zeros(SHAPE, np.uint8)
+    labels[3:7, 4:9, 5:12] = 1
+    labels[5, 10, 2] = 1
+    corner, crop = label_crop(ArrayLabels(labels))
+    assert corner == (3, 4, 2) and crop.shape == (4, 7, 10)
+    whole, cropped = surface_of(labels, _volume()), surface_of(crop, _volume(), corner)
+    np.testing.assert_allclose(cropped.vertices, whole.vertices)
+    np.testing.assert_array_equal(cropped.faces, whole.faces)
+    assert label_crop(ArrayLabels(np.zeros(SHAPE, np.uint8)))[1].size == 0

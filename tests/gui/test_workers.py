@@ -1,5 +1,6 @@
 """gui.workers: a core job runs in a QThread; progress and result arrive in the GUI thread, errors become
-`failed` messages, cancel stops the job at its next step; a task outlives no owner's wish (destroying the
+`failed` messages, cancel stops the job at its next step; a core generator's items arrive as `yielded`, its
+return value is the result and the cancel is checked at every yield; a task outlives no owner's wish (destroying the
 owner cancels it) and its thread is never destroyed running; no worker thread destroys a GUI-thread object."""
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ import sys
 import threading
 import time
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread
+import numpy as np
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread
 
+from core.annotation.propagation import propagate
 from core.errors import Cancelled, InputError
 from gui import workers
 from gui.workers import BackgroundTask
-from tests.conftest import ROOT
-from tests.gui.conftest import THREAD_END_TIMEOUT_MS
+from tests.support.paths import ROOT
+from tests.support.window import THREAD_END_TIMEOUT_MS
 
 
 def test_progress_and_result_arrive_in_the_gui_thread(qtbot):
@@ -176,6 +180,7 @@ def _leaked_timer_run(mode: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=THREAD_END_TIMEOUT_MS / 1000)
 
 
+@pytest.mark.process
 def test_a_leaked_gui_timer_is_destroyed_in_the_gui_thread_never_by_a_worker():
     """The suite's segfault under load (docs/decisions/150), reproduced in a child process: with Python's own
     collector the worker thread destroys the GUI thread's timer and the GUI thread crashes on its next tick;
@@ -185,3 +190,69 @@ def test_a_leaked_gui_timer_is_destroyed_in_the_gui_thread_never_by_a_worker():
     assert "survived; meter collected: True" in safe.stdout
     unsafe = _leaked_timer_run("python")
     assert unsafe.returncode != 0 and "Timers cannot be stopped from another thread" in unsafe.stderr
+
+
+def _cone_ct() -> tuple[np.ndarray, np.ndarray]:
+    """Slices 10..30 hold a bone rod; slice 20's bone is where propagation starts."""
+    hu = np.full((40, 64, 64), 40, np.int16)
+    rows, cols = np.mgrid[:64, :64]
+    for k in range(10, 31):
+        hu[k][(rows - 32) ** 2 + (cols - 24) ** 2 <= (6 + 0.5 * (k - 10)) ** 2] = 1000
+    return hu, hu[20] >= 250
+
+
+def _propagation_task(hu, start) -> BackgroundTask:
+    return BackgroundTask(lambda progress, cancel: propagate(hu, 20, start, +1, range(40), cancel=cancel),
+                          "propagation")
+
+
+def test_a_core_generator_yields_its_items_in_order_and_its_return_value_is_the_result(qtbot):
+    hu, start = _cone_ct()
+    task = _propagation_task(hu, start)
+    items = []
+    task.yielded.connect(lambda item: items.append((item.index, QThread.currentThread() is task.thread())))
+    with qtbot.waitSignal(task.finished, timeout=THREAD_END_TIMEOUT_MS), \
+            qtbot.waitSignal(task.result, timeout=THREAD_END_TIMEOUT_MS) as result:
+        task.start()
+    assert [index for index, _ in items] == list(range(21, 31))  # every slice of the rod below 20, in order
+    assert all(in_gui_thread for _, in_gui_thread in items)
+    assert "bone ends at slice 32" in result.args[0]  # the generator's return value
+
+
+def test_cancel_is_checked_at_every_yield_and_the_generator_is_closed(qtbot):
+    hu, start = _cone_ct()
+    task = _propagation_task(hu, start)
+    made, delivered, results = [], [], []
+    # In the worker's own thread, between two items: the cancel lands exactly after the third one.
+    task._worker.yielded.connect(lambda item: (made.append(item.index), len(made) == 3 and task.cancel()),
+                                 Qt.ConnectionType.DirectConnection)
+    task.yielded.connect(lambda item: delivered.append(item.index))
+    task.result.connect(results.append)
+    with qtbot.waitSignal(task.finished, timeout=THREAD_END_TIMEOUT_MS), \
+            qtbot.waitSignal(task.cancelled, timeout=THREAD_END_TIMEOUT_MS):
+        task.start()
+    assert made == delivered == [21, 22, 23] and results == []
+
+
+def test_items_made_after_the_cancel_reach_no_one(qtbot):
+    cancel_seen = []
+
+    def job(progress, cancel):
+        def items():
+            try:
+                yield "first"
+                cancel.set()  # the user cancels while the next item is being made
+                yield "second"
+                yield "third"
+            finally:
+                cancel_seen.append(cancel.is_set())  # closed by the runner: its clean-up ran
+
+        return items()
+
+    task = BackgroundTask(job, "items")
+    delivered = []
+    task.yielded.connect(delivered.append)
+    with qtbot.waitSignal(task.finished, timeout=THREAD_END_TIMEOUT_MS), \
+            qtbot.waitSignal(task.cancelled, timeout=THREAD_END_TIMEOUT_MS):
+        task.start()
+    assert delivered == ["first"] and cancel_seen == [True]
