@@ -26,6 +26,9 @@ calibration), "with" opens them as the app does now (core.io.grey_values.calibra
 --rtk adds "cone-beam": real cone-beam artefacts, forward projection and FDK with itk-rtk
 (benchmarks/cone_beam.py: truncation by the field of view, beam-hardening cupping, Poisson noise) on a
 --rtk-mm grid (default 1.0; about a minute of projection a case on a quiet CPU), when itk-rtk imports.
+--known adds a column "known": each variant through its scanner's own grey map, exactly (what a perfect
+calibration would give: the rest of the loss is the grid's, the cupping's and the artefacts').
+--network-only scores the network's own masks (no refinement), to tell the network's loss from refinement's.
 --alternatives adds a column per other calibration (benchmarks/calibration_alternatives.py: nnU-Net-style
 percentile clip and z-score, histogram matching, fixed air and bone anchors) on each variant.
 """
@@ -45,9 +48,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.calibration_alternatives import ALTERNATIVES, Reference, calibrate_with  # noqa: E402
+from benchmarks.calibration_alternatives import ALTERNATIVES, Reference, calibrate_with, known_calibration  # noqa: E402
 from benchmarks.scanner_variants import GREY_MAPS, Scanner, make_variant, mask_on_source  # noqa: E402
 from core.calibration import apply_calibration  # noqa: E402
+from core.inference.postprocess import PredictionPolicy  # noqa: E402
 from core.inference.segmenter import Segmenter  # noqa: E402
 from core.io.grey_values import AUTO, calibrate_volume  # noqa: E402
 from core.io.labels import load_labels  # noqa: E402
@@ -102,8 +106,15 @@ def scanner_for(name: str, args) -> Scanner:
 
 def run_case(segmenter: Segmenter, name: str, variants: list[str], args) -> list[dict]:
     source, labels, slices = load_case(name)
+    policy = PredictionPolicy(refine=False) if args.network_only else PredictionPolicy()
+
+    def score(volume: Volume, variant=None) -> float:
+        """Dice of the masks of `volume` (a variant's, taken back to the CT's grid) against the CT's label."""
+        mask = segmenter.predict_volume(volume, policy=policy)
+        return dice_on(mask if variant is None else mask_on_source(mask, variant, source.shape), labels, slices)
+
     start = time.perf_counter()
-    untouched = dice_on(segmenter.predict_volume(source), labels, slices)
+    untouched = score(source)
     rows = [{"case": name, "variant": "untouched", "shape": list(source.shape), "with": untouched,
              "without": untouched, "seconds": round(time.perf_counter() - start, 1)}]
     print(f"{name}: untouched {source.shape}, Dice {untouched:.4f}", flush=True)
@@ -112,24 +123,9 @@ def run_case(segmenter: Segmenter, name: str, variants: list[str], args) -> list
     span = (min(with_mandible), max(with_mandible))
     for variant_name in variants:
         start = time.perf_counter()
-        scanner = scanner_for(variant_name, args)
-        variant, raw = variant_volume(hu, source, labels, scanner, variant_name, span)
-        calibrated = calibrate_volume(Volume(hu=raw.hu.copy(), spacing=raw.spacing, name=raw.name), AUTO)
-        row = {"case": name, "variant": variant_name, "shape": list(raw.shape),
-               "calibration": calibrated.calibration.describe(), "source": calibrated.calibration.source}
-        row["with"] = dice_on(mask_on_source(segmenter.predict_volume(calibrated), variant, source.shape),
-                             labels, slices)
-        if args.without and calibrated.calibration.changes_values():
-            row["without"] = dice_on(mask_on_source(segmenter.predict_volume(raw), variant, source.shape),
-                                    labels, slices)
-        elif args.without:
-            row["without"] = row["with"]  # nothing to calibrate: the same volume
-        for alternative in ALTERNATIVES[1:] if args.reference is not None else ():
-            calibration = calibrate_with(alternative, raw.hu, args.reference)
-            other = Volume(hu=apply_calibration(raw.hu.copy(), calibration), spacing=raw.spacing, name=raw.name,
-                           calibration=calibration)
-            row[alternative] = dice_on(mask_on_source(segmenter.predict_volume(other), variant, source.shape),
-                                      labels, slices)
+        variant, raw = variant_volume(hu, source, labels, scanner_for(variant_name, args), variant_name, span)
+        row = {"case": name, "variant": variant_name, "shape": list(raw.shape)}
+        row.update(score_variant(lambda volume: score(volume, variant), raw, variant_name, args))
         row["seconds"] = round(time.perf_counter() - start, 1)
         rows.append(row)
         print(f"  {variant_name}: {raw.shape} {raw.hu.dtype}, with {row['with']:.4f}"
@@ -138,10 +134,40 @@ def run_case(segmenter: Segmenter, name: str, variants: list[str], args) -> list
     return rows
 
 
+def score_variant(score, raw: Volume, variant_name: str, args) -> dict:
+    """Dice with the app's calibration, without it (the stored values as HU), with each alternative and with the
+    variant's own map, as asked."""
+    calibrated = calibrate_volume(Volume(hu=raw.hu.copy(), spacing=raw.spacing, name=raw.name), AUTO)
+    row = {"calibration": calibrated.calibration.describe(), "source": calibrated.calibration.source,
+           "with": score(calibrated)}
+    if args.without:  # nothing to calibrate: the same volume
+        row["without"] = score(raw) if calibrated.calibration.changes_values() else row["with"]
+    others = {name: calibrate_with(name, raw.hu, args.reference)
+              for name in (ALTERNATIVES[1:] if args.reference is not None else ())}
+    if args.known and variant_name != "grid":  # the grid is HU: its own map is the identity
+        others["known"] = known_calibration(*known_anchors(variant_name), raw.hu)
+    elif args.known:
+        row["known"] = row["with"]
+    for other, calibration in others.items():
+        row[other] = score(Volume(hu=apply_calibration(raw.hu.copy(), calibration), spacing=raw.spacing,
+                                  name=raw.name, calibration=calibration))
+    return row
+
+
+def known_anchors(variant_name: str) -> tuple[float, float]:
+    """The stored values of air (-1000 HU) and bone (1200 HU) in a variant: what its scanner did."""
+    if variant_name == "cone-beam":
+        from benchmarks.cone_beam import STORED_BONE
+
+        return 0.0, STORED_BONE
+    spec = GREY_MAPS["hu" if variant_name == "grid" else variant_name]
+    return spec.air, spec.bone
+
+
 def table(rows: list[dict]) -> str:
     """Markdown: each row's Dice without and with calibration, and the difference with calibration from the
     untouched CT and from the same CT in HU on the CBCT's grid and field (the 'grid' row)."""
-    others = [name for name in ALTERNATIVES[1:] if any(name in row for row in rows)]
+    others = [name for name in (*ALTERNATIVES[1:], "known") if any(name in row for row in rows)]
     lines = ["| Case | Variant | Grid (slices x rows x cols) | Dice without calibration | Dice with calibration "
              "| With - untouched | With - grid |" + "".join(f" {name} |" for name in others),
              "|---|---|---|---|---|---|---|" + "---|" * len(others)]
@@ -191,6 +217,10 @@ def main() -> int:
     parser.add_argument("--rtk-mm", type=float, default=1.0, help="the cone-beam variant's voxel size")
     parser.add_argument("--alternatives", action="store_true",
                         help="also score the other calibrations (z-score, histogram matching, air and bone)")
+    parser.add_argument("--network-only", action="store_true",
+                        help="masks without refinement (the network's probability > 0.5): what the grid costs the network")
+    parser.add_argument("--known", action="store_true",
+                        help="also score each variant through its own grey map, exactly (the best a calibration can do)")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]

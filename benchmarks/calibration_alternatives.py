@@ -7,6 +7,9 @@ and made air the same way for all (core.calibration.field_of_view).
               deviation, then the reference CT's mean and standard deviation (a linear map)
   histogram   histogram matching: the scan's percentiles 1..99 onto the reference CT's (piecewise linear)
   air-bone    fixed anchors: the air peak to -1000 HU, the bone class's median to the reference's bone median
+  known       not a calibration a product could make: the variant's own grey map, exactly (air and bone where the
+              scanner put them), with the padding found as for the others; what a perfect map would give, so
+              that a variant's loss splits into the calibration's share and the rest (grid, cupping, artefacts)
 
 The reference is the bundled sample CT (resources/samples/okbp_pt_224, in HU) seen through the same field of
 view: what a product could ship. Statistics of an image depend on what its field of view holds, which is why
@@ -22,6 +25,7 @@ from core.calibration.landmarks import field_of_view_samples, find_landmarks
 
 ALTERNATIVES = ("landmarks", "zscore", "histogram", "air-bone")
 PERCENTILES = np.arange(1, 100)
+KNOWN_BONE_HU = 1200.0  # the bone level the variants' grey maps anchor (benchmarks/scanner_variants.BONE_HU)
 
 
 class Reference:
@@ -56,6 +60,12 @@ def calibrate_with(name: str, stored: np.ndarray, reference: Reference | None) -
     else:
         raise ValueError(f"unknown calibration {name!r}; one of {', '.join(ALTERNATIVES)}")
     return GreyCalibration(FROM_SCAN, grey, padding)
+
+
+def known_calibration(air: float, bone: float, stored: np.ndarray) -> GreyCalibration:
+    """The exact linear map of a variant whose scanner stored -1000 HU at `air` and `bone_hu` at `bone`."""
+    grey = GreyMap.through([(air, -1000.0), (bone, KNOWN_BONE_HU)])
+    return GreyCalibration(FROM_SCAN, grey, find_padding(stored))
 
 
 def _monotone(stored: np.ndarray, hu: np.ndarray) -> GreyMap:
