@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from core.io.loader import load_volume  # noqa: E402
 from core.io.nifti import load_nifti_labels  # noqa: E402
 from core.workspace import OpenCase, Workspace, multi_slice  # noqa: E402
+from core.workspace.edit_rules import Allow, EditKind  # noqa: E402
 
 CRANIUM = ROOT.parent / "shared" / "data" / "cranium"
 MODELS = (ROOT.parent / "shared" / "models" / "okbp128_gpu36.msmodel",
@@ -56,9 +57,9 @@ def prediction(volume, cache: Path | None, model: Path) -> np.ndarray:
     return predicted
 
 
-def predicted_case(volume, predicted: np.ndarray) -> OpenCase:
+def predicted_case(volume, predicted: np.ndarray, source: Path = CRANIUM / "dicom") -> OpenCase:
     workspace = Workspace.create(Path(tempfile.mkdtemp()) / "workspace")
-    case = OpenCase(volume, workspace.add_case(volume, CRANIUM / "dicom"))
+    case = OpenCase(volume, workspace.add_case(volume, source))
     for index in range(volume.num_slices):
         case.apply_prediction(index, predicted[index])
     return case
@@ -73,7 +74,7 @@ def correct_worst(case: OpenCase, label: np.ndarray, touched: set[int]) -> int:
     masks = masks_of(case)
     errors = [-1 if k in touched else int((masks[k] != label[k]).sum()) for k in range(case.num_slices)]
     worst = int(np.argmax(errors))
-    case.annotation(worst).set_mask(label[worst])
+    case.edit(worst, "Draw the slice", lambda annotation: annotation.set_mask(label[worst]))
     touched.add(worst)
     return worst
 
@@ -87,25 +88,33 @@ def slice_by_slice(volume, predicted: np.ndarray, label: np.ndarray) -> int:
 
 def with_tools(volume, predicted: np.ndarray, label: np.ndarray, replace_predicted: bool) -> tuple[int, int, int]:
     """(touched slices, tool runs kept, tool runs undone)."""
-    case, touched, kept, undone = predicted_case(volume, predicted), set(), 0, 0
+    case, touched, runs = predicted_case(volume, predicted), set(), [0, 0]
     while dice(masks_of(case), label) < TARGET_DICE and len(touched) < MAX_ROUNDS:
-        worst = correct_worst(case, label, touched)
-        tries = [lambda step=step: multi_slice.apply(case, dict(
-                    (p.index, p.mask) for p in multi_slice.propagation(case, worst, step, replace_predicted)))
-                 for step in (-1, 1)]
-        tries.append(lambda: multi_slice.interpolate(case, worst, replace_predicted))
-        for run in tries:
-            before = dice(masks_of(case), label)
-            applied = run()
-            if not applied:
-                continue
-            if dice(masks_of(case), label) > before:
-                kept += 1
-            else:
-                for _index, annotation, change in reversed(applied):  # Ctrl+Z on the run
-                    annotation.undo_change(change)
-                undone += 1
-    return len(touched), kept, undone
+        tool_round(case, label, touched, replace_predicted, runs)
+    return len(touched), runs[0], runs[1]
+
+
+def tool_round(case: OpenCase, label: np.ndarray, touched: set[int], replace_predicted: bool,
+               runs: list[int]) -> None:
+    """One round of the user: the worst slice by hand, then propagation up, down and interpolation around it,
+    each one history entry, undone (Ctrl+Z) when it does not raise the Dice; `runs` counts [kept, undone]."""
+    worst = correct_worst(case, label, touched)
+    allow = Allow(predicted=replace_predicted)
+
+    def propagate(step: int) -> list[int]:
+        masks = {p.index: p.mask for p in multi_slice.propagation(case, worst, step, allow)}
+        return case.apply_many(masks, EditKind.PROPAGATION, "Propagate", allow)
+
+    tries = [lambda: propagate(-1), lambda: propagate(1), lambda: multi_slice.interpolate(case, worst, allow)]
+    for run in tries:
+        before = dice(masks_of(case), label)
+        if not run():
+            continue
+        if dice(masks_of(case), label) > before:
+            runs[0] += 1
+        else:
+            case.undo()
+            runs[1] += 1
 
 
 def main() -> int:

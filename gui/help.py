@@ -18,8 +18,11 @@ GESTURES = (
     ("Pan", "Middle-drag, or Space + left-drag"),
     ("Window / level (brightness, contrast)", "Right-drag"),
     ("Peek under the overlay", "Hold Q"),
-    ("Move the crosshair (2×2 layout)", "Click in the coronal, sagittal or 3-D view; Ctrl+click in the axial view"),
+    ("Move the crosshair (2×2 layout)", "Click in the coronal, sagittal or 3-D view; Ctrl+click in the axial view "
+     "(in every view with the 3-D click tool)"),
     ("Seeded fill: remove the region under the click", "Shift+click"),
+    ("3-D click: add the missed bone in every slice", "Click (any view)"),
+    ("3-D click: remove a wrong piece in 3-D", "Shift+click (any view)"),
 )
 
 

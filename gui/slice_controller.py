@@ -41,6 +41,7 @@ class SliceController(QObject):
     slice_shown = Signal(int)
     measured = Signal(str)  # what the ruler read, or why it cannot measure
     message = Signal(str)  # what an action did or why it did nothing, for the status bar
+    tool_changed = Signal(str)  # the tool's name (the coronal and sagittal views follow the click tool)
 
     def __init__(self, view: SliceView, slice_list: SliceList, slider: QSlider, labels: dict[str, QLabel],
                  settings: ToolSettings, parent: QObject | None = None) -> None:
@@ -53,6 +54,7 @@ class SliceController(QObject):
         self.window = WINDOW_PRESETS["bone"]
         self.preset = "bone"
         self.tools: dict[str, object] = {}
+        self.case_free_tools: dict[str, object] = {}  # tools that follow the open case themselves (the click tool)
         self.tool_name = "polygon"
         self._peeking = False
         view.slice_step.connect(lambda step: self.show_slice(self.current + step))
@@ -80,7 +82,8 @@ class SliceController(QObject):
         editor.message.connect(self.message)
         self.tools = {"polygon": PolygonTool(editor), "edit": VertexEditTool(editor),
                       "brush": BrushTool(editor), "eraser": EraserTool(editor),
-                      "ruler": RulerTool(editor, self.measured.emit), "fill": SeededFillTool(editor)}
+                      "ruler": RulerTool(editor, self.measured.emit), "fill": SeededFillTool(editor),
+                      **self.case_free_tools}
         volume = session.volume
         self.view.mm_per_pixel = float(volume.spacing[2]) if volume.spacing_known else None
         saved = session.window
@@ -276,6 +279,7 @@ class SliceController(QObject):
         self.tool_name = name
         if self.session is not None:
             self.view.set_tool(self.tools[name])
+        self.tool_changed.emit(name)
 
     def use_polygon_tool(self) -> None:
         self.use_tool("polygon")

@@ -83,6 +83,7 @@ def _predict_with_starter(window, index: int, reference) -> dict:
     import numpy as np
 
     from core.inference.segmenter import Segmenter
+    from core.model.openvino_network import select_engine
     from core.model.model_file import starter_model
     from core.workspace.model_versions import ModelVersions
 
@@ -92,7 +93,11 @@ def _predict_with_starter(window, index: int, reference) -> dict:
         raise RuntimeError(f"the app did not activate the bundled starter model {starter} on its first start "
                            f"(active: {None if active is None else active.model_path})")
     session = window.session
-    predictions = list(Segmenter.from_file(active.model_path).predict(session.volume, [index]))
+    segmenter = Segmenter.from_file(active.model_path)
+    if segmenter.engine != select_engine("auto", segmenter.model, segmenter.runtime):
+        raise RuntimeError("OpenVINO is bundled but could not prepare the network (its CPU plugin or PyTorch "
+                           "front end is missing from the build); see the log")
+    predictions = list(segmenter.predict(session.volume, [index]))
     mask = predictions[-1].mask  # the last one is the final word on the slice (a revision, if any)
     overlap = 2 * np.logical_and(mask, reference).sum()
     dice = float(overlap / max(1, mask.astype(bool).sum() + reference.astype(bool).sum()))
@@ -101,7 +106,7 @@ def _predict_with_starter(window, index: int, reference) -> dict:
                            f"sample's contour (expected >= {MIN_DICE})")
     for prediction in predictions:
         session.take_prediction(prediction.index, prediction.mask, prediction.confidence)
-    return {"model": starter.name, "dice": round(dice, 3)}
+    return {"model": starter.name, "engine": segmenter.engine, "dice": round(dice, 3)}
 
 
 def _export_one_slice(session, index: int, out_dir: Path) -> dict:

@@ -1,8 +1,9 @@
-"""Every compiled file of torch and torchvision, for the PyInstaller spec (docs/decisions/113).
+"""Every compiled file of torch, torchvision and OpenVINO, for the PyInstaller spec (docs/decisions/113).
 
 torchvision 0.29 loads its operators from `torchvision/_C_stable.so` and `image_stable.so` with
 `torch.ops.load_library`, not by import, so PyInstaller's analysis never sees them and the bundle
-had no torchvision operators ("operator torchvision::nms does not exist"). The spec therefore
+had no torchvision operators ("operator torchvision::nms does not exist"). OpenVINO finds its CPU plugin and
+its PyTorch front end by file name beside libopenvino (openvino/libs), never by import. The spec therefore
 collects every compiled file of these packages explicitly, at its own path inside the package
 (where torch and torchvision look for it). Plain Python: tests check it without PyInstaller.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-PACKAGES = ("torch", "torchvision")
+PACKAGES = ("torch", "torchvision", "openvino")
 SUFFIXES = (".so", ".pyd", ".dll", ".dylib")
 
 

@@ -28,7 +28,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import torch
 
-from core.errors import Cancelled
+from core.errors import Cancelled, MandibleStudioError
 from core.inference.confidence import mask_confidence
 from core.inference.postprocess import (PROBABILITY_FLOOR, PredictionPolicy, region_masks, runs, slice_masks,
                                        whole_run_masks)
@@ -67,19 +67,30 @@ class Segmenter:
         self.config = model.config
         self.runtime = Runtime.select(device, precision, inference=True)
         self.engine = select_engine(engine, model, self.runtime, compile)
+        self.network = model.network.to(self.runtime.device).eval()
+        self.network.to(memory_format=torch.channels_last)
+        self.forward = self._openvino_or_none(model, engine) if self.engine == "openvino" else None
+        if self.forward is None:
+            self.engine = "torch"
+            self.forward = self.network if compile == "off" else CompiledNetwork(self.network, compile)
         # torch on a CPU: one slice at a time is as fast per slice and keeps peak RAM lowest; OpenVINO gains
         # 10-20 % per slice from batches of 4 (BENCHMARKS.md).
         default_batch = 8 if self.runtime.device.type != "cpu" else 4 if self.engine == "openvino" else 1
         self.batch_size = max(1, batch_size or default_batch)
         self.prefetch = max(0, prefetch)
-        self.network = model.network.to(self.runtime.device).eval()
-        self.network.to(memory_format=torch.channels_last)
-        if self.engine == "openvino":
-            self.forward = openvino_network(model, self.runtime)
-        else:
-            self.forward = self.network if compile == "off" else CompiledNetwork(self.network, compile)
         log.info("segmenting on %s with %s%s", self.runtime.describe(), self.engine,
                  "" if compile == "off" else f", compile {compile}")
+
+    def _openvino_or_none(self, model: LoadedModel, engine: str):
+        """OpenVINO's compiled network; None (torch then segments, said in the log) when `engine` was auto and
+        OpenVINO cannot convert or compile this model here (a damaged install, a bundle without its CPU plugin)."""
+        try:
+            return openvino_network(model, self.runtime)
+        except (RuntimeError, ImportError, OSError) as error:
+            if engine != "auto":
+                raise MandibleStudioError(f"OpenVINO could not prepare the network: {error}") from error
+            log.warning("OpenVINO could not prepare the network (%s); segmenting with torch instead", error)
+            return None
 
     @classmethod
     def from_file(cls, path, device: str = "auto", precision: str = "auto", batch_size: int | None = None,

@@ -12,8 +12,8 @@ from gui.tool_settings import (DEFAULT_MIN_ISLAND, DEFAULT_RADIUS, DEFAULT_THRES
 BUTTON_TEXT = {"remove_islands": "Islands", "copy_prev": "From Prev", "copy_next": "From Next",
                "mark_reviewed": "Reviewed", "clear_slice": "Clear", "fill_holes": "Fill Holes",
                "tool_polygon": "Polygon", "tool_edit": "Vertices", "tool_brush": "Brush", "tool_eraser": "Eraser",
-               "tool_ruler": "Ruler", "tool_fill": "Seeded Fill"}
-TOOLS = ("tool_polygon", "tool_edit", "tool_brush", "tool_eraser", "tool_ruler", "tool_fill")
+               "tool_ruler": "Ruler", "tool_fill": "Seeded Fill", "tool_click": "3-D Click"}
+TOOLS = ("tool_polygon", "tool_edit", "tool_brush", "tool_eraser", "tool_ruler", "tool_fill", "tool_click")
 
 
 class PanelButton(QToolButton):

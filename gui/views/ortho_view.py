@@ -102,12 +102,23 @@ class OrthoView(SliceView):
             self.render_overlay()
 
     # --- crosshair -------------------------------------------------------------------------------
-    def move_crosshair_to(self, scene_pos: QPointF) -> None:
+    def voxel_at(self, scene_pos: QPointF) -> Point | None:
+        """The volume voxel (slice, row, col) under a scene point of this plane; None off the image."""
         col = int(np.floor(scene_pos.x() / self._scale[0]))
         row = int(np.floor(scene_pos.y() / self._scale[1]))
         height, width = image_shape(self.volume.shape, self.plane)
         if 0 <= row < height and 0 <= col < width:
-            self.crosshair.move_to(*to_volume(self.plane, self._index, row, col))
+            return to_volume(self.plane, self._index, row, col)
+        return None
+
+    def move_crosshair_to(self, scene_pos: QPointF) -> None:
+        voxel = self.voxel_at(scene_pos)
+        if voxel is not None:
+            self.crosshair.move_to(*voxel)
+
+    def use_tool(self, tool: Tool | None) -> None:
+        """An editing tool in this view (the click tool), or None: clicks move the crosshair again."""
+        self.set_tool(tool or CrosshairTool(self))
 
     def scene_point(self, point: Point) -> QPointF:
         """The scene position of the centre of a volume voxel on this plane."""

@@ -4,7 +4,9 @@ with coronal, sagittal and the live 3-D view (L switches), all on one crosshair 
 The coronal, sagittal and 3-D views are built the first time the user asks for 2x2 (vispy is imported
 only then, decision 160). The crosshair's slice is the current slice: the slice list, the slider and the
 views all move it, and the SliceController stays the one owner of the current slice and the window.
-In the axial view Ctrl+click moves the crosshair within the slice (a plain click belongs to the tool).
+In the axial view Ctrl+click moves the crosshair within the slice (a plain click belongs to the tool). The 3-D
+click tool (C) works in the coronal and sagittal views too: while it is the tool, a click there corrects and
+Ctrl+click moves the crosshair.
 """
 from __future__ import annotations
 
@@ -15,8 +17,12 @@ from PySide6.QtWidgets import QGraphicsLineItem, QVBoxLayout, QWidget
 from core.windowing import Window
 from gui.actions import ActionSpec
 from gui.case_session import CaseSession
+from gui.click_correction import TOOL_ACTION as CLICK_ACTION
+from gui.click_correction import ClickCorrection
 from gui.multi_slice import MultiSlice
 from gui.slice_controller import SliceController
+from gui.tools.base import snapped
+from gui.tools.click import ClickTool
 from gui.tools.seeded_fill import ACTION as FILL_ACTION
 from gui.views.crosshair import Crosshair, Point
 from gui.views.layout import ViewLayout
@@ -51,6 +57,7 @@ class CaseViews(QObject):
         controller.slice_shown.connect(self._on_slice_shown)
         controller.window_changed.connect(self._on_controller_window)
         controller.style_changed.connect(self._on_style)
+        controller.tool_changed.connect(self._follow_tool)
         session.mask_changed.connect(self._on_mask_changed)
         self.axial.viewport().installEventFilter(self)
 
@@ -92,6 +99,18 @@ class CaseViews(QObject):
         box.addWidget(self.layout)
         self.layout.show()
         self.layout.window_changed.connect(self._on_layout_window)
+        self._follow_tool(controller.tool_name)
+
+    def _follow_tool(self, _name: str = "") -> None:
+        """The coronal and sagittal views take the click tool while it is the axial view's tool; else a click
+        there moves the crosshair."""
+        if self.layout is None:
+            return
+        tool = self.controller.tools.get(self.controller.tool_name)
+        for plane, view in self.layout.planes.items():
+            if view is not self.axial:
+                view.use_tool(tool.for_view(view.voxel_at, view.move_crosshair_to)
+                              if isinstance(tool, ClickTool) else None)
 
     @property
     def started_3d(self) -> bool:
@@ -106,6 +125,7 @@ class CaseViews(QObject):
         for signal, slot in ((self.controller.slice_shown, self._on_slice_shown),
                              (self.controller.window_changed, self._on_controller_window),
                              (self.controller.style_changed, self._on_style),
+                             (self.controller.tool_changed, self._follow_tool),
                              (self.session.mask_changed, self._on_mask_changed)):
             signal.disconnect(slot)
         for line in self.lines:
@@ -179,12 +199,33 @@ def view_host(view: QWidget) -> QWidget:
 
 
 def add_view_actions(window) -> MultiSlice:
-    """The layout switch (View), seeded fill (Tools) and the multi-slice tools (Edit) in the main window's
-    menus; the window's `case_views` is the open case's CaseViews (None without a case)."""
+    """The layout switch (View), seeded fill and 3-D clicks (Tools) and the multi-slice tools (Edit) in the main
+    window's menus; the window's `case_views` is the open case's CaseViews (None without a case)."""
     window.actions.add_to_menu("&View", (LAYOUT_ACTION,), {
         "switch_layout": lambda: window.case_views is not None and window.case_views.toggle_layout()})
-    window.actions.add_to_menu("&Tools", (FILL_ACTION,), {"tool_fill": window.controller.use_fill_tool})
+    window.actions.add_to_menu("&Tools", (FILL_ACTION, CLICK_ACTION), {
+        "tool_fill": window.controller.use_fill_tool, "tool_click": lambda: window.controller.use_tool("click")})
     multi_slice = MultiSlice(window.actions, window.controller.show_slice, window)
     multi_slice.message.connect(window.statusBar().showMessage)  # stays until the next message
     window.case_closing.connect(lambda: multi_slice.set_session(None))
+    add_click_correction(window)
     return multi_slice
+
+
+def add_click_correction(window) -> ClickCorrection:
+    """3-D click correction (C): the tool of the axial view (the coronal and sagittal ones follow, CaseViews),
+    following the open case."""
+    correction = ClickCorrection(window.actions, window)
+
+    def axial_voxel(pos) -> tuple[int, int, int] | None:
+        session = window.controller.session
+        x, y = snapped(pos)
+        if session is None or not (0 <= y < session.volume.shape[1] and 0 <= x < session.volume.shape[2]):
+            return None
+        return session.current, y, x
+
+    window.controller.case_free_tools["click"] = ClickTool(correction, axial_voxel)
+    correction.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+    window.case_opened.connect(lambda _case_id: correction.set_session(window.session))
+    window.case_closing.connect(lambda: correction.set_session(None))
+    return correction

@@ -43,3 +43,19 @@ def test_openvino_gives_torchs_probabilities_and_masks_on_the_sample(starter):
     assert dice(confusion(masks["openvino"] > 0, masks["torch"] > 0)) > 0.995
     confidences = {engine: [p.confidence for p in found if not p.revised] for engine, found in results.items()}
     np.testing.assert_allclose(confidences["openvino"], confidences["torch"], atol=0.005)
+
+
+def test_auto_segments_with_torch_when_openvino_cannot_prepare_the_network(starter, monkeypatch, caplog):
+    """A bundle or install whose OpenVINO lacks its CPU plugin still segments (with torch, said in the log);
+    asked for by name, OpenVINO's failure is a plain error."""
+    def broken(model, runtime):
+        raise RuntimeError("Device with \"CPU\" name is not registered in the OpenVINO Runtime")
+
+    monkeypatch.setattr("core.inference.segmenter.openvino_network", broken)
+    segmenter = Segmenter(starter, "cpu", "fp32")
+    assert segmenter.engine == "torch" and segmenter.batch_size == 1
+    assert "segmenting with torch instead" in caplog.text
+    found = list(segmenter.predict(load_volume(SAMPLE_DIR), [56]))
+    assert found[-1].mask.any()
+    with pytest.raises(MandibleStudioError, match="OpenVINO could not prepare the network"):
+        Segmenter(starter, "cpu", "fp32", engine="openvino")

@@ -86,10 +86,10 @@ def _compiled_files_on_disk(package: str) -> set[Path]:
             if p.is_file() and (p.suffix in (".so", ".pyd", ".dll", ".dylib") or ".so." in p.name)}
 
 
-def test_spec_collects_every_compiled_file_of_torch_and_torchvision(monkeypatch):
+def test_spec_collects_every_compiled_file_of_torch_torchvision_and_openvino(monkeypatch):
     binaries = _evaluate_spec(monkeypatch)["binaries"]
     bundled = {Path(folder) / Path(source).name for source, folder in binaries}
-    for package in ("torch", "torchvision"):
+    for package in ("torch", "torchvision", "openvino"):  # OpenVINO's CPU plugin is loaded by file name
         on_disk = _compiled_files_on_disk(package)
         assert on_disk, f"no compiled files found in the installed {package}"
         missing = sorted(str(path) for path in on_disk - bundled)
