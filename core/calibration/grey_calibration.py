@@ -38,6 +38,9 @@ BONE_HU = 300.0
 BONE_LEVEL_FRACTIONS = (0.1, 0.5)
 BONE_CONTRAST_HU = 150.0  # levels closer than this are not soft tissue and bone (fat and muscle, say)
 
+NO_AIR_IN_HU = ("No air is in the field of view; its soft tissue and bone sit where CT puts them, so the grey values "
+                "are used as Hounsfield units. Check them with Grey Values\u2026")
+
 HOUNSFIELD, FROM_SCAN, BY_USER, IMAGE_SLICES = "hounsfield", "scan", "user", "image slices"
 SOURCES = (HOUNSFIELD, FROM_SCAN, BY_USER, IMAGE_SLICES)
 
@@ -136,8 +139,12 @@ def estimate_calibration(volume: np.ndarray, declared_padding: tuple[float, floa
     if marks is None:
         return hounsfield(padding, "No air and soft tissue were found in the field of view to check the grey values "
                                    "against: they are used as stored. Check them with Grey Values\u2026")
+    soft_tissue = marks.soft_tissue
     if _in_hounsfield_units(marks):
         calibration = replace(hounsfield(padding), landmarks=marks)
+    elif _hounsfield_without_air(marks):
+        calibration = hounsfield(padding, NO_AIR_IN_HU)  # no air landmark to offer as the scan's estimate
+        soft_tissue = marks.air  # its two classes are soft tissue and bone
     else:
         grey = GreyMap.through([(marks.air, AIR_LANDMARK_HU), (marks.soft_tissue, SOFT_TISSUE_HU)])
         bone_hu = grey.hu_of(marks.bone)
@@ -146,11 +153,20 @@ def estimate_calibration(volume: np.ndarray, declared_padding: tuple[float, floa
             f"{BONE_CHECK_RANGE[1]:.0f} HU.")
         calibration = GreyCalibration(FROM_SCAN, grey, padding, marks, doubt=doubt)
     grey = calibration.grey_map
-    return replace(calibration, bone_level_hu=_level_between(grey.hu_of(marks.soft_tissue), grey.hu_of(marks.bone)))
+    return replace(calibration, bone_level_hu=_level_between(grey.hu_of(soft_tissue), grey.hu_of(marks.bone)))
 
 
 def _padding_is_hounsfield_air(padding: tuple[float, float] | None) -> bool:
     return padding is not None and HU_AIR_RANGE[0] <= padding[0] <= padding[1] <= HU_AIR_RANGE[1]
+
+
+def _hounsfield_without_air(marks: Landmarks) -> bool:
+    """No air in view (a field of view inside the head): the darker class is soft tissue where CT puts it and the
+    brighter one bone where CT puts it, while a map from them would put bone where no CT does."""
+    grey = GreyMap.through([(marks.air, AIR_LANDMARK_HU), (marks.soft_tissue, SOFT_TISSUE_HU)])
+    return (not BONE_CHECK_RANGE[0] <= grey.hu_of(marks.bone) <= BONE_CHECK_RANGE[1]
+            and HU_SOFT_TISSUE_RANGE[0] <= marks.air <= HU_SOFT_TISSUE_RANGE[1]
+            and BONE_CHECK_RANGE[0] <= marks.soft_tissue <= BONE_CHECK_RANGE[1])
 
 
 def _in_hounsfield_units(marks: Landmarks) -> bool:

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from pydicom.data import get_testdata_file
 
-from core.calibration import (AIR_HU, AIR_LANDMARK_HU, BY_USER, FROM_SCAN, SOFT_TISSUE_HU, GreyCalibration,
-                              GreyMap, apply_calibration, estimate_calibration, image_slices_calibration)
+from core.calibration import (AIR_HU, AIR_LANDMARK_HU, BONE_HU, BY_USER, FROM_SCAN, HOUNSFIELD, SOFT_TISSUE_HU,
+                              GreyCalibration, GreyMap, apply_calibration, estimate_calibration,
+                              image_slices_calibration)
 from core.calibration.field_of_view import find_padding, padding_mask
 from core.errors import CalibrationError
 from core.io.loader import load_volume
@@ -221,3 +222,17 @@ def test_image_slices_are_not_corrected_as_a_scan(tmp_path):
     assert volume.calibration.source == "image slices" and "bone window" in volume.calibration.describe()
     with pytest.raises(CalibrationError, match="image slices"):
         correct_calibration(case, 0.0, 100.0)
+
+
+def test_a_scan_in_hu_with_no_air_in_view_is_used_as_stored():
+    """A field of view inside the head (soft tissue and bone only): its two classes are not air and soft tissue;
+    a map from them would put bone at tens of HU. The values are HU already and stay bit for bit."""
+    rng = np.random.default_rng(7)
+    hu = np.round(rng.normal(40.0, 15.0, (60, 64, 64))).astype(np.int16)
+    hu[:, 20:28, 24:34] += 1200
+    hu[:, 40:50, 20:40] += 1200
+    calibration = estimate_calibration(hu)
+    assert calibration.source == HOUNSFIELD and not calibration.changes_values()
+    assert "No air is in the field of view" in calibration.describe()
+    assert calibration.bone_level_hu == BONE_HU
+    assert apply_calibration(hu, calibration) is hu
