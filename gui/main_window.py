@@ -23,6 +23,7 @@ from gui.case_exports import CaseExports
 from gui.case_session import CaseSession
 from gui import dialogs
 from gui.close_guard import may_close
+from gui.grey_values import GreyValues
 from gui.help import Help
 from gui.history_view import CaseHistoryActions
 from gui.panels.case_list import CaseList
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.cases.refresh()
         self.ai = AiController(self, self.workspace, self.actions, self.toolbar, self.tools_dock)
         self.case_closing.connect(lambda: self.ai.set_session(None))
+        self.grey_values = GreyValues(self)  # View -> Grey Values…, the calibration in the status bar
         fit_to_screen(self)
 
     # --- layout (gui/window_layout.py) -------------------------------------------------------------
