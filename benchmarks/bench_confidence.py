@@ -19,7 +19,7 @@ from scipy import stats
 
 from core.inference.confidence import BAND, SURE, mask_confidence
 from core.inference.postprocess import PredictionPolicy, volume_masks
-from core.inference.refine import RefineSettings, refinable
+from core.inference.refine import band_bone_level, refinable
 from core.inference.segmenter import Segmenter
 from core.io.loader import load_volume
 from core.io.nifti import load_nifti_labels
@@ -41,6 +41,13 @@ def dice(mask: np.ndarray, truth: np.ndarray) -> float:
     return 1.0 if total == 0 else float(2 * (mask & truth).sum() / total)
 
 
+def _confidence(probability, mask, hu, refined: bool) -> float:
+    """mask_confidence as the segmenter measures it: with the CT at its band's bone level where refinement drew it."""
+    if not refined:
+        return mask_confidence(probability, mask)
+    return mask_confidence(probability, mask, hu, band_bone_level(hu, probability))
+
+
 def measure(segmenter: Segmenter, name: str, ct: Path, label: Path, slices: list[int] | None) -> dict:
     volume = load_volume(ct)
     labels = load_nifti_labels(label, volume)
@@ -54,12 +61,11 @@ def measure(segmenter: Segmenter, name: str, ct: Path, label: Path, slices: list
     masks = volume_masks(volume, grid, PredictionPolicy(), segmenter.config.mm_per_pixel)
     refined = refinable(volume.units, tuple(volume.spacing) if volume.spacing_known else None,
                         segmenter.config.mm_per_pixel)
-    bone = RefineSettings().bone_hu if refined else None
     if slices is None:
         labelled = np.flatnonzero(labels.reshape(len(labels), -1).any(axis=1))
         slices = list(range(labelled[0], labelled[-1] + 1))
     old = [canvas_band_confidence(canvas[i]) for i in slices]
-    new = [mask_confidence(grid[i], masks[i], volume.hu[i] if refined else None, bone) for i in slices]
+    new = [_confidence(grid[i], masks[i], volume.hu[i], refined) for i in slices]
     scores = np.array([dice(masks[i], labels[i]) for i in slices])
     result = {"case": name, "slices": len(slices)}
     for key, values in (("canvas_band", old), ("mask_shown", new)):
@@ -70,8 +76,7 @@ def measure(segmenter: Segmenter, name: str, ct: Path, label: Path, slices: list
                        "dice_surest_third": round(float(scores[order[-third:]].mean()), 4)}
     named = [i for i in (81, 82, 91, 92, 93) if name == "development head" and i < volume.num_slices]
     result["named_slices"] = {str(i + 1): {"canvas_band": round(canvas_band_confidence(canvas[i]), 2),
-                                           "mask_shown": round(mask_confidence(grid[i], masks[i], volume.hu[i]
-                                                                               if refined else None, bone), 2),
+                                           "mask_shown": round(_confidence(grid[i], masks[i], volume.hu[i], refined), 2),
                                            "mask_pixels": int(masks[i].sum()), "label_pixels": int(labels[i].sum())}
                               for i in named}
     return result

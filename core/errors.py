@@ -31,3 +31,7 @@ class ExportError(MandibleStudioError):
 
 class Cancelled(MandibleStudioError):
     """A long job was cancelled by the user."""
+
+
+class CalibrationError(MandibleStudioError):
+    """A grey-value calibration cannot be made or read (air not darker than soft tissue, a damaged record)."""

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from core.calibration import GreyCalibration
 
 UNKNOWN_PATIENT = "Patient unknown"
 
@@ -56,7 +60,8 @@ class PatientInfo:
 
 @dataclass
 class Volume:
-    """A CT in Hounsfield units, shape [slice, row, col]."""
+    """A CT in Hounsfield units, shape [slice, row, col]: as stored when the scan is in HU, else calibrated to
+    HU-equivalent values (`calibration` says how; core.calibration, docs/decisions/200)."""
 
     hu: np.ndarray
     # Millimetres between slices, rows and columns: (slice, row, col).
@@ -85,6 +90,11 @@ class Volume:
     spacing_known: bool = True
     # Patient identity for the screen; exports never write it (decision 103).
     patient: PatientInfo = field(default_factory=PatientInfo)
+    # The file's own padding outside the field of view, (low, high) after rescale (DICOM PixelPaddingValue
+    # and PixelPaddingRangeLimit); None when the file says nothing (the padding is then found from the values).
+    declared_padding: tuple[float, float] | None = None
+    # How the stored grey values became `hu` (core.io.grey_values.calibrate_volume); None: values as stored.
+    calibration: "GreyCalibration | None" = None
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -198,6 +198,9 @@ REGISTRY = (
                lambda w: w.controller.apply_preset("dental")),
     ActionSpec("preset_soft", "Soft-Tissue Window", ("Ctrl+3",), (V, "window"),
                lambda w: w.controller.apply_preset("soft")),
+    ActionSpec("grey_values", "&Grey Values…", ("Ctrl+K",), (V, "window"), lambda w: w.grey_values.show_dialog(),
+               tip="How this scan's grey values become Hounsfield units; correct them with two clicks",
+               enabled=has_case),
     ActionSpec("switch_layout", "Switch &Layout (One View / 2×2 with 3-D)", ("L",), (V, "layout"), toggle_layout,
                tip="One large axial view, or axial, coronal, sagittal and the 3-D view on one crosshair; "
                "Ctrl+click in the axial view moves the crosshair", enabled=has_case),

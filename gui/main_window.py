@@ -23,6 +23,7 @@ from gui.case_exports import CaseExports
 from gui.case_session import CaseSession
 from gui import dialogs
 from gui.close_guard import may_close
+from gui.grey_values import GreyValues
 from gui.help import Help
 from gui.history_view import CaseHistoryActions
 from gui.multi_slice import MultiSlice
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self.cases.refresh()
         self.ai = AiController(self, self.workspace, self.tools_dock)
         self.case_closing.connect(lambda: self.ai.set_session(None))
+        self.grey_values = GreyValues(self)  # View -> Grey Values…, the calibration in the status bar
         self._follow_enable_rules()
         fit_to_screen(self)
 

@@ -15,6 +15,7 @@ from typing import Callable
 from core.errors import Cancelled, InputError
 from core.inference.postprocess import PredictionPolicy
 from core.inference.segmenter import Progress, Segmenter
+from core.io.grey_values import AUTO
 from core.io.loader import load_volume
 from core.workspace import OpenCase, Workspace
 from core.workspace.edit_rules import Allow, EditKind
@@ -38,7 +39,8 @@ def segment_stored_case(workspace: Workspace, case_id: str, segmenter: Segmenter
     if record.source_path is None or not record.source_path.exists():
         raise InputError(f"the CT of {record.display_name} is no longer at {record.source or 'a known place'}; "
                          "open it from where it is now, then segment it")
-    volume = load_volume(record.source_path, series_uid=record.series_uid, cancel=cancel)
+    volume = load_volume(record.source_path, series_uid=record.series_uid, cancel=cancel,
+                         calibration=record.calibration or AUTO)  # the grey values the case was seen in
     case = OpenCase(volume, store)
     # Nobody else edits this OpenCase: every slice the rule lets a prediction write now takes its prediction.
     allow = Allow(carried=overwrite, human=overwrite)

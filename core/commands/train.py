@@ -62,6 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--dice-weight", type=float, default=default("dice_weight"),
         help="weight of a soft Dice term added to the focal loss")
     add("--no-augment", action="store_true", help="no augmentation")
+    add("--scanner-augment", action="store_true",
+        help="also augment for scanner variety: grey maps, cupping, noise, circular fields of view (CBCT)")
     add("--near-slices", type=int, default=sampling.near,
         help="empty slices used on each side of the mandible (default %(default)s)")
     add("--far-slices", type=int, default=sampling.far,
@@ -82,7 +84,8 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
         lr_unfrozen=args.lr_unfrozen, lr_schedule=args.lr_schedule, device=args.device, precision=args.precision,
         init=args.init, val_fraction=args.val_fraction, encoder=args.encoder, attention=not args.no_cbam,
         context_slices=args.context_slices, context_mm=args.context_mm, deep_supervision=args.deep_supervision,
-        flip_tta=args.flip_tta, dice_weight=args.dice_weight, augment=not args.no_augment, seed=args.seed,
+        flip_tta=args.flip_tta, dice_weight=args.dice_weight, augment=not args.no_augment,
+        scanner_augment=args.scanner_augment, seed=args.seed,
         restart=args.restart,
         sampling=SliceSampling(args.near_slices, args.far_slices, args.max_slices_per_case, args.seed))
 

@@ -25,7 +25,8 @@ from typing import Protocol
 
 import numpy as np
 
-from core.inference.refine import RefineSettings
+from core.calibration import BONE_HU
+from core.inference.refine import band_bone_level, refinable
 
 Box = tuple[slice, slice, slice]
 
@@ -72,7 +73,7 @@ class ClickScene:
     spacing: tuple[float, float, float]
     clicks: tuple[Click, ...]
     units: str = "HU"
-    bone_hu: float = RefineSettings.bone_hu
+    bone_hu: float = BONE_HU
     network_mm: float = 4.0
     origin: tuple[int, int, int] = field(default=(0, 0, 0))
 
@@ -107,15 +108,20 @@ def click_box(click: Click, shape: tuple[int, int, int], spacing, region: ClickR
 
 def scene_in_box(box: Box, hu, masks, probability, spacing, clicks, units: str = "HU",
                  bone_hu: float | None = None, network_mm: float = 4.0) -> ClickScene:
-    """The scene of `box`: each input's crop (only the box is read) and the clicks inside it, moved."""
+    """The scene of `box`: each input's crop (only the box is read) and the clicks inside it, moved; `bone_hu`
+    None: where refinement draws the mask, this scan's bone level in the network's band inside the box (300 HU
+    on CT in HU), else 300 HU."""
     origin = tuple(s.start for s in box)
     shape = tuple(s.stop - s.start for s in box)
     inside = tuple(c.moved(origin) for c in clicks
                    if all(0 <= v < n for v, n in zip(c.moved(origin).voxel, shape)))
-    return ClickScene(np.asarray(hu[box], dtype=np.float32), np.asarray(masks[box]) > 0,
-                      None if probability is None else np.asarray(probability[box], dtype=np.float32),
-                      tuple(float(s) for s in spacing), inside, units,
-                      RefineSettings.bone_hu if bone_hu is None else float(bone_hu), network_mm, origin)
+    hu_box = np.asarray(hu[box], dtype=np.float32)
+    probability_box = None if probability is None else np.asarray(probability[box], dtype=np.float32)
+    if bone_hu is None:  # where refinement draws the mask, the level its rule gives the box's band (decision 202)
+        refined = probability_box is not None and refinable(units, spacing, network_mm)
+        bone_hu = band_bone_level(hu_box, probability_box) if refined else BONE_HU
+    return ClickScene(hu_box, np.asarray(masks[box]) > 0, probability_box, tuple(float(s) for s in spacing),
+                      inside, units, float(bone_hu), network_mm, origin)
 
 
 def solve_click(solver: ClickSolver, hu, masks, probability, spacing, clicks, units: str = "HU",

@@ -4,7 +4,7 @@ The network sees each slice at 4 mm per pixel; its probability, brought back to 
 says *where* the mandible is but draws its edge one coarse pixel wide, and it misses thin parts
 it cannot resolve. This stage redraws the mask from the CT itself (docs/decisions/130):
 
-1. Edge. Inside a band around the network's mask, the bone pieces of each slice (HU >= `bone_hu`)
+1. Edge. Inside a band around the network's mask, the bone pieces of each slice (HU >= the bone level)
    that touch the network's core are kept, clipped to the band, and enclosed marrow and the canal
    are filled. A piece of the network's mask with no bone under it (soft tissue) gives nothing.
 2. Follow. From there the mask follows the same bone into the neighbouring slices, the way a
@@ -16,6 +16,10 @@ it cannot resolve. This stage redraws the mask from the CT itself (docs/decision
 
     masks = refine_masks(hu, probability, volume.spacing)   # uint8 [n, rows, cols]
 
+The bone level is this scan's own (docs/decisions/202): today's 300 HU, moved to between the soft tissue and
+the bone that Otsu's method finds in the network's band when 300 HU is not between them (a CBCT's bone after
+calibration can be darker, cupping darkens its middle). `RefineSettings(bone_hu=...)` fixes it instead.
+
 Pass the whole volume: step 2 follows bone from slice to slice, so a batch is refined on its own
 and cannot reach beyond itself. Memory follows the box refinement can reach, not the volume: slices are
 read, labelled and refined one at a time, and `refine_region` returns only the box's mask (issue 22). Image stacks (no HU), unknown spacing and CTs whose pixels are not
@@ -24,17 +28,20 @@ at least twice finer than the network's (`network_mm`; OpenKBP is at 4 mm) are t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
+
+from core.calibration import BONE_HU, bone_level
 
 
 @dataclass(frozen=True)
 class RefineSettings:
     """Defaults measured on the development head and OpenKBP (docs/decisions/130)."""
 
-    bone_hu: float = 300.0            # the bone surface (the development head's label uses it too)
+    bone_hu: float | None = None      # the bone surface; None: this scan's level in the band (BONE_HU = 300
+                                      # where that lies between its soft tissue and bone; the head's label used 300)
     core_probability: float = 0.5     # the network's mask
     band_probability: float = 0.1     # the network leaves room for the mandible above this ...
     band_mm: float = 2.0              # ... and this far beyond it
@@ -90,7 +97,23 @@ def refine_region(hu: np.ndarray, probability, spacing: tuple[float, float, floa
     if found is None:
         return None
     box, seeded = found
+    if settings.bone_hu is None:
+        settings = replace(settings, bone_hu=_box_bone_level(hu, probability, box, settings))
     return box, _refine_box(hu, probability, box, seeded, spacing, settings).view(np.uint8)
+
+
+def band_bone_level(hu: np.ndarray, probability: np.ndarray, settings: RefineSettings | None = None) -> float:
+    """The bone level (HU) of the CT inside the network's band (core.calibration.bone_level): arrays of one shape,
+    a slice (mask_confidence's level) or a run."""
+    settings = settings or RefineSettings()
+    return bone_level(np.asarray(hu)[np.asarray(probability) > settings.band_probability], default=BONE_HU)
+
+
+def _box_bone_level(hu, probability, box: Box, settings: RefineSettings) -> float:
+    """`band_bone_level` over the box, read a slice at a time (only the band's values are gathered)."""
+    band = [np.asarray(hu[k][box[1:]])[np.asarray(probability[k][box[1:]]) > settings.band_probability]
+            for k in range(box[0].start, box[0].stop)]
+    return bone_level(np.concatenate(band), default=BONE_HU)
 
 
 def _box(probability, threshold: float, spacing, settings: RefineSettings) -> tuple[Box, np.ndarray] | None:

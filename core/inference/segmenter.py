@@ -32,7 +32,7 @@ from core.errors import Cancelled, MandibleStudioError
 from core.inference.confidence import mask_confidence
 from core.inference.postprocess import (PROBABILITY_FLOOR, PredictionPolicy, region_masks, runs, slice_masks,
                                        whole_run_masks)
-from core.inference.refine import RefineSettings, refinable
+from core.inference.refine import band_bone_level, refinable
 from core.inference.prefetch import prefetched
 from core.inference.slice_crops import SliceCrops
 from core.model.preprocess import AIR_HU, SliceGeometry, hu_slices, windowed_channels
@@ -187,9 +187,11 @@ class Segmenter:
 
     def _confidence(self, volume: Volume, index: int, probability: np.ndarray, mask: np.ndarray,
                     policy: PredictionPolicy) -> float:
-        """How sure the mask shown is (core/inference/confidence.py): the CT counts where refinement drew it."""
+        """How sure the mask shown is (core/inference/confidence.py): the CT counts where refinement drew it, at the
+        bone level refinement's rule gives this slice's band (docs/decisions/202)."""
         if policy.refine and refinable(volume.units, _spacing(volume), self.config.mm_per_pixel):
-            return mask_confidence(probability, mask, volume.hu[index], RefineSettings().bone_hu)
+            hu = np.asarray(volume.hu[index])
+            return mask_confidence(probability, mask, hu, band_bone_level(hu, probability))
         return mask_confidence(probability, mask)
 
     def predict_volume(self, volume: Volume, policy: PredictionPolicy = DEFAULT_POLICY,

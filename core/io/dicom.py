@@ -136,8 +136,16 @@ def load_series_from_scan(scan: DicomScan, series_uid: str | None = None, progre
         series_uid=first.series_uid, study_uid=first.study_uid, frame_of_reference_uid=first.frame_of_reference_uid,
         sop_uids=sop_uids, warnings=skipped + warnings + geometry_warnings,
         units="HU" if first.modality == "CT" else "display", **volume_geometry(affine),
-        spacing_known=placed.spacing_known, patient=first.patient,
+        spacing_known=placed.spacing_known, patient=first.patient, declared_padding=_rescaled_padding(first),
     )
+
+
+def _rescaled_padding(header: SliceHeader) -> tuple[float, float] | None:
+    """The file's padding range in the volume's units (core.calibration makes it air)."""
+    if header.padding is None:
+        return None
+    low, high = sorted(header.slope * v + header.intercept for v in header.padding)
+    return float(low), float(high)
 
 
 def load_dicom_series(path: str | Path, series_uid: str | None = None, progress: Progress = None,

@@ -47,6 +47,7 @@ _TAGS = {
     "NumberOfFrames": (0x00280008, "num"), "PhotometricInterpretation": (0x00280004, "str"),
     "PatientName": (0x00100010, "text"), "PatientID": (0x00100020, "text"),
     "PatientBirthDate": (0x00100030, "str"), "StudyDate": (0x00080020, "str"),
+    "PixelPaddingValue": (0x00280120, "US"), "PixelPaddingRangeLimit": (0x00280121, "US"),
 }
 _NON_IMAGE_SOP_CLASSES = {
     "1.2.840.10008.1.3.10",  # Media Storage Directory (DICOMDIR)
@@ -93,6 +94,8 @@ class SliceHeader:
     # A multi-frame file gives one header per frame: this frame's index, of `frames` in the file.
     frame: int = 0
     frames: int = 1
+    # Stored values outside the field of view (PixelPaddingValue to PixelPaddingRangeLimit), before rescale.
+    padding: tuple[int, int] | None = None
 
     @property
     def native_bytes(self) -> int:
@@ -239,7 +242,17 @@ def _header_from(v: dict, transfer_syntax: str, path: Path, pixel_offset: int) -
         slope=v["RescaleSlope"] if v["RescaleSlope"] is not None else 1.0,
         intercept=v["RescaleIntercept"] or 0.0, transfer_syntax=transfer_syntax, pixel_offset=pixel_offset,
         photometric=v["PhotometricInterpretation"] or "MONOCHROME2", patient=_patient(v),
+        padding=_padding(v["PixelPaddingValue"], v["PixelPaddingRangeLimit"], bool(v["PixelRepresentation"])),
     )
+
+
+def _padding(value, limit, signed: bool) -> tuple[int, int] | None:
+    """(low, high) stored padding values; US/SS bytes are read unsigned, so signed pixels take them back."""
+    if value is None:
+        return None
+    ends = [int(v) - 65536 if signed and 32768 <= v < 65536 else int(v)
+            for v in (value, value if limit is None else limit)]
+    return min(ends), max(ends)
 
 
 def _read_dataset(path: Path) -> tuple[pydicom.Dataset, str, int | None, int] | str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from core.errors import InputError
 from core.io.dicom import Progress, load_dicom_file_series, load_dicom_series
 from core.io.files import iter_regular_files, require_regular_file
+from core.io.grey_values import AUTO, calibrate_volume
 from core.io.image_stack import IMAGE_SUFFIXES, load_image_stack
 from core.io.nifti import load_nifti_volume
 from core.volume import Volume
@@ -63,15 +64,17 @@ def describe_input(path: str | os.PathLike) -> str:
 
 
 def load_volume(path: str | os.PathLike, series_uid: str | None = None, progress: Progress = None,
-                cancel: threading.Event | None = None, kind: str | None = None) -> Volume:
-    """Open `path` as a canonical Volume whatever its kind (a Labelme folder gives its slice images); `kind` is
-    what describe_input said of it, when the caller asked already (the input is then not scanned again).
+                cancel: threading.Event | None = None, kind: str | None = None, calibration=AUTO) -> Volume:
+    """Open `path` as a canonical Volume whatever its kind (a Labelme folder gives its slice images), its grey
+    values calibrated to HU (core.io.grey_values: `calibration` AUTO estimates it from the scan, a
+    GreyCalibration applies a stored one, None keeps the values as stored). `kind` is what describe_input said
+    of it, when the caller asked already (the input is then not scanned again).
 
     Every problem with the input is a MandibleStudioError (InputError and kin) that says what to do.
     """
     path = Path(path)
     try:
-        return _load(path, kind or describe_input(path), series_uid, progress, cancel)
+        return calibrate_volume(_load(path, kind or describe_input(path), series_uid, progress, cancel), calibration)
     except OSError as exc:
         raise InputError(f"cannot read {exc.filename or path}: {exc.strerror or exc}; check that it is there "
                          "and that you may read it.") from exc

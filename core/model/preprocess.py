@@ -13,9 +13,11 @@ import cv2
 import numpy as np
 import torch
 
+from core.calibration import AIR_HU, GreyMap, image_slices_calibration
 from core.model.config import ModelConfig
 
-AIR_HU = -1024.0
+__all__ = ["AIR_HU", "SliceGeometry", "context_planes", "hu_slices", "image_slices_map", "slice_spacing",
+           "windowed_channels"]
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,16 @@ class SliceGeometry:
         return cv2.resize(resized, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
 
 
-def display_to_hu(values: np.ndarray, window: tuple[float, float], maximum: float = 255.0) -> np.ndarray:
-    """Approximate HU of display values (0..maximum) shown through window (center, width)."""
-    center, width = window
-    return (center - width / 2.0) + np.asarray(values, np.float32) * (width / maximum)
+def image_slices_map(volume, config: ModelConfig) -> GreyMap | None:
+    """How an image stack's grey values ("display" units) become the model's HU: their display range read as the
+    model's first (bone) window (core.calibration.image_slices_calibration). None for a CT (already in HU)."""
+    if volume.units == "HU":
+        return None
+    from core.windowing import display_window_for
+
+    display = display_window_for(volume)
+    _, center, width = config.windows[0]
+    return image_slices_calibration(display.low, display.high, center, width).grey_map
 
 
 def windowed_channels(hu: torch.Tensor, config: ModelConfig,
@@ -108,24 +116,17 @@ def hu_slices(volume, indices, config: ModelConfig) -> tuple[np.ndarray, SliceGe
     """The chosen slices of `volume` on the model canvas, in HU: float32 [n, S, S], or [n, C, S, S] with
     each slice's neighbours when the model looks at context slices (see context_planes).
 
-    Image stacks ("display" units) have no HU: their display range is taken to be the model's
-    first (bone) window, the way such images are usually exported from a CT.
+    Image stacks ("display" units) have no HU: they go through `image_slices_map`. A CT's values are HU already,
+    calibrated when it was opened (core.io.grey_values).
     """
     height, width = volume.shape[1], volume.shape[2]
     geometry = SliceGeometry.for_slice(height, width, slice_spacing(volume), config)
     planes = 1 + 2 * config.context_slices
     out = np.empty((len(indices), planes, config.input_size, config.input_size), dtype=np.float32)
-    display = None
-    if volume.units != "HU":
-        from core.windowing import display_window_for
-
-        display = display_window_for(volume)
+    grey = image_slices_map(volume, config)
     for n, index in enumerate(indices):
         for plane, values in enumerate(context_planes(volume, index, config)):
-            if display is not None:
-                shifted = np.asarray(values, np.float32) - display.low
-                values = display_to_hu(shifted, tuple(config.windows[0][1:]), maximum=display.width)
-            out[n, plane] = geometry.to_model(values, fill=AIR_HU)
+            out[n, plane] = geometry.to_model(values if grey is None else grey(values), fill=AIR_HU)
     return (out[:, 0] if planes == 1 else out), geometry
 
 

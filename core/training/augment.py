@@ -2,7 +2,8 @@
 
 Geometry: a small rotation and scale about the centre (affine_grid + grid_sample: HU bilinear, the
 mask nearest neighbour) and a left-right flip. Intensity: a small HU gain and offset, Gaussian noise,
-and jitter of each window's centre and width (applied later, when the windows are computed).
+and jitter of each window's centre and width (applied later, when the windows are computed); with `scanner`, the
+intensity shifts of cone-beam scanners (core/training/scanner_shift.py, off by default).
 Every draw comes from one torch.Generator, so a (seed, epoch) generator repeats an epoch exactly.
 The same code runs on the CPU and on a GPU.
 """
@@ -15,6 +16,7 @@ import torch
 from torch.nn import functional as F
 
 from core.model.preprocess import AIR_HU
+from core.training.scanner_shift import ScannerShift
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Augmentation:
     offset_hu: float = 30.0
     noise_hu: float = 20.0  # noise sigma drawn from [0, noise_hu]
     window_jitter: float = 0.1  # window centre moved and width scaled by up to this fraction of the width
+    scanner: ScannerShift | None = None  # scanner variety (--scanner-augment; off: exactly the augmentation above)
 
     def draw(self, batch: int, generator: torch.Generator) -> AugmentDraw:
         device = generator.device
@@ -64,6 +67,8 @@ class Augmentation:
         noise = torch.randn(hu.shape, generator=generator, device=hu.device, dtype=hu.dtype)
         noise.mul_(draw.noise_sigma.view(per_sample)).add_(draw.offset_hu.view(per_sample))
         hu.mul_(draw.gain.view(per_sample)).add_(noise)  # hu is warp's own new tensor
+        if self.scanner is not None:
+            hu, labels = self.scanner.apply(hu, labels, generator)
         jitter = draw.window_jitter
         windows = torch.stack([windows[..., 0] + jitter[..., 0] * windows[..., 1],
                                windows[..., 1] * (1.0 + jitter[..., 1])], dim=-1)

@@ -32,6 +32,7 @@ class TrainingConfig:
     attention: bool = True
     dice_weight: float = 0.0
     augment: bool = True
+    scanner_augment: bool = False  # scanner variety: grey map, cupping, noise, field of view (docs/decisions/203)
     seed: int = 0
     sampling: SliceSampling = field(default_factory=SliceSampling)
     restart: bool = False  # ignore an existing checkpoint instead of resuming it
@@ -63,5 +64,7 @@ class TrainingConfig:
         settings = asdict(self)
         for key in ("out", "device", "restart", "data", "report_every"):
             settings.pop(key)
+        if not self.scanner_augment:  # off, a run is the run it was before the switch existed: it resumes
+            settings.pop("scanner_augment")
         settings["model"] = self.model_config().to_dict()
         return json.dumps({"settings": settings, "train": train_cases, "val": val_cases}, sort_keys=True)

@@ -20,7 +20,7 @@ from core.errors import InputError, LabelFileError
 from core.io.image_stack import read_gray_image
 from core.io.slice_export import PROVENANCE_KEY, labelled_slice_index, read_slice_mask
 from core.volume import Volume
-from core.model.preprocess import display_to_hu
+from core.calibration import image_slices_calibration
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,9 @@ def _load_labelme_case(ref: CaseRef) -> LabelledCase:
     if len({im.shape for im in images}) > 1:
         raise InputError(f"the Labelme slices in {ref.image} have different sizes; one folder must hold one scan")
     if all(w is not None for w in windows):
-        hu, units = np.stack([display_to_hu(im, w) for im, w in zip(images, windows)]), "HU"
+        # PNGs exported through a known HU window: 0..255 back to that window's HU
+        hu = np.stack([image_slices_calibration(0, 255, *w).grey_map(im) for im, w in zip(images, windows)])
+        units = "HU"
     else:  # plain images: keep display values, the model maps them through its bone window
         hu, units = np.stack(images), "display"
     row, col = (float(spacing[0]), float(spacing[1])) if spacing else (0.0, 0.0)

@@ -20,6 +20,7 @@ from core.model.runtime import Runtime
 from core.model.unet import MandibleUNet
 from core.ranks import Ranks
 from core.training.augment import Augmentation
+from core.training.scanner_shift import ScannerShift
 from core.training.config import TrainingConfig
 from core.training.distributed import summed, training_forward
 from core.training.losses import SegmentationLoss
@@ -49,7 +50,8 @@ class EpochRunner:
         self.model_config = network.config
         self.schedule = schedule
         self.loss_fn = SegmentationLoss(gamma=2.0, dice_weight=config.dice_weight)
-        self.augmentation = Augmentation() if config.augment else None
+        scanner = ScannerShift(mm_per_pixel=self.model_config.mm_per_pixel) if config.scanner_augment else None
+        self.augmentation = Augmentation(scanner=scanner) if config.augment else None
         self.scaler = torch.amp.GradScaler(runtime.device.type, enabled=runtime.amp_dtype == torch.float16)
         self.stage = ""
         self.optimizer: torch.optim.Optimizer | None = None

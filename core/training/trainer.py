@@ -206,6 +206,7 @@ def _finish(config: TrainingConfig, network: MandibleUNet, best_model: dict, sta
                      "validation_cases": len(val_set.cases) if val_set else 0,
                      "validation_slices": len(val_set) if val_set else 0,
                      "sampling": config.sampling.__dict__, "augment": config.augment,
+                     "scanner_augment": config.scanner_augment,
                      "loss": f"focal gamma 2 + {config.dice_weight} x Dice"},
         "schedule": {"epochs": schedule.epochs, "freeze_epochs": schedule.freeze_epochs, "lr": schedule.lr_frozen,
                      "lr_unfrozen": schedule.lr_unfrozen, "lr_schedule": schedule.lr_shape,

@@ -10,7 +10,8 @@ shows; docs/decisions/123). Nothing that the case list shows as done is left out
 
 The engine's trainer reads folders (core.training.data.discover_cases), so the human-checked slices
 are staged as an nnU-Net folder (docs/decisions/070): per case, imagesTr/<case>_0000.nii.gz holds only
-the training slices of the CT, exact HU read from the case's source, and labelsTr/<case>.nii.gz the
+the training slices of the CT, exact HU read from the case's source (through the case's grey-value calibration,
+the one its annotations were made on), and labelsTr/<case>.nii.gz the
 saved Labelme masks of those slices. Every staged slice was checked by a human, so an empty one is a
 true negative. The split is the engine's own `split_cases` on the staged cases with the same fraction
 and seed, so `val_refs` are exactly the validation cases the trainer will use, and a new model can be
@@ -32,16 +33,17 @@ import nibabel as nib
 import numpy as np
 
 from core.errors import Cancelled, InputError, LabelFileError, MandibleStudioError, TrainingError
-from core.model.preprocess import display_to_hu
+from core.calibration import GreyCalibration, rounded_int16
+from core.io.grey_values import AUTO
+from core.model.preprocess import image_slices_map
 from core.io.atomic import atomic_path, atomic_write_text
 from core.io.loader import load_volume
 from core.io.nifti import save_nifti_labels, volume_affine_ras
 from core.io.slice_export import read_slice_mask
 from core.volume import Volume
-from core.model.config import DEFAULT_WINDOWS
+from core.model.config import ModelConfig
 from core.training.config import TrainingConfig
 from core.training.data import CaseRef, discover_cases, split_cases
-from core.windowing import display_window_for
 from core.workspace.autosave import read_autosave
 from core.workspace.workspace import Workspace
 
@@ -96,6 +98,7 @@ class TrainingSlice:
     index: int
     saved: Path  # its Labelme JSON (may not exist when the work is only autosaved)
     autosaved: Path | None  # the newer autosave snapshot, when there is one
+    calibration: GreyCalibration | None = None  # the case's grey-value calibration (None: estimated again)
 
     def read_mask(self, height: int, width: int) -> np.ndarray:
         if self.autosaved is not None:
@@ -143,7 +146,8 @@ def training_inventory(workspace: Workspace) -> TrainingInventory:
             continue
         inventory.slices.extend(
             TrainingSlice(record.case_id, record.display_name, Path(record.source_path), record.series_uid, i,
-                          store.annotation_path(i), store.autosave_path(i) if i in autosaved else None)
+                          store.annotation_path(i), store.autosave_path(i) if i in autosaved else None,
+                          record.calibration)
             for i in on_disk)
     return inventory
 
@@ -213,7 +217,7 @@ def _stage_case(folder: Path, case_id: str, items: list[TrainingSlice]) -> list[
     source = items[0].source
     if source is None or not source.exists():
         raise InputError(f"its CT is no longer at {source}; open it again from its new place")
-    volume = load_volume(source, series_uid=items[0].series_uid)
+    volume = load_volume(source, series_uid=items[0].series_uid, calibration=items[0].calibration or AUTO)
     indexes = sorted(item.index for item in items)
     height, width = volume.shape[1:]
     labels = np.zeros((len(indexes), height, width), np.uint8)
@@ -226,15 +230,11 @@ def _stage_case(folder: Path, case_id: str, items: list[TrainingSlice]) -> list[
 
 
 def _hu_of(volume: Volume, indexes: list[int]) -> np.ndarray:
-    """The chosen slices in HU; image stacks (display units) are mapped through the model's bone window,
-    as core.model.preprocess does for them."""
+    """The chosen slices in HU (int16); image stacks (display units) through the model's map of them
+    (core.model.preprocess.image_slices_map), as the network sees them."""
     values = volume.hu[indexes]
-    if volume.units == "HU":
-        return np.clip(np.rint(values), -32768, 32767).astype(np.int16)
-    display = display_window_for(volume)
-    _, center, width = DEFAULT_WINDOWS[0]
-    hu = display_to_hu(np.asarray(values, np.float32) - display.low, (center, width), maximum=display.width)
-    return np.rint(hu).astype(np.int16)
+    grey = image_slices_map(volume, ModelConfig())
+    return rounded_int16(values if grey is None else grey(values))
 
 
 def _save_nifti_image(path: Path, volume: Volume) -> None:

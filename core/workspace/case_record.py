@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import InputError
+from core.calibration import GreyCalibration
+from core.errors import CalibrationError, InputError
 from core.volume import PatientInfo, Volume
 from core.annotation.slice_status import SliceStatus
 
@@ -50,6 +51,8 @@ class CaseRecord:
     unsegmented: list[int] = field(default_factory=list)  # slices a Segment Whole Case stopped by a case switch left
     named_by: str = "source"  # where display_name came from: "source", "patient" or "user"
     layout: int = SLICE_FILE_LAYOUT
+    # How the CT's grey values become HU (core.calibration); None for cases made before it was recorded.
+    calibration: GreyCalibration | None = None
     created: str = field(default_factory=lambda: _now())
     modified: str = field(default_factory=lambda: _now())
 
@@ -74,6 +77,7 @@ class CaseRecord:
         data["confidences"] = {str(i): round(c, 4) for i, c in sorted(self.confidences.items())}
         data["window"] = list(self.window) if self.window else None
         data["patient"] = self.patient.to_dict()
+        data["calibration"] = self.calibration.to_dict() if self.calibration is not None else None
         return json.dumps(data, indent=1)
 
     @classmethod
@@ -107,11 +111,22 @@ class CaseRecord:
                    confidences={int(i): float(c) for i, c in (data.get("confidences") or {}).items()},
                    unsegmented=[int(i) for i in (data.get("unsegmented") or [])],
                    named_by=str(data.get("named_by", "source")),
-                   layout=int(data.get("layout", 1)),
+                   layout=int(data.get("layout", 1)), calibration=_calibration(data.get("calibration")),
                    created=str(data.get("created", _now())), modified=str(data.get("modified", _now())))
 
     def touch(self) -> None:
         self.modified = _now()
+
+
+def _calibration(data) -> GreyCalibration | None:
+    """The stored calibration; a damaged one is dropped (it is estimated again from the scan) rather than
+    making the whole case unreadable."""
+    if data is None:
+        return None
+    try:
+        return GreyCalibration.from_dict(data)
+    except CalibrationError:
+        return None
 
 
 def case_key(volume: Volume, source: str | Path | None) -> str:

@@ -41,7 +41,9 @@ def open_case_at(workspace: Workspace, path: str | Path, series_uid: str | None 
     if progress is not None:
         progress(0, 1, f"Reading {path.name}…")
     try:
-        volume = load_volume(path, series_uid=series_uid, progress=progress, cancel=cancel, kind=kind)
+        # the stored values: the case calibrates them (its user's correction, else the scan's own) in add_case
+        volume = load_volume(path, series_uid=series_uid, progress=progress, cancel=cancel, kind=kind,
+                             calibration=None)
     except MultipleSeriesError as exc:
         return SeriesChoice(path, exc.series)
     labels = load_labels(path, volume) if kind == "labelme" else None

@@ -21,6 +21,7 @@ from core.errors import InputError, MandibleStudioError
 from core.io.atomic import atomic_write_text, remove_stale_temporaries
 from core.io.loader import describe_input
 from core.volume import Volume
+from core.workspace.case_calibration import settle_calibration
 from core.workspace.case_record import CaseRecord, case_id_for, case_key, checked_name, display_name_for, says_nothing
 from core.workspace.case_store import CASE_FILE, CaseStore, SaveError, disk_write_message
 
@@ -120,8 +121,10 @@ class Workspace:
     def add_case(self, volume: Volume, source_path: str | Path | None = None, kind: str | None = None) -> CaseStore:
         """The case for this CT: the existing one when it was opened before (reopening restores), else a new one.
 
-        Also moves the case to the top of the recent list. `kind` defaults to what
-        core.io.loader.describe_input says about `source_path`.
+        Also moves the case to the top of the recent list, and gives the CT its case's grey-value calibration
+        in place (a correction the user stored, else the scan's own; core/workspace/case_calibration.py): load
+        it with `calibration=None` for an exact one. `kind` defaults to what core.io.loader.describe_input says
+        about `source_path`.
         """
         source = source_path if source_path is not None else volume.source
         existing = sorted(self.cases_dir.glob(f"*-{case_key(volume, source)}/{CASE_FILE}"))
@@ -143,6 +146,7 @@ class Workspace:
                                 series_uid=volume.series_uid, num_slices=volume.shape[0],
                                 height=volume.shape[1], width=volume.shape[2], patient=volume.patient)
             store = self._stores[case_id] = CaseStore.create(self.cases_dir / case_id, record)
+        settle_calibration(store, volume)
         self.mark_recent(case_id)
         return store
 

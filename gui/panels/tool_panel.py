@@ -3,8 +3,8 @@ the registry's tool-panel actions (gui/actions.py: `panel=(box, short label)`)."
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QGroupBox, QSizePolicy, QSpinBox, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QGroupBox, QPushButton, QSizePolicy, QSpinBox,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from gui.actions import panel_actions
 from gui.tool_settings import (DEFAULT_MIN_ISLAND, DEFAULT_RADIUS, DEFAULT_THRESHOLD_HU, MAX_RADIUS, MIN_RADIUS,
@@ -68,7 +68,18 @@ class ToolPanel(QWidget):
         actions.hu_threshold.toggled.connect(self.threshold_check.setChecked)
         self.threshold = QSpinBox(minimum=-1024, maximum=4000, value=DEFAULT_THRESHOLD_HU, suffix=" HU")
         form.addRow(self.threshold_check, self.threshold)
+        self.bone_level = QPushButton(objectName="boneLevel", visible=False)
+        self.bone_level.setToolTip("Set the threshold to this scan's bone level (between its soft tissue and bone)")
+        self.bone_level.clicked.connect(lambda: self.threshold.setValue(int(self.bone_level.property("hu"))))
+        form.addRow(self.bone_level)
         return box
+
+    def set_bone_level(self, hu: float | None) -> None:
+        """Offer the open scan's bone level (core.calibration) for "Only above"; None hides the offer."""
+        self.bone_level.setVisible(hu is not None)
+        if hu is not None:
+            self.bone_level.setProperty("hu", round(hu))
+            self.bone_level.setText(f"Scan's bone level: {round(hu)} HU")
 
     def _slice_box(self, actions) -> QGroupBox:
         box = QGroupBox("This slice")

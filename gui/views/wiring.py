@@ -132,6 +132,12 @@ class CaseViews(QObject):
             self.layout.deleteLater()
             self.layout = None
 
+    def refresh_images(self) -> None:
+        """The CT's values changed (a grey-value correction): draw every plane again."""
+        if self.layout is not None:
+            for view in self.layout.planes.values():
+                view.render_image()
+
     # --- what the others do ----------------------------------------------------------------------
     def _on_crosshair(self, point: Point) -> None:
         if point[0] != self.session.current:

@@ -12,7 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from core.inference.refine import refine_masks
+from core.inference.confidence import CLEAR_HU, mask_confidence
+from core.inference.refine import RefineSettings, band_bone_level, refine_masks
 from core.training.metrics import confusion, dice, recall
 from tests.support.paths import shared_path
 
@@ -187,3 +188,40 @@ def test_on_an_openkbp_case_at_4_mm_refinement_changes_nothing(reference_segment
     refined = _predicted(reference_segmenter, volume, block, refine=True)
     np.testing.assert_array_equal(refined, _predicted(reference_segmenter, volume, block, refine=False))
     assert _dice(refined, label[block]) > 0.8
+
+
+# --- the scan's own bone level (docs/decisions/202) ----------------------------------------------
+
+
+def test_on_ct_in_hu_the_bone_level_is_todays_300_hu():
+    hu, truth = _jaw()
+    probability = _network_view(truth)
+    hu[:, 20:30, 20:140] = 600.0  # a denser structure in reach changes nothing either
+    fixed = refine_masks(hu, probability, SPACING, settings=RefineSettings(bone_hu=300.0))
+    np.testing.assert_array_equal(refine_masks(hu, probability, SPACING), fixed)
+
+
+def test_a_scan_whose_bone_is_dark_is_refined_at_its_own_bone_level():
+    """A CBCT's cortex after calibration at 280 HU, its marrow at 100: a fixed 300 HU finds no bone at all."""
+    hu, truth = _jaw()
+    hu[hu == CORTEX] = 280.0
+    hu[hu == MARROW] = 100.0
+    probability = _network_view(truth)
+    assert _dice(refine_masks(hu, probability, SPACING, settings=RefineSettings(bone_hu=300.0)), truth) < 0.9
+    assert _dice(refine_masks(hu, probability, SPACING), truth) > 0.99
+
+
+def test_a_dark_bone_mask_refinement_drew_right_reads_as_sure_at_the_scans_bone_level():
+    """Confidence (core/inference/confidence.py) judges the CT at the bone level refinement used: on the dark
+    cortex above, the band's level backs the mask it drew, where 300 HU would call the bone unclear."""
+    hu, truth = _jaw()
+    hu[hu == CORTEX] = 280.0
+    hu[hu == MARROW] = 100.0
+    probability = _network_view(truth)
+    masks = refine_masks(hu, probability, SPACING)
+    k = len(hu) // 2
+    level = band_bone_level(hu[k], probability[k])
+    assert level < 280.0 - CLEAR_HU
+    at_scan_level = mask_confidence(probability[k], masks[k], hu[k], level)
+    at_300 = mask_confidence(probability[k], masks[k], hu[k], 300.0)
+    assert at_scan_level > 0.95 > at_300
