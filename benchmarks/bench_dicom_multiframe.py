@@ -1,7 +1,7 @@
 """Multi-frame DICOM against the single-frame series it was made from, measured in the same run.
 
 For each series it writes, into a temporary folder, highdicom's Legacy Converted Enhanced CT of it (the
-source's transfer syntax) and an Enhanced CT (frames shuffled, per-frame rescale, RLE: tests/multiframe_fixtures.py),
+source's transfer syntax) and an Enhanced CT (frames shuffled, per-frame rescale, RLE: tests/support/multiframe.py),
 then times, per slice, the header scan (scan_dicom_folder) and the full load (load_volume) of each, beside the
 single-frame folder (the baseline). It checks that every load gives the same voxels.
 
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bench_io import best_of, write_synthetic_series  # noqa: E402
 from core.io.dicom import scan_dicom_folder  # noqa: E402
 from core.io.loader import load_volume  # noqa: E402
-from tests.multiframe_fixtures import enhanced_ct, legacy_converted  # noqa: E402
+from tests.support.multiframe import enhanced_ct, legacy_converted  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 SERIES = {"okbp_pt_201": SHARED / "dicom" / "okbp_pt_201", "okbp_pt_224_rle": SHARED / "dicom" / "okbp_pt_224_rle",

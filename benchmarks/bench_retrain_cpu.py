@@ -10,7 +10,7 @@ imported, as EDITED, and saved). Retrain then runs as the app's one-click defaul
 training step is measured here (core.training.step_time, as the dialog does), the plan that finishes is made from it
 (core.training.plans: continuing the active starter at its own 128 px and 4 mm, encoder frozen, a cap on slices,
 the rounds that fit the budget), and the run goes through the app's own training process
-(gui.ai.training_process.run_in_process: gather, train, compare, new version) with the app's thread count.
+(gui.ai.training_process.training_run: gather, train, compare, new version) with the app's thread count.
 
 Dice is pooled over each case's held-out slices, every slice that was not corrected, through the one prediction
 path (Segmenter.predict_volume, default policy), for the starter (before) and the new version (after). Prints one
@@ -46,11 +46,20 @@ from core.training.retrain import MAX_SLICES, RetrainPlan  # noqa: E402
 from core.training.step_time import measure_step  # noqa: E402
 from core.workspace import OpenCase, Workspace  # noqa: E402
 from core.workspace.model_versions import ModelVersions  # noqa: E402
-from gui.ai.training_process import run_in_process, training_threads  # noqa: E402
+from gui.ai.training_process import training_run, training_threads  # noqa: E402
 
 VALIDATION = ROOT.parent / "shared" / "data" / "openkbp" / "validation"
 CASES = ("okbp_pt_201", "okbp_pt_202")
 
+
+
+def finished(events):
+    """The return value of a generator of training events, the events themselves unused."""
+    while True:
+        try:
+            next(events)
+        except StopIteration as stop:
+            return stop.value
 
 def corrected_slices(labels: np.ndarray, count: int) -> list[int]:
     """`count` slices spread evenly over the mandible."""
@@ -130,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
         plan, timings = one_click_plan(active.model_path, SliceCounts({n: len(c[2]) for n, c in cases.items()}),
                                        args.quick, args.epochs, args.lr)
         began = time.perf_counter()
-        version = run_in_process(workspace.root, plan, False, lambda event: None, threading.Event())
+        version = finished(training_run(workspace.root, plan, False, threading.Event()))
         run_s = time.perf_counter() - began
         after = held_out_dice(version.model_path, cases)
     print(json.dumps({

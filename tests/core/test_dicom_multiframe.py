@@ -2,7 +2,7 @@
 files load voxel for voxel as the single-frame series they were made from, alone or beside other series.
 
 The files are made at test time from ../shared/data/dicom (and the development head) with highdicom's
-legacy converter (tests/multiframe_fixtures.py); the Enhanced CT also shuffles its frames, puts the pixel
+legacy converter (tests/support/multiframe.py); the Enhanced CT also shuffles its frames, puts the pixel
 measures and the rescale in every frame with a different intercept each, and is RLE compressed.
 """
 from __future__ import annotations
