@@ -28,7 +28,7 @@ def default_export_folder() -> Path:
 
 
 class CaseExports(QObject):
-    """The slots of the export actions; `window` runs the long jobs with its progress bar."""
+    """The callbacks of the export actions (gui/actions.py); `window` runs the long jobs with its progress bar."""
 
     dataset_exported = Signal(str, int)  # folder, slices written
 

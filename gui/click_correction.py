@@ -13,21 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
 from core.inference.click_graph_cut import GraphCut
 from core.inference.clicks import Click, solve_click
 from core.workspace.edit_rules import Allow, EditKind
 from core.workspace.history import slice_range
-from gui.actions import ActionSpec, Actions
-
-TOOL_ACTION = ActionSpec("tool_click", "3-D &Click Correction", ("C",), None, None,
-                         "Click on bone the mask misses: it is added in every slice it runs through; Shift+click "
-                         "on a wrong piece removes it in 3-D; in the axial, coronal and sagittal views; "
-                         "each click is one undo step", True, "tools")
-ALLOW_ACTION = ActionSpec("clicks_change_human", "Clicks May Change &Edited and Reviewed Slices", (), None, None,
-                          "Let 3-D clicks write slices a person edited or reviewed (off: those slices are kept)",
-                          checkable=True)
 
 
 class CaseMasks:
@@ -42,21 +34,22 @@ class CaseMasks:
 
 
 class ClickCorrection(QObject):
-    """The window's click correction; `set_session` follows the open case."""
+    """The window's click correction; `set_session` follows the open case. Its actions (the tool, C, and whether
+    clicks may change edited and reviewed slices) are in gui/actions.py; `allow_human` is the second one."""
 
     message = Signal(str)  # for the status bar
 
-    def __init__(self, actions: Actions, parent: QObject | None = None) -> None:
+    def __init__(self, allow_human: QAction, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = None
         self.solver = GraphCut()
         self.clicks: list[Click] = []
-        self.actions = actions.add_to_menu("&Edit", (ALLOW_ACTION,), {"clicks_change_human": lambda on: None})
+        self.allow_human = allow_human
 
     @property
     def allow(self) -> Allow:
         """What the user allowed: edited and reviewed slices only with Edit → Clicks May Change …"""
-        return Allow(human=self.actions["clicks_change_human"].isChecked())
+        return Allow(human=self.allow_human.isChecked())
 
     def set_session(self, session) -> None:
         self.session, self.clicks = session, []

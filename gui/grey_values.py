@@ -16,11 +16,8 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormL
 from core.calibration import BY_USER, FROM_SCAN, HOUNSFIELD, GreyCalibration
 from core.errors import MandibleStudioError
 from core.workspace.case_calibration import correct_calibration
-from gui.actions import ActionSpec
 from gui.tools.base import Tool, snapped
 
-GREY_VALUES_ACTION = ActionSpec("grey_values", "&Grey Values\u2026", ("Ctrl+K",), None, None,
-                                "How this scan's grey values become Hounsfield units; correct them with two clicks")
 PICK_HALF_SIZE = 3  # a click reads the median of a 7 x 7 patch: one noisy CBCT pixel is not the tissue's level
 VALUE_LIMIT = 1e7
 
@@ -127,7 +124,8 @@ class GreyValuesDialog(QDialog):
 
 
 class GreyValues(QObject):
-    """Binds the dialog and the status-bar words to the main window's open case."""
+    """Binds the dialog and the status-bar words to the main window's open case; View -> Grey Values… (declared in
+    gui/actions.py, enabled with a case) calls `show_dialog`."""
 
     corrected = Signal(object)  # the new GreyCalibration
 
@@ -138,7 +136,6 @@ class GreyValues(QObject):
         window.statusBar().addPermanentWidget(self.label)
         self.dialog: GreyValuesDialog | None = None
         self._picking: str | None = None
-        window.actions.add_to_menu("&View", (GREY_VALUES_ACTION,), {"grey_values": self.show_dialog})
         window.case_opened.connect(lambda _case_id: self.refresh())
         self.refresh()
 
@@ -152,7 +149,6 @@ class GreyValues(QObject):
         calibration = self.volume.calibration if self.volume is not None else None
         self.label.setText(short_text(calibration) if self.volume is not None else "")
         self.label.setToolTip(calibration.describe() if calibration is not None else "")
-        self.window.actions["grey_values"].setEnabled(self.volume is not None)
         self.window.tool_panel.set_bone_level(calibration.bone_level_hu if calibration is not None
                                               and self.volume.units == "HU" else None)
         if self.dialog is not None:

@@ -1,15 +1,16 @@
-"""Help: the keyboard sheet (F1), generated from the window's action table so that it cannot drift from the
-shortcuts that work, and About (the version, the active model and its scores, the data folder)."""
+"""Help: the keyboard sheet (F1), generated from the action registry (gui/actions.py) so that it cannot drift from
+the shortcuts that work, and About (the version, the active model and its scores, the data folder)."""
 from __future__ import annotations
 
 from importlib import metadata
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QMainWindow, QMessageBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout)
 
 from core.app_paths import DISPLAY_NAME
+from gui.actions import ActionSpec, in_menu_order
+from gui.window_actions import native_keys
 
 # Mouse gestures and held keys: the slice view handles them itself, so they are not actions.
 GESTURES = (
@@ -26,22 +27,18 @@ GESTURES = (
 )
 
 
-def shortcut_rows(actions) -> list[tuple[str, str]]:
-    """(what it does, its keys) for every action with a shortcut, in the table's order."""
-    rows = []
-    for _key, action in actions.items():
-        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
-        if keys:
-            rows.append((action.text().replace("&", "").rstrip("…"), ", ".join(keys)))
-    return rows
+def action_rows(specs: list[ActionSpec]) -> list[tuple[str, str]]:
+    """(what it does, its keys) for every action, in the menus' order; one without a shortcut names its menu."""
+    return [(spec.text.replace("&", "").rstrip("…"),
+             native_keys(spec.shortcuts) or f"{spec.menu[0].replace('&', '')} menu") for spec in specs]
 
 
 class ShortcutSheet(QDialog):
-    def __init__(self, parent, actions) -> None:
+    def __init__(self, parent) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         self.setObjectName("shortcutSheet")
-        rows = shortcut_rows(actions) + list(GESTURES)
+        rows = action_rows(in_menu_order()) + list(GESTURES)
         self.table = QTableWidget(len(rows), 2, objectName="shortcutTable")
         self.table.setHorizontalHeaderLabels(("Action", "Keys"))
         self.table.verticalHeader().hide()
@@ -56,7 +53,7 @@ class ShortcutSheet(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"Every shortcut of {DISPLAY_NAME}. Menus and tooltips show them too."))
+        layout.addWidget(QLabel(f"Every action and shortcut of {DISPLAY_NAME}. Menus and tooltips show them too."))
         layout.addWidget(self.table)
         layout.addWidget(buttons)
         available = parent.screen().availableGeometry() if parent is not None else None
@@ -102,7 +99,7 @@ class Help(QObject):
         self.sheet: ShortcutSheet | None = None
 
     def show_shortcuts(self) -> ShortcutSheet:
-        self.sheet = ShortcutSheet(self._window, self._window.actions)
+        self.sheet = ShortcutSheet(self._window)
         self.sheet.open()
         return self.sheet
 

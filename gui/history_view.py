@@ -10,13 +10,10 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from gui.actions import SPECS, ActionSpec, Actions, tooltip
 from gui.case_session import CaseSession
+from gui.window_actions import Actions, tooltip
 
-HISTORY_ACTION = ActionSpec("show_history", "&History…", ("Ctrl+H",), None, None,
-                            "Every action on this case, latest last; click one to undo or redo up to it")
 UNDONE_RGB = (120, 120, 128)
-SHORTCUTS = {spec.key: spec.shortcuts for spec in SPECS if spec.key in ("undo", "redo")}
 
 
 class HistoryDialog(QDialog):
@@ -66,15 +63,14 @@ class HistoryDialog(QDialog):
 
 
 class CaseHistoryActions(QObject):
-    """Keeps Undo / Redo (enabled, their text) and the History list in step with the open case's history."""
+    """Keeps Undo / Redo's tooltips and the History list in step with the open case's history (whether they are
+    enabled is their rule in gui/actions.py; Edit ▸ History calls `show`)."""
 
     def __init__(self, actions: Actions, window: QWidget) -> None:
         super().__init__(window)
         self._actions = actions
         self.session: CaseSession | None = None
         self.dialog = HistoryDialog(window)
-        added = actions.add_to_menu("&Edit", (HISTORY_ACTION,), {"show_history": self.show})
-        self.action = added["show_history"]
         self.set_session(None)
 
     def set_session(self, session: CaseSession | None) -> None:
@@ -83,7 +79,6 @@ class CaseHistoryActions(QObject):
         self.session = session
         if session is not None:
             session.history_changed.connect(self._on_history)
-        self.action.setEnabled(session is not None)
         self.dialog.set_session(session)
         self._on_history()
 
@@ -98,9 +93,8 @@ class CaseHistoryActions(QObject):
         for key, entry in (("undo", session.next_undo() if session is not None else None),
                            ("redo", session.next_redo() if session is not None else None)):
             action = self._actions[key]
-            action.setEnabled(entry is not None)
             what = f"{key.capitalize()} {entry.label()}" if entry is not None else f"Nothing to {key}"
-            action.setToolTip(tooltip(action.text(), what, SHORTCUTS[key]))
+            action.setToolTip(tooltip(action.text(), what, self._actions.spec(key).shortcuts))
             action.setStatusTip(what)
         if self.dialog.isVisible():
             self.dialog.refresh()

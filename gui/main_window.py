@@ -1,7 +1,8 @@
 """The main window: cases and slices on the left, the slice view in the centre, tools and overlay
 settings on the right, a status bar below. It opens cases (in a worker, with a progress bar), saves
 them, autosaves a few seconds after an edit and asks before closing with unsaved edits.
-Menus and shortcuts live in gui/actions.py; what happens on the slice lives in gui/slice_controller.py.
+Every action (menus, toolbar, shortcuts, when enabled) is declared in gui/actions.py; what happens on the slice
+lives in gui/slice_controller.py.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from core.errors import MandibleStudioError
 from core.windowing import WINDOW_PRESETS
 from core.workspace import OpenCase, SaveError, Workspace
 from core.workspace.opening import SeriesChoice, open_case_at, read_label_volume
-from gui.actions import Actions
 from gui.ai.ai_controller import AiController
 from gui.case_exports import CaseExports
 from gui.case_session import CaseSession
@@ -26,6 +26,7 @@ from gui.close_guard import may_close
 from gui.grey_values import GreyValues
 from gui.help import Help
 from gui.history_view import CaseHistoryActions
+from gui.multi_slice import MultiSlice
 from gui.panels.case_list import CaseList
 from gui.panels.overlay_panel import OverlayPanel
 from gui.panels.slice_list import SliceList
@@ -34,7 +35,8 @@ from gui.saved_notice import OpenFolderButton
 from gui.slice_controller import SliceController
 from gui.slice_view import SliceView
 from gui.tool_settings import ToolSettings
-from gui.views.wiring import CaseViews, add_view_actions, view_host
+from gui.views.wiring import CaseViews, add_click_correction, view_host
+from gui.window_actions import Actions
 from gui.window_jobs import WindowJobs
 from gui.window_layout import add_fixed_dock, central_area, fit_to_screen, scrolling_column, titled_split
 from gui.workspace_cases import CaseListing, window_title
@@ -71,23 +73,24 @@ class MainWindow(QMainWindow):
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.exports = CaseExports(self, self.workspace.root / SETTINGS_FILE)
         self.help = Help(self)
-        self.actions = Actions(self, targets=(self, self.controller, self.exports, self.help))
+        self.actions = Actions(self)  # every action of gui/actions.py, its callback given this window
         self.actions.build_menus()
-        self.multi_slice = add_view_actions(self)  # L, G, N, Shift+PgUp/PgDn (gui/views/wiring.py)
+        self.multi_slice = MultiSlice(self.actions["replace_predicted"], self.controller.show_slice, self)
+        self.multi_slice.message.connect(self.statusBar().showMessage)  # stays until the next message
+        self.case_closing.connect(lambda: self.multi_slice.set_session(None))
+        self.click_correction = add_click_correction(self)  # C: the 3-D click tool (gui/click_correction.py)
         self.toolbar = self.actions.build_toolbar()
         self._build_docks()
         self._build_status_bar()
-        self.history = CaseHistoryActions(self.actions, self)  # Undo, Redo, Edit ▸ History (gui/history_view.py)
+        self.history = CaseHistoryActions(self.actions, self)  # Undo / Redo tooltips, Edit ▸ History
         self.autosave_ms = autosave_ms
         self.autosave_timer = QTimer(self, singleShot=True, interval=autosave_ms)
         self.autosave_timer.timeout.connect(self._write_some_drafts)
-        self.actions.toggle_overlay.setChecked(True)
-        self.actions.tool_polygon.setChecked(True)
-        self._set_case_actions_enabled(False)
         self.cases.refresh()
-        self.ai = AiController(self, self.workspace, self.actions, self.toolbar, self.tools_dock)
+        self.ai = AiController(self, self.workspace, self.tools_dock)
         self.case_closing.connect(lambda: self.ai.set_session(None))
         self.grey_values = GreyValues(self)  # View -> Grey Values…, the calibration in the status bar
+        self._follow_enable_rules()
         fit_to_screen(self)
 
     # --- layout (gui/window_layout.py) -------------------------------------------------------------
@@ -130,11 +133,15 @@ class MainWindow(QMainWindow):
             self.status_labels[key].setObjectName(f"status_{key}")
             bar.addPermanentWidget(self.status_labels[key])
 
-    def _set_case_actions_enabled(self, enabled: bool) -> None:
-        for key in ("save", "import_labels", "export_3d", "export_labelme", "fill_holes", "remove_islands",
-                    "copy_prev", "copy_next", "clear_slice", "mark_reviewed", "mark_range_reviewed",
-                    "switch_layout"):
-            self.actions[key].setEnabled(enabled)
+    def _follow_enable_rules(self) -> None:
+        """The actions' enable rules (gui/actions.py) are asked again whenever what they read changes: the open
+        case (`_install_case`), its history, a propagation, a segmentation, training and the model versions."""
+        ai = self.ai
+        for signal in (self.multi_slice.running_changed, ai.segmenting.predict.started,
+                       ai.segmenting.predict.finished, ai.training.train.started, ai.training.train.finished,
+                       ai.models.versions_changed):
+            signal.connect(lambda *_: self.actions.refresh())
+        self.actions.refresh()
 
     # --- opening ----------------------------------------------------------------------------------
     def open_folder_dialog(self) -> None:
@@ -197,6 +204,7 @@ class MainWindow(QMainWindow):
         session = CaseSession(case, self)
         session.edited.connect(self._schedule_autosave)
         session.status_changed.connect(self.cases.follow)  # the list's "N done" stays true
+        session.history_changed.connect(lambda: self.actions.refresh())  # Undo, Redo
         self.session = session
         for panel in (self.tool_panel, self.overlay_panel):
             panel.set_units(case.volume.units)
@@ -205,7 +213,7 @@ class MainWindow(QMainWindow):
         self.multi_slice.set_session(session)
         self.history.set_session(session)
         self.ai.set_session(session)
-        self._set_case_actions_enabled(True)
+        self.actions.refresh()
         self.setWindowTitle(window_title(session))
         self.statusBar().showMessage(f"Opened {case.record.display_name}", 5000)
         self.cases.refresh()

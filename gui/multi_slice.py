@@ -13,62 +13,42 @@ replaced predictions the model was sure about.
 """
 from __future__ import annotations
 
-import queue
-
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
 
+from core.annotation.propagation import PropagatedSlice
 from core.annotation.slice_status import SliceStatus
 from core.workspace.case_run import CaseRun
 from core.workspace.edit_rules import Allow, EditKind
 from core.workspace.history import slice_range
-from gui.actions import ActionSpec, Actions
 from gui.case_session import CaseSession
 from gui.workers import BackgroundTask
 
 # A prediction at least this sure that propagation replaced is named in the summary (issue 18 F).
 SURE_PREDICTION = 0.9
 
-SPECS = (
-    ActionSpec("interpolate", "I&nterpolate Between Edited Slices", ("N",), None, None,
-               "Fill the slices between the nearest edited or reviewed slices around this one (or every gap) "
-               "by shape-based interpolation; the filled slices are 'interpolated', not training data"),
-    ActionSpec("propagate_up", "Propagate &Up", ("Shift+PgUp",), None, None,
-               "Carry this slice's mask toward the head, slice by slice along the bone, until the bone ends; "
-               "Esc stops"),
-    ActionSpec("propagate_down", "Propagate &Down", ("Shift+PgDown",), None, None,
-               "Carry this slice's mask toward the feet, slice by slice along the bone, until the bone ends; "
-               "Esc stops"),
-    ActionSpec("stop_propagation", "Stop Propagating", ("Esc",), None, None,
-               "Stop the propagation; what it did so far stays (Ctrl+Z removes it in one step)"),
-    ActionSpec("replace_predicted", "Interpolation and Propagation Replace &Predicted Slices", (), None, None,
-               "Let interpolation and propagation write over the model's predictions too "
-               "(edited and reviewed slices are never written)", checkable=True),
-)
 
 class MultiSlice(QObject):
-    """The multi-slice actions of the window; `show_slice` moves the current slice (the SliceController's)."""
+    """The callbacks of the multi-slice actions (gui/actions.py); `replace_predicted` is the checkable action
+    that allows writing over predictions, `show_slice` moves the current slice (the SliceController's)."""
 
     message = Signal(str)  # for the status bar
+    running_changed = Signal()  # a propagation started or ended: the actions' enable rules ask `running`
     finished = Signal(str)  # a run ended; why
 
-    def __init__(self, actions: Actions, show_slice, parent: QObject | None = None) -> None:
+    def __init__(self, replace_predicted: QAction, show_slice, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.replace_predicted = replace_predicted
         self.show_slice = show_slice
         self.session: CaseSession | None = None
         self.task: BackgroundTask | None = None
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._run: CaseRun | None = None
         self._text = ""
         self._sure_replaced: list[int] = []  # predictions the model was sure about that the run replaced
-        slots = {"interpolate": self.interpolate, "propagate_up": lambda: self.propagate(-1),
-                 "propagate_down": lambda: self.propagate(+1), "stop_propagation": self.stop,
-                 "replace_predicted": lambda on: None}
-        self.actions = actions.add_to_menu("&Edit", SPECS, slots)
-        self.set_session(None)
 
     @property
     def allow(self) -> Allow:
-        return Allow(predicted=self.actions["replace_predicted"].isChecked())
+        return Allow(predicted=self.replace_predicted.isChecked())
 
     @property
     def running(self) -> bool:
@@ -79,7 +59,6 @@ class MultiSlice(QObject):
         if self.task is not None:
             self._end(self.task, "stopped: another case was opened")
         self.session = session
-        self._enable()
 
     # --- interpolation -------------------------------------------------------------------------------
     def interpolate(self) -> bool:
@@ -107,29 +86,20 @@ class MultiSlice(QObject):
         if not session.annotation(start).mask.any():
             self.message.emit(f"Slice {start + 1} has no mask to propagate; draw or correct it first.")
             return False
-        allow, results = self.allow, self._queue
-
-        def job(progress, cancel):
-            found = session.propagation(start, step, allow, cancel)
-            while True:
-                try:
-                    proposed = next(found)
-                except StopIteration as stop:
-                    return str(stop.value)
-                results.put(proposed)
-                progress(abs(proposed.index - start), 0, "")
-
+        allow = self.allow
         self._text = "Propagate " + ("up" if step < 0 else "down")
         self._sure_replaced = []
         self._run = session.begin_run(EditKind.PROPAGATION, self._text, allow, on_stop=lambda why: self.stop())
-        self.task = task = BackgroundTask(job, "propagation", self)
-        task.progress.connect(self._take_proposals)
+        # The core generator itself is the job: each proposal arrives as `yielded`, the cancel is checked at each.
+        self.task = task = BackgroundTask(lambda progress, cancel: session.propagation(start, step, allow, cancel),
+                                          "propagation", self)
+        task.yielded.connect(lambda proposed: self._take_proposal(task, proposed))
         task.result.connect(lambda reason: self._end(task, f"stopped: {reason}"))
         task.cancelled.connect(lambda: self._end(task, "stopped by you"))
         task.failed.connect(lambda message: self._end(task, f"failed: {message}"))
         task.finished.connect(task.deleteLater)
         task.start()
-        self._enable()
+        self.running_changed.emit()
         self.message.emit(f"{self._text} from slice {start + 1}… (Esc stops)")
         return True
 
@@ -138,28 +108,25 @@ class MultiSlice(QObject):
         if self.task is not None:
             self.task.cancel()
 
-    def _take_proposals(self, *_progress) -> None:
+    def _take_proposal(self, task: BackgroundTask, proposed: PropagatedSlice) -> None:
+        """A proposed slice of `task` arrived in the GUI thread: written through the run, and shown."""
         session, run = self.session, self._run
-        while session is not None and run is not None and run.is_open:
-            try:
-                proposed = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            index = proposed.index
-            sure = (session.status(index) is SliceStatus.PREDICTED and session.found_mandible(index)
-                    and (session.confidence(index) or 0.0) >= SURE_PREDICTION)
-            if not run.write(index, proposed.mask):
-                self.stop()  # a person took the slice meanwhile: go no further
-                return
-            if sure:
-                self._sure_replaced.append(index)
-            self.show_slice(index)
+        if task is not self.task or session is None or run is None or not run.is_open:
+            return
+        index = proposed.index
+        sure = (session.status(index) is SliceStatus.PREDICTED and session.found_mandible(index)
+                and (session.confidence(index) or 0.0) >= SURE_PREDICTION)
+        if not run.write(index, proposed.mask):
+            self.stop()  # a person took the slice meanwhile: go no further
+            return
+        if sure:
+            self._sure_replaced.append(index)
+        self.show_slice(index)
 
     def _end(self, task: BackgroundTask, why: str) -> None:
         if task is not self.task:
             return  # already ended (the case changed)
-        self._take_proposals()
-        self.task, self._queue = None, queue.SimpleQueue()
+        self.task = None
         run, self._run = self._run, None
         if run is not None and run.stopped == "undone":
             why = "stopped: you undid it"
@@ -172,12 +139,6 @@ class MultiSlice(QObject):
         if self._sure_replaced:
             done += (f". It replaced {len(self._sure_replaced)} prediction(s) the model was at least "
                      f"{round(SURE_PREDICTION * 100)}% sure about ({slice_range(self._sure_replaced)}): check them")
-        self._enable()
+        self.running_changed.emit()
         self.message.emit(done)
         self.finished.emit(why)
-
-    def _enable(self) -> None:
-        has_case = self.session is not None
-        for key in ("interpolate", "propagate_up", "propagate_down"):
-            self.actions[key].setEnabled(has_case and not self.running)
-        self.actions["stop_propagation"].setEnabled(self.running)

@@ -1,6 +1,6 @@
 """Binds the open case to what is on screen: which slice shows, how it is windowed, the overlay, the
-active tool, and the slice list / slider / status bar that follow it. It also holds the slots of the
-editing and viewing actions (gui/actions.py) that act on the current slice.
+active tool, and the slice list / slider / status bar that follow it. The actions of gui/actions.py call it (and
+the current slice's `editor`) directly.
 """
 from __future__ import annotations
 
@@ -188,15 +188,6 @@ class SliceController(QObject):
     def apply_preset(self, key: str) -> None:
         self.set_window(WINDOW_PRESETS[key], key)
 
-    def preset_bone(self) -> None:
-        self.apply_preset("bone")
-
-    def preset_dental(self) -> None:
-        self.apply_preset("dental")
-
-    def preset_soft(self) -> None:
-        self.apply_preset("soft")
-
     def _on_window_drag(self, dx: float, dy: float) -> None:
         self.set_window(dragged_window(self.window, dx, dy))
 
@@ -212,13 +203,7 @@ class SliceController(QObject):
         reading = f"{value:.0f} HU" if self.session.volume.units == "HU" else f"intensity {value:.0f}"
         self.labels["hu"].setText(f"({col}, {row})  {reading}")
 
-    # --- navigation and view slots (actions) -------------------------------------------------------
-    def previous_slice(self) -> None:
-        self.show_slice(self.current - 1)
-
-    def next_slice(self) -> None:
-        self.show_slice(self.current + 1)
-
+    # --- navigation and view (actions) ----------------------------------------------------------------
     def next_uncertain_slice(self) -> None:
         """U: the predicted slices from the one the model was least sure about up, across the whole case, each
         once per pass."""
@@ -232,19 +217,6 @@ class SliceController(QObject):
         sure = self.session.confidence(target)
         again = "Every predicted slice was shown; starting again from the least sure. " if new_pass else ""
         self.message.emit(f"{again}Slice {target + 1}: the model was {round(sure * 100)}% sure")
-
-    def first_slice(self) -> None:
-        self.show_slice(0)
-
-    def last_slice(self) -> None:
-        if self.session is not None:
-            self.show_slice(self.session.num_slices - 1)
-
-    def fit_to_window(self) -> None:
-        self.view.fit_to_window()
-
-    def one_to_one(self) -> None:
-        self.view.one_to_one()
 
     def zoom_in(self) -> None:
         self.view.zoom_at(ZOOM_STEP, self.view.viewport().rect().center())
@@ -281,33 +253,6 @@ class SliceController(QObject):
             self.view.set_tool(self.tools[name])
         self.tool_changed.emit(name)
 
-    def use_polygon_tool(self) -> None:
-        self.use_tool("polygon")
-
-    def use_edit_tool(self) -> None:
-        self.use_tool("edit")
-
-    def use_brush_tool(self) -> None:
-        self.use_tool("brush")
-
-    def use_eraser_tool(self) -> None:
-        self.use_tool("eraser")
-
-    def use_ruler_tool(self) -> None:
-        self.use_tool("ruler")
-
-    def use_fill_tool(self) -> None:
-        self.use_tool("fill")
-
-    def brush_smaller(self) -> None:
-        self.settings.set_brush_radius(self.settings.brush_radius - 1)
-
-    def brush_larger(self) -> None:
-        self.settings.set_brush_radius(self.settings.brush_radius + 1)
-
-    def set_threshold_enabled(self, enabled: bool) -> None:
-        self.settings.threshold_enabled = bool(enabled)
-
     # --- edits (actions) -----------------------------------------------------------------------------
     def undo(self) -> None:
         """Ctrl+Z: the latest entry of the case, whole, whatever slice is on screen."""
@@ -321,30 +266,6 @@ class SliceController(QObject):
             entry = self.session.redo()
             if entry is not None:
                 self.message.emit(f"Redone: {entry.label()}")
-
-    def fill_holes(self) -> None:
-        if self.editor is not None:
-            self.editor.fill_holes()
-
-    def remove_islands(self) -> None:
-        if self.editor is not None:
-            self.editor.remove_islands()
-
-    def copy_from_previous(self) -> None:
-        if self.editor is not None:
-            self.editor.copy_from(-1)
-
-    def copy_from_next(self) -> None:
-        if self.editor is not None:
-            self.editor.copy_from(+1)
-
-    def clear_slice(self) -> None:
-        if self.editor is not None:
-            self.editor.clear()
-
-    def mark_reviewed(self) -> None:
-        if self.session is not None:
-            self.session.toggle_reviewed()
 
     def mark_range_reviewed(self) -> None:
         """Shift+R: mark slices N-M reviewed, one step (the range starts as the list's selection or this slice)."""

@@ -2,19 +2,18 @@
 selected cases (gui/ai/segmenting_cases.py), retraining (gui/ai/retraining.py) and model versions
 (gui/ai/models.py), each given what it needs by the window.
 
-It places the Training and Models docks (tabbed with the editing tools), puts the frequent actions on the
-toolbar, wires the parts to each other (a new active model re-segments the predictions shown; a trained
-version is listed and, when none was active, activated), and answers the window's close path: which job
-is running, and stopping them all.
+Its actions are declared with the window's others in gui/actions.py, their callbacks reaching the parts through
+`window.ai`. It places the Training and Models docks (tabbed with the editing tools), wires the parts to each
+other (a new active model re-segments the predictions shown; a trained version is listed and, when none was
+active, activated), and answers the window's close path: which job is running, and stopping them all.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from core.workspace import Workspace
 from core.workspace.model_versions import ModelVersion
-from gui.actions import Actions
 from gui.ai.jobs import wait_for
 from gui.ai.models import Models
 from gui.ai.retraining import Retraining
@@ -26,12 +25,11 @@ CLOSE_WAIT_MS = 30_000
 
 
 class AiController(QObject):
-    def __init__(self, window: QMainWindow, workspace: Workspace, actions: Actions, toolbar: QToolBar,
-                 tools_dock: QDockWidget) -> None:
+    def __init__(self, window: QMainWindow, workspace: Workspace, tools_dock: QDockWidget) -> None:
         super().__init__(window)
         self._window = window
-        status_bar = window.statusBar()
-        self.models = Models(window, actions, status_bar, workspace.models_dir)
+        status_bar, actions = window.statusBar(), window.actions
+        self.models = Models(window, status_bar, workspace.models_dir)
         self.segmenting = Segmenting(window, actions, status_bar, self.models.versions, self._explain_no_model)
         self.cases = SegmentingCases(window, workspace, actions, window.case_list, self.segmenting)
         window.case_opened.connect(self.cases.case_opened)
@@ -43,10 +41,6 @@ class AiController(QObject):
         for dock in (self.training_dock, self.models_dock):
             window.tabifyDockWidget(tools_dock, dock)
         tools_dock.raise_()
-        toolbar.addSeparator()
-        for action in (self.segmenting.actions["segment_slice"], self.segmenting.actions["segment_case"],
-                       self.training.actions["retrain"]):
-            toolbar.addAction(action)
         self.models.version_activated.connect(lambda version_id: self.segmenting.resegment_predictions())
         self.models.versions_changed.connect(self.training.refresh)
         self.training.started.connect(self.training_dock.raise_)

@@ -1,32 +1,18 @@
 """AI jobs on gui.workers.BackgroundTask, torch kept to a few threads so the GUI thread always gets the CPU and the
-GIL back quickly. A job that returns a core generator has its items delivered as the task's `yielded` signal.
-
-`ItemRelay` is the last hand-made per-item channel, kept only until gui/ai/predict_controller.py moves onto
-`task.yielded` (its job then returns `segmenter.predict(...)` itself); nothing else may use it.
-"""
+GIL back quickly. A job that returns a core generator (Segmenter.predict) has its items delivered as the task's
+`yielded` signal, in order, the cancel checked at every one."""
 from __future__ import annotations
 
 import os
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
+from PySide6.QtCore import QEventLoop, QObject, QTimer
 
 from gui.workers import BackgroundTask
 
 # The GUI thread needs one core: torch's intra-op pool in the worker gets the others (at least one).
 WORKER_TORCH_THREADS = max(1, (os.cpu_count() or 2) - 1)
-
-
-class ItemRelay(QObject):
-    """Thread-safe per-item channel from a job to the GUI thread (only gui/ai/predict_controller.py still uses it).
-
-    Deliberately no Qt parent (docs/decisions/151): a job may still be emitting on the relay while its
-    controller is being destroyed, and emitting on a QObject that another thread is deleting is undefined.
-    The relay belongs to Python, so the running job's closure keeps it alive; Qt drops its connections to
-    the destroyed controller, and the items then reach no one."""
-
-    item = Signal(object)
 
 
 def make_ai_task(job: Callable[[Callable, threading.Event], Any], name: str,

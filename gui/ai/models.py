@@ -1,5 +1,6 @@
 """Model versions in the app: the Models dock (gui/ai/versions_panel.py), Import / Export, Activate and Roll
-Back. Importing runs in a worker; activating emits `version_activated` so the predictions shown can follow."""
+Back. Importing runs in a worker; activating emits `version_activated` so the predictions shown can follow.
+The Import and Export actions (gui/actions.py) call the methods here; Export's enable rule reads `has_versions`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,15 +11,8 @@ from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
 from core.errors import MandibleStudioError
 from core.workspace.model_versions import ModelVersion, ModelVersions
 from gui import dialogs
-from gui.actions import ActionSpec, Actions
 from gui.ai.jobs import make_ai_task
 from gui.ai.versions_panel import NO_MODEL, VersionsPanel
-
-SPECS = (
-    ActionSpec("import_model", "&Import Model…", (), None, None, "Add a .msmodel file as a model version"),
-    ActionSpec("export_model", "&Export Model…", (), None, None, "Save the selected model version as a file"),
-)
-
 
 def ask_model_file(parent: QWidget) -> str:
     path, _ = QFileDialog.getOpenFileName(parent, "Import a model", "", "Mandible Studio models (*.msmodel)")
@@ -34,15 +28,14 @@ class Models(QObject):
     version_activated = Signal(str)  # version id
     versions_changed = Signal()
 
-    def __init__(self, parent: QWidget, actions: Actions, status_bar: QStatusBar, models_dir: Path) -> None:
+    def __init__(self, parent: QWidget, status_bar: QStatusBar, models_dir: Path) -> None:
         super().__init__(parent)
         self._parent, self._status_bar = parent, status_bar
         self.versions = ModelVersions(models_dir)
         self.versions.ensure_starter()
         self.panel = VersionsPanel()
         self.import_task = None
-        self.actions = actions.add_to_menu("&AI", SPECS, {"import_model": self.import_model,
-                                                          "export_model": self.export_model})
+        self.has_versions = False
         self.panel.activate_requested.connect(self.activate)
         self.panel.rollback_requested.connect(self.rollback)
         self.panel.import_requested.connect(self.import_model)
@@ -51,7 +44,7 @@ class Models(QObject):
     def refresh(self) -> None:
         versions = self.versions.versions()
         self.panel.set_versions(versions, self.versions.active_id, self.versions.can_rollback())
-        self.actions["export_model"].setEnabled(bool(versions))
+        self.has_versions = bool(versions)
         self.versions_changed.emit()
 
     def explain_no_model(self) -> str | None:

@@ -24,7 +24,7 @@ from core.inference.segmenter import SlicePrediction, Segmenter
 from core.volume import Volume
 from core.workspace.case_run import CaseRun
 from core.workspace.edit_rules import Allow, EditKind
-from gui.ai.jobs import ItemRelay, make_ai_task
+from gui.ai.jobs import make_ai_task
 from gui.case_session import CaseSession
 
 log = logging.getLogger(__name__)
@@ -49,19 +49,13 @@ class SegmenterCache:
 
 
 def predict_job(cache: SegmenterCache, model_path: Path, volume: Volume, indexes: list[int],
-                policy: PredictionPolicy, relay: ItemRelay, progress, cancel: threading.Event) -> int:
-    """Worker body: emit each SlicePrediction as it comes; returns the number of slices predicted."""
+                policy: PredictionPolicy, progress, cancel: threading.Event):
+    """Worker body: load the model, then the one prediction path itself, a core generator of SlicePredictions
+    that the runner (gui/workers.py) delivers one by one as `yielded`, checking the cancel at every one."""
     if not model_path.is_file():
         raise ModelFileError(f"the active model file {model_path} is missing; activate another version")
     progress(0, len(indexes), "loading the model…")
-    segmenter = cache.get(model_path)
-    done = 0
-    for prediction in segmenter.predict(volume, indexes, policy, cancel):
-        relay.item.emit(prediction)
-        if not prediction.revised:
-            done += 1
-            progress(done, len(indexes), f"segmented {done} of {len(indexes)} slices")
-    return done
+    return cache.get(model_path).predict(volume, indexes, policy, cancel)
 
 
 class PredictController(QObject):
@@ -79,8 +73,6 @@ class PredictController(QObject):
         self.cache = SegmenterCache()
         self.policy = PredictionPolicy()
         self.task = None
-        self._relay = ItemRelay()  # no parent: see gui/ai/jobs.py
-        self._relay.item.connect(self._on_prediction)
         self._session: CaseSession | None = None
         self._run: CaseRun | None = None
         self._todo: list[int] = []
@@ -104,28 +96,32 @@ class PredictController(QObject):
         title = f"Segmenting {len(todo)} slice(s)"
         policy = self.policy
         job = lambda progress, cancel: predict_job(self.cache, Path(model_path), session.volume, todo,  # noqa: E731
-                                                   policy, self._relay, progress, cancel)
-        self.task = make_ai_task(job, title, self)
-        self.task.progress.connect(self.progress)
-        self.task.failed.connect(self._on_failed)
-        self.task.cancelled.connect(self._on_cancelled)
-        self.task.finished.connect(self._on_finished)
-        self.started.emit(title)
-        self.task.start()
+                                                   policy, progress, cancel)
+        self.task = task = make_ai_task(job, title, self)
+        task.progress.connect(self.progress)
+        task.yielded.connect(lambda prediction: self._on_prediction(task, prediction))
+        task.failed.connect(self._on_failed)
+        task.cancelled.connect(self._on_cancelled)
+        task.finished.connect(self._on_finished)
+        task.start()
+        self.started.emit(title)  # running now: the actions' enable rules see it
         return True
 
     def cancel(self) -> None:
         if self.task is not None:
             self.task.cancel()
 
-    def _on_prediction(self, prediction: SlicePrediction) -> None:
+    def _on_prediction(self, task, prediction: SlicePrediction) -> None:
+        """A mask of `task` arrived in the GUI thread: written through the run if the rule still allows it."""
         run = self._run
-        if run is None or not run.is_open:
+        if task is not self.task or run is None or not run.is_open:
             return
         taken = run.write(prediction.index, prediction.mask, prediction.confidence)
         if prediction.revised:
             return
         self._reached.add(prediction.index)
+        done = len(self._reached)
+        self.progress.emit(done, len(self._todo), f"segmented {done} of {len(self._todo)} slices")
         if not taken:
             self._kept += 1  # edited by the user while the job ran, or being painted right now
             return

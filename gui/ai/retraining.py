@@ -1,5 +1,6 @@
 """Retraining in the app: the Retrain and Resume actions, the Training dock (gui/ai/training_panel.py) and the
-supervised training run (gui/ai/train_controller.py). A finished run hands its new version to `version_added`."""
+supervised training run (gui/ai/train_controller.py). A finished run hands its new version to `version_added`.
+The actions (gui/actions.py) call `retrain` and `resume_training`; Resume's enable rule reads `resumable`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,22 +12,15 @@ from core.training.retrain import RetrainPlan, resume_epoch
 from core.workspace import Workspace
 from core.workspace.model_versions import ModelVersion, ModelVersions
 from gui import dialogs
-from gui.actions import ActionSpec, Actions
 from gui.ai.retrain_dialog import RetrainDialog
 from gui.ai.train_controller import TrainController
 from gui.ai.training_panel import TrainingPanel
 from gui.ai.versions_panel import describe_comparison
 from gui.case_session import CaseSession
+from gui.window_actions import Actions
 
 NO_TRAINING_DATA = ("There is nothing to train on yet. Correct the mandible on some slices (or mark good "
                     "predictions reviewed with R), then Retrain. Only slices you edited or reviewed are used.")
-
-SPECS = (
-    ActionSpec("retrain", "&Retrain…", ("Ctrl+T",), None, None,
-               "Train a new model version on every edited or reviewed slice of the workspace"),
-    ActionSpec("resume_training", "Resume &Training", (), None, None, "Continue an interrupted training run"),
-)
-
 
 def ask_plan(parent: QWidget, inventory, active_model: Path | None) -> RetrainPlan | None:
     dialog = RetrainDialog(inventory, active_model, parent)
@@ -46,12 +40,11 @@ class Retraining(QObject):
         self.train = TrainController(workspace, versions, self)
         self._resuming = False
         self._session: CaseSession | None = None
-        self.actions = actions.add_to_menu("&AI", SPECS, {"retrain": self.retrain,
-                                                          "resume_training": self.resume_training})
-        actions.menu("&AI").addSeparator()
+        self.actions = actions  # the window's (Retrain, Resume Training are declared in gui/actions.py)
+        self.resumable = False  # an interrupted run can be resumed (kept here: the rule must not read files)
         t = self.train
         t.started.connect(lambda resumed: self.panel.start(resumed=self._resuming))
-        t.started.connect(lambda resumed: self.actions["resume_training"].setEnabled(False))
+        t.started.connect(lambda resumed: setattr(self, "resumable", False))
         t.event.connect(self.panel.show_event)
         t.version_added.connect(self.version_added)
         t.failed.connect(self._on_failed)
@@ -67,7 +60,7 @@ class Retraining(QObject):
         self._session = session
 
     def refresh(self) -> None:
-        self.actions["resume_training"].setEnabled(self.train.can_resume())
+        self.resumable = self.train.can_resume()
 
     def retrain(self) -> bool:
         if self.train.is_running:

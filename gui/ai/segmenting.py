@@ -1,8 +1,9 @@
 """Segmenting in the app: the Segment actions, the job bar (progress and Cancel) in the status bar, and the
 refinement setting. It feeds the open case through PredictController and nothing else.
 
-Everything it needs comes in by construction: the window's action registry and status bar, the model
-versions, and a callback that explains what to do when no model is active.
+Everything it needs comes in by construction: the window's actions (declared in gui/actions.py, which calls the
+methods here) and status bar, the model versions, and a callback that explains what to do when no model is
+active. The actions' enable rules read `session` and `predict.is_running`.
 """
 from __future__ import annotations
 
@@ -17,25 +18,9 @@ from core.annotation.slice_status import SliceStatus
 from core.workspace.edit_rules import Allow, EditKind
 from core.workspace.model_versions import ModelVersions
 from gui import dialogs
-from gui.actions import ActionSpec, Actions
 from gui.ai.predict_controller import PredictController
 from gui.case_session import CaseSession
-
-SPECS = (
-    ActionSpec("segment_slice", "Segment This &Slice", ("Ctrl+G",), None, None,
-               "Segment the mandible on this slice with the active model"),
-    ActionSpec("segment_case", "Segment Whole &Case", ("Ctrl+Shift+G",), None, None,
-               "Segment every slice; edited and reviewed slices are kept"),
-    ActionSpec("segment_case_all", "Segment Whole Case, Replacing Edited Slices…", (), None, None,
-               "Segment every slice, also replacing slices you edited or reviewed"),
-    ActionSpec("resume_segmentation", "&Resume Segmentation", (), None, None,
-               "Segment the slices a Segment Whole Case did not reach because another case was opened"),
-    ActionSpec("cancel_ai", "Cancel Segmentation", (), None, None, "Stop the running segmentation"),
-    ActionSpec("refine", "Refine Edges at the CT's Resolution", (), None, None,
-               "Follow the bone edge at the CT's own pixel size after the network (off: the network's mask as is)",
-               checkable=True),
-)
-
+from gui.window_actions import Actions
 
 def ask_replace_carried(parent: QWidget, count: int) -> str:
     """Segment Whole Case over interpolated or propagated slices: "replace", "keep" or "cancel"."""
@@ -67,14 +52,8 @@ class Segmenting(QObject):
         self._explain_no_model = explain_no_model
         self.session: CaseSession | None = None
         self.predict = PredictController(self)
-        slots = {"segment_slice": self.segment_slice, "segment_case": self.segment_case,
-                 "segment_case_all": lambda: self.segment_case(overwrite=True), "cancel_ai": self.predict.cancel,
-                 "refine": self.set_refine, "resume_segmentation": self.resume}
-        self.actions = actions.add_to_menu("&AI", SPECS, slots)
-        actions.menu("&AI").addSeparator()
-        self.actions["cancel_ai"].setEnabled(False)
-        self.actions["resume_segmentation"].setEnabled(False)
-        self.actions["refine"].setChecked(self.predict.policy.refine)
+        self.actions = actions
+        self.set_refine(actions["refine"].isChecked())
         self._build_job_bar()
         self.predict.started.connect(self._on_started)
         self.predict.progress.connect(self._on_progress)
@@ -112,7 +91,6 @@ class Segmenting(QObject):
             self.predict.detach()
         self.session = session
         unreached = session.unsegmented if session is not None else []
-        self.actions["resume_segmentation"].setEnabled(bool(unreached))
         if unreached:
             self._show_notice(f"Segment Whole Case stopped on this case when another case was opened: "
                               f"{len(unreached)} slice(s) are not segmented.", resumable=True)
@@ -192,11 +170,9 @@ class Segmenting(QObject):
 
     def _on_started(self, title: str) -> None:
         self.notice.hide()
-        self.actions["resume_segmentation"].setEnabled(False)
         self.job_progress.setRange(0, 0)
         self.job_progress.setFormat(title)
         self.job_bar.show()
-        self.actions["cancel_ai"].setEnabled(True)
         self._status_bar.showMessage(title + "…")
 
     def _on_progress(self, step: int, total: int, message: str) -> None:
@@ -206,7 +182,5 @@ class Segmenting(QObject):
 
     def _on_finished(self, summary: str) -> None:
         self.job_bar.hide()
-        self.actions["cancel_ai"].setEnabled(False)
-        self.actions["resume_segmentation"].setEnabled(self.session is not None and bool(self.session.unsegmented))
         if summary:
             self._status_bar.showMessage(summary)  # stays until the next message

@@ -20,15 +20,10 @@ from core.commands.predict_batch import BatchCase, CaseOutcome, run_case
 from core.commands.segment_cases import CaseBusy, segment_stored_case
 from core.workspace import Workspace
 from gui import dialogs
-from gui.actions import ActionSpec, Actions
 from gui.ai.jobs import make_ai_task
 from gui.ai.segmenting import Segmenting
 from gui.panels.case_list import CaseList
-
-SPEC = ActionSpec("segment_cases", "Segment Selected &Cases…", ("Ctrl+Alt+G",), None, None,
-                  "Segment every case selected in the case list, in the background; edited and reviewed slices "
-                  "are kept")
-
+from gui.window_actions import Actions
 
 def ask_segment_cases(parent: QWidget, names: list[str]) -> tuple[bool, bool]:
     """(start, also replace slices a person edited or reviewed)."""
@@ -52,7 +47,7 @@ class SegmentingCases(QObject):
                  segmenting: Segmenting) -> None:
         super().__init__(window)
         self._window, self._workspace, self._case_list, self._segmenting = window, workspace, case_list, segmenting
-        self.actions = actions.add_to_menu("&AI", (SPEC,), {"segment_cases": self.segment_selected})
+        self.actions = actions  # the window's (Segment Selected Cases… in gui/actions.py calls segment_selected)
         case_list.segment_requested.connect(self.segment_selected)
         self.task = None
         self._lock = threading.Lock()  # guards the two sets below, shared with the worker

@@ -1,23 +1,18 @@
-"""Right panel, top: the editing tools and their options (brush size, HU threshold, island size)."""
+"""Right panel, top: the editing tools and their options (brush size, HU threshold, island size). Its buttons are
+the registry's tool-panel actions (gui/actions.py: `panel=(box, short label)`)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QGroupBox, QPushButton, QSizePolicy, QSpinBox,
                                QToolButton, QVBoxLayout, QWidget)
 
+from gui.actions import panel_actions
 from gui.tool_settings import (DEFAULT_MIN_ISLAND, DEFAULT_RADIUS, DEFAULT_THRESHOLD_HU, MAX_RADIUS, MIN_RADIUS,
                                ToolSettings)
 
-# Short labels for the narrow panel; menus keep the full action text.
-BUTTON_TEXT = {"remove_islands": "Islands", "copy_prev": "From Prev", "copy_next": "From Next",
-               "mark_reviewed": "Reviewed", "clear_slice": "Clear", "fill_holes": "Fill Holes",
-               "tool_polygon": "Polygon", "tool_edit": "Vertices", "tool_brush": "Brush", "tool_eraser": "Eraser",
-               "tool_ruler": "Ruler", "tool_fill": "Seeded Fill", "tool_click": "3-D Click"}
-TOOLS = ("tool_polygon", "tool_edit", "tool_brush", "tool_eraser", "tool_ruler", "tool_fill", "tool_click")
-
 
 class PanelButton(QToolButton):
-    """A button for a QAction that keeps a short label (the action's text is for menus)."""
+    """A button for a QAction that keeps a short label for the narrow panel (the action's text is for menus)."""
 
     def __init__(self, action, text: str | None = None) -> None:
         super().__init__()
@@ -36,8 +31,12 @@ class PanelButton(QToolButton):
             self.setText(self._text)
 
 
-def action_button(action, text: str | None = None) -> PanelButton:
-    return PanelButton(action, text)
+def button_grid(box: QGroupBox, actions, key: str) -> QGridLayout:
+    """The buttons of the registry's actions for the panel box `key`, two a row."""
+    grid = QGridLayout(box)
+    for i, spec in enumerate(panel_actions(key)):
+        grid.addWidget(PanelButton(actions[spec.key], spec.panel[1]), i // 2, i % 2)
+    return grid
 
 
 class ToolPanel(QWidget):
@@ -54,9 +53,7 @@ class ToolPanel(QWidget):
 
     def _tools_box(self, actions) -> QGroupBox:
         box = QGroupBox("Tools")
-        grid = QGridLayout(box)
-        for i, key in enumerate(TOOLS):
-            grid.addWidget(action_button(actions[key], BUTTON_TEXT.get(key)), i // 2, i % 2)
+        button_grid(box, actions, "tools")
         return box
 
     def _options_box(self, actions) -> QGroupBox:
@@ -86,15 +83,12 @@ class ToolPanel(QWidget):
 
     def _slice_box(self, actions) -> QGroupBox:
         box = QGroupBox("This slice")
-        grid = QGridLayout(box)
-        for i, key in enumerate(("fill_holes", "remove_islands", "copy_prev", "copy_next", "mark_reviewed",
-                                 "clear_slice")):
-            grid.addWidget(action_button(actions[key], BUTTON_TEXT.get(key)), i // 2, i % 2)
+        grid = button_grid(box, actions, "slice")
         self.min_island = QSpinBox(minimum=1, maximum=100000, value=DEFAULT_MIN_ISLAND, suffix=" px")
         self.min_island.setToolTip("Remove Small Islands deletes islands smaller than this")
         form = QFormLayout()
         form.addRow("Smallest island", self.min_island)
-        grid.addLayout(form, 3, 0, 1, 2)
+        grid.addLayout(form, grid.rowCount(), 0, 1, 2)
         return box
 
     def set_units(self, units: str) -> None:

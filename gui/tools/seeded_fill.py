@@ -6,13 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 
-from gui.actions import ActionSpec
 from gui.tools.base import snapped
 from gui.tools.brush import BrushTool
-
-ACTION = ActionSpec("tool_fill", "Seeded &Fill", ("G",), None, None,
-                    "Click in bone: add the connected bone above the HU threshold within the circle; "
-                    "Shift+click removes the region under it; [ and ] change the circle", True, "tools")
 
 
 class SeededFillTool(BrushTool):

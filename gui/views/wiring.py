@@ -15,23 +15,15 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QVBoxLayout, QWidget
 
 from core.windowing import Window
-from gui.actions import ActionSpec
 from gui.case_session import CaseSession
-from gui.click_correction import TOOL_ACTION as CLICK_ACTION
 from gui.click_correction import ClickCorrection
-from gui.multi_slice import MultiSlice
 from gui.slice_controller import SliceController
 from gui.tools.base import snapped
 from gui.tools.click import ClickTool
-from gui.tools.seeded_fill import ACTION as FILL_ACTION
 from gui.views.crosshair import Crosshair, Point
 from gui.views.layout import ViewLayout
 from gui.views.ortho_view import CROSSHAIR_RGB
 from gui.views.planes import AnnotationLabels, Plane
-
-LAYOUT_ACTION = ActionSpec("switch_layout", "Switch &Layout (One View / 2×2 with 3-D)", ("L",), None, None,
-                           "One large axial view, or axial, coronal, sagittal and the 3-D view on one crosshair; "
-                           "Ctrl+click in the axial view moves the crosshair")
 
 
 class CaseViews(QObject):
@@ -198,24 +190,10 @@ def view_host(view: QWidget) -> QWidget:
     return host
 
 
-def add_view_actions(window) -> MultiSlice:
-    """The layout switch (View), seeded fill and 3-D clicks (Tools) and the multi-slice tools (Edit) in the main
-    window's menus; the window's `case_views` is the open case's CaseViews (None without a case)."""
-    window.actions.add_to_menu("&View", (LAYOUT_ACTION,), {
-        "switch_layout": lambda: window.case_views is not None and window.case_views.toggle_layout()})
-    window.actions.add_to_menu("&Tools", (FILL_ACTION, CLICK_ACTION), {
-        "tool_fill": window.controller.use_fill_tool, "tool_click": lambda: window.controller.use_tool("click")})
-    multi_slice = MultiSlice(window.actions, window.controller.show_slice, window)
-    multi_slice.message.connect(window.statusBar().showMessage)  # stays until the next message
-    window.case_closing.connect(lambda: multi_slice.set_session(None))
-    add_click_correction(window)
-    return multi_slice
-
-
 def add_click_correction(window) -> ClickCorrection:
     """3-D click correction (C): the tool of the axial view (the coronal and sagittal ones follow, CaseViews),
     following the open case."""
-    correction = ClickCorrection(window.actions, window)
+    correction = ClickCorrection(window.actions["clicks_change_human"], window)
 
     def axial_voxel(pos) -> tuple[int, int, int] | None:
         session = window.controller.session

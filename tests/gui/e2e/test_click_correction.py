@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt
 from core.annotation.slice_status import SliceStatus
 from core.io.nifti import volume_affine_ras
 from core.volume import Volume
-from gui.help import GESTURES, shortcut_rows
 from gui.views.planes import Plane
 from tests.support.window import key, open_case, view_point
 
@@ -127,6 +126,6 @@ def test_edited_slices_keep_their_content_unless_clicks_may_change_them(qtbot, j
 
 def test_the_click_tool_is_on_the_f1_sheet(qtbot, jaw_window):
     window, _, _ = jaw_window
-    rows = shortcut_rows(window.actions) + list(GESTURES)
+    rows = window.help.show_shortcuts().texts()
     assert ("3-D Click Correction", "C") in rows
     assert ("3-D click: remove a wrong piece in 3-D", "Shift+click (any view)") in rows
