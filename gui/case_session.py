@@ -21,6 +21,8 @@ from PySide6.QtCore import QObject, Signal
 from core.annotation.slice_annotation import SliceAnnotation
 from core.annotation.slice_status import SliceStatus
 from core.workspace import OpenCase, SliceChange, multi_slice
+from core.calibration import GreyCalibration
+from core.workspace.case_calibration import correct_calibration
 from core.workspace.case_run import CaseRun
 from core.workspace.edit_rules import Allow, EditKind
 from core.workspace.history import HistoryEntry
@@ -196,6 +198,11 @@ class CaseSession(QObject):
                         allow: Allow = Allow()) -> bool:
         """A model's mask on one slice as one entry; False when the rule keeps the slice."""
         return self.case.apply_prediction(index, mask, confidence, allow)
+
+    def correct_calibration(self, air: float, soft_tissue: float) -> GreyCalibration:
+        """The user's two-point grey-value calibration of the open CT, recorded in case.json
+        (core.workspace.case_calibration; CalibrationError or SaveError as it says)."""
+        return correct_calibration(self.case, air, soft_tissue)
 
     def interpolate(self, around: int | None, allow: Allow = Allow()) -> list[int]:
         """N: fill between the anchors around slice `around` (or all) as one entry; the slices written."""

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormL
 
 from core.calibration import BY_USER, FROM_SCAN, HOUNSFIELD, GreyCalibration
 from core.errors import MandibleStudioError
-from core.workspace.case_calibration import correct_calibration
 from gui.tools.base import Tool, snapped
 
 PICK_HALF_SIZE = 3  # a click reads the median of a 7 x 7 patch: one noisy CBCT pixel is not the tissue's level
@@ -191,7 +190,7 @@ class GreyValues(QObject):
         if session is None:
             return
         try:
-            calibration = correct_calibration(session.case, air, soft_tissue)
+            calibration = session.correct_calibration(air, soft_tissue)
         except MandibleStudioError as exc:  # soft tissue not above air; case.json not writable
             self.dialog.say(str(exc), problem=True)
             self.refresh_images()

@@ -1,9 +1,10 @@
 """The shape the house style asks of the tree: no product file over 400 lines (gui/, core/, main.py); tests
 import their helpers from tests/support/ (never from a conftest.py or another test module), and each fixture
-name has one meaning (one definition)."""
+name has one meaning (one definition); the GUI reaches the open case through CaseSession only."""
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 
 from tests.support.paths import ROOT
@@ -17,6 +18,15 @@ def test_no_product_file_is_over_400_lines():
     long = {str(path.relative_to(ROOT)): n for path in files
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"split these files (docs/architecture.md, 'Layers'): {long}"
+
+
+def test_the_gui_reaches_the_open_case_only_through_case_session():
+    """CaseSession is the one door (issue 20): no other GUI module holds the OpenCase behind it."""
+    door = ROOT / "gui" / "case_session.py"
+    reaching = [f"{path.relative_to(ROOT)}:{number}" for path in sorted((ROOT / "gui").rglob("*.py")) if path != door
+                for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if re.search(r"session\.case\b", line)]
+    assert not reaching, f"ask CaseSession instead (gui/case_session.py): {reaching}"
 
 
 def _imported_modules(tree: ast.AST):
