@@ -56,6 +56,7 @@ def test_predict_writes_labelme_slices_that_labelme_reads_and_a_nifti_mask(tiny_
     assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
 
 
+@pytest.mark.process  # its model is trained by the module's fixture
 @pytest.mark.shared
 @pytest.mark.slow
 def test_evaluate_prints_one_json_line_with_the_paper_metrics(tiny_model, capsys):
@@ -87,6 +88,7 @@ def test_imagenet_init_without_weights_stops_with_the_alternatives(tmp_path, mon
     assert not (tmp_path / "m.msmodel").exists()
 
 
+@pytest.mark.process  # its model is trained by the module's fixture
 @pytest.mark.shared
 def test_a_tampered_model_is_refused_by_predict(tiny_model, tmp_path, capsys):
     tampered = tmp_path / "tampered.msmodel"

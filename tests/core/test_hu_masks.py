@@ -39,7 +39,7 @@ def _before_and_now(segmenter, path, monkeypatch, indexes=None):
 
 @pytest.mark.slow
 def test_the_bundled_sample_gives_exactly_the_masks_it_gave(starter_segmenter, monkeypatch):
-    before, now = _before_and_now(starter_segmenter, SAMPLE_DIR, monkeypatch)
+    before, now = _before_and_now(starter_segmenter, SAMPLE_DIR, monkeypatch, list(range(44, 76)))  # its jaw
     np.testing.assert_array_equal(now, before)
 
 

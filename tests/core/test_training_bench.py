@@ -11,6 +11,7 @@ import pytest
 from tests.support.paths import ROOT
 
 
+@pytest.mark.process  # it trains (the bench's training figures)
 @pytest.mark.slow
 def test_bench_gpu_prints_one_json_line_per_figure_with_its_baseline(capsys, monkeypatch):
     spec = importlib.util.spec_from_file_location("bench_gpu", ROOT / "benchmarks" / "bench_gpu.py")
