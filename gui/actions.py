@@ -217,10 +217,12 @@ REGISTRY = (
                icon="eraser", toolbar="tools", panel=("tools", "Eraser"), checkable=True, group="tools"),
     ActionSpec("tool_ruler", "&Ruler", ("M",), (T, "tools"), tool("ruler"), icon="ruler", panel=("tools", "Ruler"),
                tip="Drag to measure a distance in mm (needs the CT's pixel size)", checkable=True, group="tools"),
-    ActionSpec("tool_fill", "Seeded &Fill", ("G",), (T, "tools"), tool("fill"), panel=("tools", "Seeded Fill"),
+    ActionSpec("tool_fill", "Seeded &Fill", ("G",), (T, "tools"), tool("fill"), icon="seeded_fill",
+               panel=("tools", "Seeded Fill"),
                tip="Click in bone: add the connected bone above the HU threshold within the circle; "
                "Shift+click removes the region under it; [ and ] change the circle", checkable=True, group="tools"),
-    ActionSpec("tool_click", "3-D &Click Correction", ("C",), (T, "tools"), tool("click"), panel=("tools", "3-D Click"),
+    ActionSpec("tool_click", "3-D &Click Correction", ("C",), (T, "tools"), tool("click"), icon="click_3d",
+               panel=("tools", "3-D Click"),
                tip="Click on bone the mask misses: it is added in every slice it runs through; Shift+click on a "
                "wrong piece removes it in 3-D; in the axial, coronal and sagittal views; each click is one undo step",
                checkable=True, group="tools"),
