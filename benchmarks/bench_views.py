@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from benchmarks.big_volume_app import slice_switch_times  # noqa: E402
 from benchmarks.bench_correction import prediction  # noqa: E402
 from benchmarks.bench_gui import StallMeter, idle, p95  # noqa: E402
 from core.annotation.interpolation import interpolate_gap  # noqa: E402
@@ -201,17 +202,7 @@ def bench_window(app, moves: int) -> None:
     for mode in ("single", "2x2"):
         window.case_views.set_mode(mode)
         idle(app, 0.5)
-        views = [window.view] + ([] if window.case_views.layout is None else
-                                 list(window.case_views.layout.planes.values()))
-        times = []
-        for n in range(moves):
-            start = time.perf_counter()
-            window.controller.show_slice((window.session.current + 1) % window.session.num_slices)
-            for view in views:
-                view.viewport().repaint()
-            times.append((time.perf_counter() - start) * 1000)
-            app.processEvents()
-        results[mode] = times
+        results[mode] = slice_switch_times(app, window, moves)
     surface = window.case_views.layout.surface
     print(f"Main window slice switch: one view median {np.median(results['single']):.1f} ms, "
           f"p95 {p95(results['single']):.1f} ms; 2x2 (3-D {'live' if surface.available else 'not drawn'}) "

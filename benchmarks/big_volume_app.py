@@ -111,17 +111,23 @@ def main() -> int:
 
 
 def switch_ms(app, window) -> float:
+    return round(float(np.median(slice_switch_times(app, window, SWITCHES))), 1)
+
+
+def slice_switch_times(app, window, count: int) -> list[float]:
+    """Milliseconds of `count` switches to the next slice, each until every shown view has repainted (the one
+    view, or the 2x2 planes). Stdlib and numpy only: bench_views.py imports it too."""
     layout = window.case_views.layout
     views = [window.view] + ([] if layout is None else list(layout.planes.values()))
     times = []
-    for _ in range(SWITCHES):
+    for _ in range(count):
         start = time.perf_counter()
         window.controller.show_slice((window.session.current + 1) % window.session.num_slices)
         for view in views:
             view.viewport().repaint()
         times.append((time.perf_counter() - start) * 1000)
         app.processEvents()
-    return round(float(np.median(times)), 1)
+    return times
 
 
 def export_stl(app, window, path: Path) -> int:
